@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** The `kfaas` command: one executable whose subcommands start each process of the platform. */
+import { Command } from 'commander';
+import { KFAAS_VERSION } from '../common/version.js';
+
+/** Builds the command tree; each subcommand loads its process's composition root only when run. */
+export function buildProgram(): Command {
+  const program = new Command('kfaas')
+    .description('kfaas: functions on Kubernetes with durable async invocation on Kafka')
+    .version(KFAAS_VERSION, '-v, --version')
+    .showHelpAfterError();
+
+  program
+    .command('gateway')
+    .description('run the HTTP gateway (/function, /async-function, /system)')
+    .action(async () => (await import('../gateway/main.js')).main());
+
+  program
+    .command('worker')
+    .description('run the async worker that consumes queued calls from Kafka')
+    .option('--queue <name>', 'consume a dedicated queue instead of the shared one')
+    .action(async (opts: { queue?: string }) => (await import('../worker/main.js')).main(opts));
+
+  program
+    .command('operator')
+    .description('run the Kubernetes operator that reconciles Function resources')
+    .action(async () => (await import('../operator/main.js')).main());
+
+  program
+    .command('watchdog')
+    .description('run the function watchdog (the entrypoint of every function container)')
+    .action(async () => (await import('../watchdog/main.js')).main());
+
+  program
+    .command('up')
+    .description('run the whole platform on this machine: gateway, worker, embedded queue and functions')
+    .option('-f, --file <path>', 'stack file with the functions to start')
+    .option('-p, --port <port>', 'gateway port on 127.0.0.1', '8080')
+    .option('--data-dir <dir>', 'where the durable queue, secrets and state live', '.kfaas')
+    .option('--secrets-dir <dir>', 'directory of function secrets (default: <data-dir>/secrets)')
+    .action(async (opts: Record<string, string | undefined>) => (await import('./up/main.js')).main(opts));
+
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

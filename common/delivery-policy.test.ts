@@ -1,0 +1,27 @@
+import { DEFAULT_POLICY, policyFromSpec } from './delivery-policy.js';
+
+describe('policyFromSpec', () => {
+  it('applies defaults when the spec sets nothing', () => {
+    expect(policyFromSpec({ name: 'f', image: 'i' })).toEqual(DEFAULT_POLICY);
+  });
+
+  it('reads timeouts, retry and max event age', () => {
+    const policy = policyFromSpec({
+      name: 'f',
+      image: 'i',
+      timeouts: { exec: '10m' },
+      retry: { maxAttempts: 5, minBackoff: '100ms', maxBackoff: '2s' },
+      maxEventAge: '1h',
+    });
+    expect(policy).toMatchObject({ execTimeoutMs: 600_000, maxAttempts: 5, minBackoffMs: 100, maxBackoffMs: 2_000, maxEventAgeMs: 3_600_000 });
+  });
+
+  it.each([
+    [{ retry: { maxAttempts: 0 } }, /retry.maxAttempts/],
+    [{ retry: { minBackoff: 'soon' } }, /retry.minBackoff: invalid duration "soon"/],
+    [{ retry: { minBackoff: '5s', maxBackoff: '1s' } }, /retry.maxBackoff: must not be below/],
+    [{ timeouts: { exec: '1.5' } }, /timeouts.exec/],
+  ])('names the bad field in %j', (spec, message) => {
+    expect(() => policyFromSpec({ name: 'f', image: 'i', ...spec })).toThrow(message);
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * The Function resource (`kfaas.dev/v1alpha1`), the OpenFaaS REST shapes of /system, and the conversions
+ * between them. The CRD in crds/ is canonical; these types mirror its schema.
+ */
+
+/** API group, version and kind of the Function resource. */
+export const FUNCTION_GROUP = 'kfaas.dev';
+export const FUNCTION_VERSION = 'v1alpha1';
+export const FUNCTION_KIND = 'Function';
+export const FUNCTION_PLURAL = 'functions';
+export const FUNCTION_API_VERSION = `${FUNCTION_GROUP}/${FUNCTION_VERSION}`;
+
+/** CPU and memory quantities, as Kubernetes strings (`100m`, `128Mi`). */
+export interface ResourceQuantities {
+  cpu?: string;
+  memory?: string;
+}
+
+/** The three watchdog timeouts, as duration strings (`30s`, `1m30s`, or whole seconds). */
+export interface FunctionTimeouts {
+  read?: string;
+  write?: string;
+  exec?: string;
+}
+
+/** Async retry policy of a function. */
+export interface RetrySpec {
+  /** Total attempts including the first (1 = no retry). */
+  maxAttempts?: number;
+  minBackoff?: string;
+  maxBackoff?: string;
+}
+
+/** Watchdog mode: a process per call, or a long-running HTTP upstream. OpenFaaS names are accepted too. */
+export type FunctionMode = 'fork' | 'http' | 'serializing' | 'streaming';
+
+/** The spec of a Function resource; field names follow OpenFaaS's Function CRD. */
+export interface FunctionSpec {
+  /** Function name; equals metadata.name. */
+  name: string;
+  image: string;
+  /** The command the watchdog runs (`fprocess`). */
+  handler?: string;
+  mode?: FunctionMode;
+  environment?: Record<string, string>;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  secrets?: string[];
+  /** Node selector terms as `key=value`. */
+  constraints?: string[];
+  limits?: ResourceQuantities;
+  requests?: ResourceQuantities;
+  readOnlyRootFilesystem?: boolean;
+  replicas?: number;
+  timeouts?: FunctionTimeouts;
+  /** Dedicated async queue name; its calls go to their own topic and consumer group. */
+  queue?: string;
+  retry?: RetrySpec;
+  /** How long an async call may wait in total before it is dead-lettered. */
+  maxEventAge?: string;
+}
+
+/** A status condition, as Kubernetes defines it. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** The status of a Function resource, written by the operator. */
+export interface FunctionStatusBlock {
+  conditions?: Condition[];
+  observedGeneration?: number;
+  replicas?: number;
+  availableReplicas?: number;
+  unavailableReplicas?: number;
+}
+
+/** A Function resource as stored in the Kubernetes API. */
+export interface FunctionResource {
+  apiVersion: typeof FUNCTION_API_VERSION;
+  kind: typeof FUNCTION_KIND;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    creationTimestamp?: string | Date;
+    deletionTimestamp?: string | Date;
+  };
+  spec: FunctionSpec;
+  status?: FunctionStatusBlock;
+}
+
+/** OpenFaaS `FunctionDeployment`: the body of POST and PUT /system/functions. */
+export interface FunctionDeployment {
+  service: string;
+  image: string;
+  namespace?: string;
+  envProcess?: string;
+  envVars?: Record<string, string>;
+  constraints?: string[];
+  secrets?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  limits?: ResourceQuantities;
+  requests?: ResourceQuantities;
+  readOnlyRootFilesystem?: boolean;
+}
+
+/** OpenFaaS `FunctionStatus`: one item of GET /system/functions and the body of GET /system/function/{name}. */
+export interface FunctionStatus {
+  name: string;
+  image: string;
+  namespace: string;
+  envProcess?: string;
+  envVars?: Record<string, string>;
+  constraints?: string[];
+  secrets?: string[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  limits?: ResourceQuantities;
+  requests?: ResourceQuantities;
+  readOnlyRootFilesystem?: boolean;
+  invocationCount: number;
+  replicas: number;
+  availableReplicas: number;
+  createdAt?: string;
+}
+
+/** Environment variables the platform sets itself; they are not echoed back as user `envVars`. */
+export const PLATFORM_ENV_VARS: ReadonlySet<string> = new Set([
+  'fprocess',
+  'mode',
+  'read_timeout',
+  'write_timeout',
+  'exec_timeout',
+]);
+
+/** Annotation keys through which an OpenFaaS deployment carries kfaas-only spec fields. */
+export const SpecAnnotations = Object.freeze({
+  mode: 'kfaas.dev/mode',
+  queue: 'com.openfaas.queue',
+  retryMaxAttempts: 'com.openfaas.retry.attempts',
+  retryMinBackoff: 'com.openfaas.retry.min_wait',
+  retryMaxBackoff: 'com.openfaas.retry.max_wait',
+  maxEventAge: 'kfaas.dev/max-event-age',
+});

@@ -1,0 +1,62 @@
+/** HTTP header names shared by gateway, worker and watchdog. Node lower-cases incoming names. */
+export const Headers = Object.freeze({
+  callId: 'x-call-id',
+  startTime: 'x-start-time',
+  durationSeconds: 'x-duration-seconds',
+  callbackUrl: 'x-callback-url',
+  functionName: 'x-function-name',
+  functionStatus: 'x-function-status',
+  attempts: 'x-attempts',
+  retry: 'x-retry',
+  retryMax: 'x-retry-max',
+  timeout: 'x-timeout',
+  orderingKey: 'x-kfaas-ordering-key',
+  kfaasError: 'x-kfaas-error',
+  /** OpenFaaS marks platform-made errors with this header; its value names the component. */
+  internal: 'x-openfaas-internal',
+  servedBy: 'x-served-by',
+  forwardedFor: 'x-forwarded-for',
+  forwardedHost: 'x-forwarded-host',
+  retryAfter: 'retry-after',
+});
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward. */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Removes hop-by-hop headers, including any listed in the `Connection` header, returning a new object. */
+export function withoutHopByHop<T extends Record<string, unknown>>(headers: T): Record<string, unknown> {
+  const extra = new Set<string>();
+  const connection = headers['connection'];
+  if (typeof connection === 'string') {
+    for (const token of connection.split(',')) extra.add(token.trim().toLowerCase());
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    const lower = key.toLowerCase();
+    if (value === undefined || HOP_BY_HOP.has(lower) || extra.has(lower)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** True when a caller-supplied call id is safe to keep (bounded length, no control or separator characters). */
+export function isValidCallId(id: string | undefined): id is string {
+  return typeof id === 'string' && CALL_ID.test(id);
+}
+
+/** Current Unix time in nanoseconds as a decimal string, the X-Start-Time format OpenFaaS uses. */
+export function unixNanos(nowMs: number = Date.now()): string {
+  return `${BigInt(Math.floor(nowMs)) * 1_000_000n}`;
+}

@@ -1,0 +1,52 @@
+/**
+ * Queue ports. The gateway enqueues through InvocationQueue; the worker consumes through InvocationSource.
+ * The Kafka adapter and the embedded (SQLite) adapter implement the same ports and pass one contract suite.
+ */
+import type { DeadLetter, DeadLetterReason, Invocation } from './invocation.js';
+
+/** Accepts calls durably: the promise resolves only once the call survives a crash of this process. */
+export interface InvocationQueue {
+  /** Stores the call; rejects with a QUEUE_UNAVAILABLE KfaasError when it could not be stored. */
+  enqueue(invocation: Invocation): Promise<void>;
+  /** Flushes and releases resources; idempotent. */
+  close(): Promise<void>;
+}
+
+/** What to do with a call after one processing step; the source persists the decision before acknowledging. */
+export type ProcessDecision =
+  /** Finished: acknowledge the record. */
+  | { readonly action: 'complete' }
+  /** Store the updated call (attempt, result or callbackAttempt advanced) to run again after delayMs. */
+  | { readonly action: 'retry'; readonly invocation: Invocation; readonly delayMs: number }
+  /** Give up: write a dead letter, then acknowledge. */
+  | {
+      readonly action: 'dead-letter';
+      readonly reason: DeadLetterReason;
+      readonly invocation: Invocation;
+      readonly lastStatus?: number;
+      readonly error?: string;
+    };
+
+/** Processes one call. It must not throw for function failures; a throw means an infrastructure fault. */
+export type InvocationHandler = (invocation: Invocation, signal: AbortSignal) => Promise<ProcessDecision>;
+
+/** Delivers stored calls to a handler, at most `maxInflight` at once, at least once each. */
+export interface InvocationSource {
+  /** Starts delivering; resolves once consuming has started. Undecodable records are dead-lettered by the source. */
+  start(handler: InvocationHandler): Promise<void>;
+  /** Stops fetching, lets in-flight calls finish up to the drain deadline, commits and releases; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Reads dead letters for operators of the platform. */
+export interface DeadLetterReader {
+  list(options?: { readonly limit?: number; readonly functionName?: string }): Promise<DeadLetter[]>;
+}
+
+/** Observes queue events for metrics; every method is optional. */
+export interface QueueObserver {
+  onStarted?(inv: Invocation): void;
+  onDecision?(inv: Invocation, decision: ProcessDecision): void;
+  onUndecodable?(error: Error): void;
+  onLag?(topic: string, partition: number, lag: number): void;
+}

@@ -1,0 +1,31 @@
+/** Kafka topic and consumer-group naming, shared by gateway (producer) and worker (consumer). */
+
+/** Default topic of async calls for functions without a dedicated queue. */
+export const DEFAULT_INVOCATIONS_TOPIC = 'kfaas.invocations';
+/** Default dead-letter topic. */
+export const DEFAULT_DEAD_LETTER_TOPIC = 'kfaas.dead-letter';
+
+const QUEUE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Returns a problem with a queue name, or undefined when it is a valid DNS-1123 label. */
+export function queueNameProblem(queue: string): string | undefined {
+  if (queue.length > 63 || !QUEUE_NAME.test(queue)) {
+    return `queue name ${JSON.stringify(queue)} must be a DNS-1123 label of at most 63 characters`;
+  }
+  return undefined;
+}
+
+/** Topic of a function's calls: its dedicated queue's topic, or the shared one. */
+export function invocationTopic(queue: string | undefined, base: string = DEFAULT_INVOCATIONS_TOPIC): string {
+  return queue ? `kfaas.queue.${queue}` : base;
+}
+
+/** Topic that holds delayed retries of an invocation topic, so a waiting retry never blocks its partition. */
+export function retryTopic(topic: string): string {
+  return `${topic}.retry`;
+}
+
+/** Consumer group of the workers of one invocation topic. */
+export function consumerGroup(topic: string): string {
+  return `kfaas-worker.${topic}`;
+}

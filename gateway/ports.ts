@@ -1,0 +1,95 @@
+/**
+ * The gateway's provider ports. The kubernetes and local adapters implement them; handlers depend on these
+ * interfaces only, so both providers serve the same HTTP surface.
+ */
+import type { DeliveryPolicy } from '../common/delivery-policy.js';
+import type { FunctionDeployment, FunctionStatus } from '../common/function-types.js';
+
+/** Where and how to call one function, resolved on the hot path without an API round-trip. */
+export interface ResolvedFunction {
+  readonly name: string;
+  readonly namespace: string;
+  /** Base URLs of ready endpoints (e.g. `http://127.0.0.1:41234`); empty when none is ready. */
+  readonly endpoints: readonly string[];
+  /** The function's delivery policy (exec timeout, retry rules), from its spec. */
+  readonly policy: DeliveryPolicy;
+  /** Dedicated async queue, if the spec names one. */
+  readonly queue?: string;
+}
+
+/** Resolves a function name to its endpoints and policy. Undefined means the function does not exist. */
+export interface FunctionResolver {
+  resolve(name: string, namespace: string): Promise<ResolvedFunction | undefined>;
+}
+
+/** CRUD on functions for the /system API. Errors are KfaasErrors (NOT_FOUND, CONFLICT, INVALID_FIELD, ...). */
+export interface FunctionManager {
+  list(namespace: string): Promise<FunctionStatus[]>;
+  get(name: string, namespace: string): Promise<FunctionStatus | undefined>;
+  /** Creates a function; CONFLICT when it exists. The function is readable as soon as this resolves. */
+  deploy(deployment: FunctionDeployment, namespace: string): Promise<void>;
+  /** Replaces a function's spec; NOT_FOUND when missing. */
+  update(deployment: FunctionDeployment, namespace: string): Promise<void>;
+  remove(name: string, namespace: string): Promise<void>;
+  scale(name: string, namespace: string, replicas: number): Promise<void>;
+}
+
+/** Lists the namespaces functions may live in. */
+export interface NamespaceLister {
+  namespaces(): Promise<string[]>;
+}
+
+/** A secret as the /system/secrets API carries it. */
+export interface SecretValue {
+  readonly name: string;
+  readonly namespace: string;
+  readonly value: Buffer;
+}
+
+/** Secret CRUD; values are write-only through the API. */
+export interface SecretStore {
+  list(namespace: string): Promise<Array<{ name: string; namespace: string }>>;
+  create(secret: SecretValue): Promise<void>;
+  update(secret: SecretValue): Promise<void>;
+  remove(name: string, namespace: string): Promise<void>;
+}
+
+/** One log line in the /system/logs NDJSON shape. */
+export interface LogLine {
+  readonly name: string;
+  readonly namespace: string;
+  readonly instance: string;
+  readonly timestamp: string;
+  readonly text: string;
+}
+
+/** Reads function logs. */
+export interface LogSource {
+  read(query: {
+    name: string;
+    namespace: string;
+    tail?: number;
+    sinceMs?: number;
+    follow: boolean;
+    signal: AbortSignal;
+  }): AsyncIterable<LogLine>;
+}
+
+/** Information for /system/info. */
+export interface ProviderInfo {
+  readonly provider: string;
+  readonly orchestration: string;
+}
+
+/** Everything a provider offers the gateway. Optional parts answer 501 when absent. */
+export interface Provider {
+  readonly info: ProviderInfo;
+  readonly resolver: FunctionResolver;
+  readonly functions: FunctionManager;
+  readonly namespaces: NamespaceLister;
+  readonly secrets?: SecretStore;
+  readonly logs?: LogSource;
+  /** Resolves once the provider's caches are synced (for /readyz). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
