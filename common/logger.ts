@@ -4,11 +4,19 @@ import winston from 'winston';
 const REDACTED_KEYS = new Set(['authorization', 'cookie', 'password', 'secret', 'value', 'rawvalue', 'token']);
 
 const redact = winston.format((info) => {
+  const record = info as Record<string, unknown>;
   for (const key of Object.keys(info)) {
-    if (REDACTED_KEYS.has(key.toLowerCase())) (info as Record<string, unknown>)[key] = '[redacted]';
+    if (REDACTED_KEYS.has(key.toLowerCase())) record[key] = '[redacted]';
+    // winston's errors() format only handles a top-level Error; an Error nested as { err } would print as {}.
+    else if (record[key] instanceof Error) record[key] = serializeError(record[key] as Error);
   }
   return info;
 });
+
+function serializeError(err: Error): Record<string, unknown> {
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(code === undefined ? {} : { code }), stack: err.stack };
+}
 
 /** Options of the root logger. */
 export interface LoggerOptions {

@@ -1,0 +1,339 @@
+import http from 'node:http';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import express from 'express';
+import request from 'supertest';
+import winston from 'winston';
+import { DEFAULT_POLICY } from '../../common/delivery-policy.js';
+import { KfaasError } from '../../common/errors.js';
+import type { Invocation } from '../../common/invocation.js';
+import type { InvocationQueue } from '../../common/queue.js';
+import { createCallIdMiddleware } from '../http/call-id.js';
+import { createErrorHandler } from '../http/error-handler.js';
+import type { FunctionResolver, ResolvedFunction } from '../ports.js';
+import { serve, type Served } from '../testing/serve.js';
+import { type AsyncInvokeDeps, compileCallbackAllowlist, createAsyncInvokeHandler, subPathAndQuery } from './async-invoke.js';
+
+const logger = winston.createLogger({ silent: true });
+const NOW = 1_700_000_000_123;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** An in-memory queue at the port: records calls, or fails / hangs on demand. */
+class FakeQueue implements InvocationQueue {
+  readonly calls: Invocation[] = [];
+  mode: 'ok' | 'fail' | 'hang' | 'too-large' = 'ok';
+  async enqueue(inv: Invocation): Promise<void> {
+    if (this.mode === 'fail') throw new KfaasError('QUEUE_UNAVAILABLE', 'broker down');
+    if (this.mode === 'too-large') throw new KfaasError('PAYLOAD_TOO_LARGE', 'record too large for the topic');
+    if (this.mode === 'hang') return new Promise(() => undefined);
+    this.calls.push(inv);
+  }
+  async close(): Promise<void> {}
+}
+
+const fnA: ResolvedFunction = {
+  name: 'fn-a',
+  namespace: 'kfaas-fn',
+  endpoints: ['http://127.0.0.1:1'],
+  policy: { ...DEFAULT_POLICY, maxAttempts: 7 },
+};
+const fnB: ResolvedFunction = { name: 'fn-b', namespace: 'team', endpoints: [], policy: DEFAULT_POLICY, queue: 'slow' };
+
+const resolver: FunctionResolver = {
+  async resolve(name, namespace) {
+    return [fnA, fnB].find((f) => f.name === name && f.namespace === namespace);
+  },
+};
+
+const served: Served[] = [];
+afterEach(async () => {
+  await Promise.all(served.splice(0).map((s) => s.close()));
+});
+
+/** Serves the handler the way createApp mounts it, on 127.0.0.1 (supertest's own listen binds every interface). */
+async function makeApp(overrides: Partial<AsyncInvokeDeps> = {}, opts: { callIdMiddleware?: boolean } = {}) {
+  const queue = new FakeQueue();
+  const accepted: string[] = [];
+  const handler = createAsyncInvokeHandler({
+    resolver,
+    queue,
+    defaultNamespace: 'kfaas-fn',
+    allowedNamespaces: ['kfaas-fn', 'team'],
+    bodyLimitBytes: 1024,
+    logger,
+    now: () => NOW,
+    observers: [{ onAccepted: (fn) => accepted.push(fn) }],
+    ...overrides,
+  });
+  const app = express();
+  if (opts.callIdMiddleware) app.use(createCallIdMiddleware(logger));
+  app.all('/async-function/:name', handler);
+  app.all('/async-function/:name/*path', handler);
+  app.use(createErrorHandler(logger));
+  const server = await serve(app);
+  served.push(server);
+  return { app: server.url, port: server.port, queue, accepted };
+}
+
+describe('POST /async-function/:name', () => {
+  it('stores the call, then answers 202 with X-Call-Id and X-Start-Time and an empty body', async () => {
+    const { app, queue, accepted } = await makeApp();
+    const res = await request(app)
+      .post('/async-function/fn-a')
+      .set('Content-Type', 'text/plain')
+      .set('X-Custom', 'yes')
+      .set('X-Callback-Url', 'http://127.0.0.1:9999/cb?k=v')
+      .set('X-Kfaas-Ordering-Key', 'order-7')
+      .send('hello');
+    expect(res.status).toBe(202);
+    expect(res.text).toBe('');
+    expect(res.headers['x-call-id']).toMatch(UUID);
+    expect(res.headers['x-start-time']).toBe('1700000000123000000');
+    expect(queue.calls).toHaveLength(1);
+    const inv = queue.calls[0]!;
+    expect(inv).toMatchObject({
+      version: 1,
+      callId: res.headers['x-call-id'],
+      function: 'fn-a',
+      namespace: 'kfaas-fn',
+      method: 'POST',
+      path: '/',
+      rawQuery: '',
+      callbackUrl: 'http://127.0.0.1:9999/cb?k=v',
+      enqueuedAt: NOW,
+      attempt: 0,
+      policy: fnA.policy,
+      orderingKey: 'order-7',
+    });
+    expect(inv.queue).toBeUndefined();
+    expect(inv.body.toString()).toBe('hello');
+    expect(inv.headers['x-custom']).toBe('yes');
+    expect(inv.headers['content-type']).toBe('text/plain');
+    expect(inv.headers['x-call-id']).toBe(inv.callId);
+    expect(inv.headers['x-start-time']).toBe('1700000000123000000');
+    expect(accepted).toEqual(['fn-a.kfaas-fn']);
+  });
+
+  it('keeps a valid caller X-Call-Id and replaces an unsafe one', async () => {
+    const { app, queue } = await makeApp();
+    const kept = await request(app).post('/async-function/fn-a').set('X-Call-Id', 'abc-123.x').send('');
+    expect(kept.headers['x-call-id']).toBe('abc-123.x');
+    const replaced = await request(app).post('/async-function/fn-a').set('X-Call-Id', 'bad id\twith spaces').send('');
+    expect(replaced.headers['x-call-id']).toMatch(UUID);
+    expect(queue.calls.map((c) => c.callId)).toEqual(['abc-123.x', replaced.headers['x-call-id']]);
+  });
+
+  it('reuses the id the call-id middleware chose', async () => {
+    const { app, queue } = await makeApp({}, { callIdMiddleware: true });
+    const res = await request(app).post('/async-function/fn-a').send('x');
+    expect(res.status).toBe(202);
+    expect(queue.calls[0]!.callId).toBe(res.headers['x-call-id']);
+  });
+
+  it('carries sub-path and query undecoded, and resolves fn.namespace and dedicated queues', async () => {
+    const { app, queue } = await makeApp();
+    await request(app).post('/async-function/fn-b.team/a/b%2Fc/?x=1&y=%20z&x=2').send('');
+    await request(app).post('/async-function/fn-a/').send('');
+    expect(queue.calls.map((c) => [c.function, c.namespace, c.path, c.rawQuery, c.queue])).toEqual([
+      ['fn-b', 'team', '/a/b%2Fc/', 'x=1&y=%20z&x=2', 'slow'],
+      ['fn-a', 'kfaas-fn', '/', '', undefined],
+    ]);
+  });
+
+  it('keeps a binary body byte for byte', async () => {
+    const { app, queue } = await makeApp();
+    const bytes = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) % 256));
+    const res = await request(app).post('/async-function/fn-a').set('Content-Type', 'application/octet-stream').send(bytes);
+    expect(res.status).toBe(202);
+    expect(Buffer.compare(queue.calls[0]!.body, bytes)).toBe(0);
+  });
+
+  it('drops hop-by-hop headers, including those named by Connection, and keeps repeated ones', async () => {
+    const { port, queue } = await makeApp();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/async-function/fn-a',
+          headers: { Connection: 'keep-alive, x-secret-hop', 'X-Secret-Hop': '1', 'Keep-Alive': 'timeout=5', 'Set-Thing': ['a', 'b'], 'X-Keep': 'k' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end('x');
+    });
+    expect(status).toBe(202);
+    const headers = queue.calls[0]!.headers;
+    expect(headers['x-keep']).toBe('k');
+    expect(headers['connection']).toBeUndefined();
+    expect(headers['keep-alive']).toBeUndefined();
+    expect(headers['x-secret-hop']).toBeUndefined();
+    expect(headers['set-thing']).toBe('a, b');
+  });
+
+  it.each(['get', 'put', 'delete', 'patch'] as const)('%s answers 405 with Allow: POST', async (method) => {
+    const { app, queue } = await makeApp();
+    const res = await request(app)[method]('/async-function/fn-a');
+    expect(res.status).toBe(405);
+    expect(res.headers['allow']).toBe('POST');
+    expect(res.body.code).toBe('METHOD_NOT_ALLOWED');
+    expect(queue.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['Bad_Name', 'INVALID_NAME', 400],
+    ['fn-a.Bad_NS', 'INVALID_NAME', 400],
+    ['fn-a.other', 'INVALID_NAMESPACE', 400],
+    ['nope', 'FN_NOT_FOUND', 404],
+    ['fn-b', 'FN_NOT_FOUND', 404],
+  ])('%s -> %s', async (segment, code, status) => {
+    const { app, queue } = await makeApp();
+    const res = await request(app).post(`/async-function/${segment}`).send('x');
+    expect(res.status).toBe(status);
+    expect(res.body.code).toBe(code);
+    expect(res.headers['x-call-id']).toBeUndefined();
+    expect(queue.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['not a url', 'is not an absolute URL'],
+    ['/relative/path', 'is not an absolute URL'],
+    ['ftp://example.com/x', 'must use http or https'],
+    ['javascript:alert(1)', 'must use http or https'],
+  ])('refuses X-Callback-Url %p with 400 naming the header', async (url, problem) => {
+    const { app, queue } = await makeApp();
+    const res = await request(app).post('/async-function/fn-a').set('X-Callback-Url', url).send('x');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('BAD_CALLBACK_URL');
+    expect(res.body.message).toContain('X-Callback-Url');
+    expect(res.body.message).toContain(problem);
+    expect(queue.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['http://hooks.example.com/x', 202],
+    ['https://a.b.example.com/x', 202],
+    ['http://example.com/x', 403],
+    ['http://ci.internal:8080/x', 202],
+    ['http://evil.internal.attacker.io/x', 403],
+    ['http://10.1.2.3/x', 202],
+    ['http://11.1.2.3/x', 403],
+    ['http://[fd00::5]:81/x', 202],
+    ['http://[fe80::1]/x', 403],
+    ['http://192.168.0.7/x', 202],
+  ])('with an allowlist, callback %s -> %i', async (url, status) => {
+    const { app, queue } = await makeApp({
+      callbackAllowlist: ['*.example.com', 'ci.internal', '10.0.0.0/8', 'fd00::/8', '192.168.0.7'],
+    });
+    const res = await request(app).post('/async-function/fn-a').set('X-Callback-Url', url).send('x');
+    expect(res.status).toBe(status);
+    if (status === 403) expect(res.body.code).toBe('CALLBACK_NOT_ALLOWED');
+    expect(queue.calls).toHaveLength(status === 202 ? 1 : 0);
+  });
+
+  it('answers 413 naming the limit when Content-Length is over it, before reading', async () => {
+    const { app, queue } = await makeApp();
+    const res = await request(app).post('/async-function/fn-a').send(Buffer.alloc(1025));
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(res.body.message).toContain('1024 bytes');
+    expect(queue.calls).toHaveLength(0);
+  });
+
+  it('accepts a body of exactly the limit', async () => {
+    const { app, queue } = await makeApp();
+    const res = await request(app).post('/async-function/fn-a').send(Buffer.alloc(1024, 1));
+    expect(res.status).toBe(202);
+    expect(queue.calls[0]!.body.length).toBe(1024);
+  });
+
+  it('answers 413 for a chunked body that streams past the limit', async () => {
+    const { port, queue } = await makeApp();
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/async-function/fn-a' }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      // No Content-Length: Node sends chunked, so only counting streamed bytes can catch it.
+      req.write(Buffer.alloc(600));
+      req.write(Buffer.alloc(600));
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect(JSON.parse(body).code).toBe('PAYLOAD_TOO_LARGE');
+    expect(queue.calls).toHaveLength(0);
+  });
+
+  it('answers 503 QUEUE_UNAVAILABLE with Retry-After when the write fails, never 202', async () => {
+    const { app, queue, accepted } = await makeApp({ retryAfterSeconds: 7 });
+    queue.mode = 'fail';
+    const res = await request(app).post('/async-function/fn-a').send('x');
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('QUEUE_UNAVAILABLE');
+    expect(res.headers['retry-after']).toBe('7');
+    expect(res.headers['x-kfaas-error']).toBe('true');
+    expect(accepted).toEqual([]);
+  });
+
+  it('answers 503 when the queue does not confirm within the enqueue timeout', async () => {
+    const { app, queue } = await makeApp({ enqueueTimeoutMs: 50 });
+    queue.mode = 'hang';
+    const res = await request(app).post('/async-function/fn-a').send('x');
+    expect(res.status).toBe(503);
+    expect(res.body.message).toContain('within 50 ms');
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
+  it('passes a non-retriable queue refusal through', async () => {
+    const { app, queue } = await makeApp();
+    queue.mode = 'too-large';
+    const res = await request(app).post('/async-function/fn-a').send('x');
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('subPathAndQuery', () => {
+  it.each([
+    ['/async-function/f', '/', ''],
+    ['/async-function/f/', '/', ''],
+    ['/async-function/f?x=1', '/', 'x=1'],
+    ['/async-function/f.ns/a/b?x=1&y', '/a/b', 'x=1&y'],
+    ['/prefix/async-function/f/a%20b', '/a%20b', ''],
+    ['/async-function/f/?', '/', ''],
+  ])('%s -> %s ? %s', (url, path, rawQuery) => {
+    expect(subPathAndQuery(url)).toEqual({ path, rawQuery });
+  });
+});
+
+describe('compileCallbackAllowlist', () => {
+  it('allows any host when empty', () => {
+    expect(compileCallbackAllowlist([])(new URL('http://169.254.169.254/'))).toBe(true);
+  });
+
+  it.each([
+    ['http://EXAMPLE.org/', true],
+    ['http://sub.example.org/', false],
+    ['http://x.corp.net/', true],
+    ['http://corp.net/', false],
+    ['http://xcorp.net/', false],
+    ['http://127.0.0.1:8080/', true],
+    ['http://127.0.0.2/', false],
+    ['http://172.16.9.9/', true],
+    ['http://[::1]/', true],
+  ])('%s -> %p', (url, allowed) => {
+    const allow = compileCallbackAllowlist(['example.org', '*.corp.net', '127.0.0.1', '172.16.0.0/12', '::1']);
+    expect(allow(new URL(url))).toBe(allowed);
+  });
+
+  it('rejects an invalid CIDR', () => {
+    expect(() => compileCallbackAllowlist(['10.0.0.0/x'])).toThrow('not a valid CIDR');
+  });
+});

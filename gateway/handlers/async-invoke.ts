@@ -1,0 +1,273 @@
+/**
+ * `POST /async-function/{name}[/{path…}]`: validate, look the function up, store the call durably, and only
+ * then answer 202. Unlike OpenFaaS CE, an unknown function gets 404 and a failed write gets 503, so a 202
+ * always means a stored record (openfaas-behaviour.md §4, §10).
+ */
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import type { Request, RequestHandler, Response } from 'express';
+import { KfaasError, isKfaasError } from '../../common/errors.js';
+import { Headers, isValidCallId, unixNanos, withoutHopByHop } from '../../common/headers.js';
+import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
+import type { Logger } from '../../common/logger.js';
+import { dns1123Problem, parseFunctionRef } from '../../common/names.js';
+import type { InvocationQueue } from '../../common/queue.js';
+import { resolveCallId } from '../http/call-id.js';
+import type { FunctionResolver } from '../ports.js';
+
+/** Observes accepted async calls (metrics); `fn` is `name.namespace`. */
+export interface AsyncInvokeObserver {
+  onAccepted(fn: string, bodyBytes: number): void;
+}
+
+/** What the async route needs. */
+export interface AsyncInvokeDeps {
+  readonly resolver: FunctionResolver;
+  readonly queue: InvocationQueue;
+  /** Namespace used when the route names none. */
+  readonly defaultNamespace: string;
+  /** When set, a namespace outside this list is refused with 400. */
+  readonly allowedNamespaces?: readonly string[];
+  /** Largest accepted body in bytes (config `asyncBodyLimitBytes`). */
+  readonly bodyLimitBytes: number;
+  /** Hosts (exact or `*.suffix`), IP addresses and CIDRs callbacks may target; empty or absent allows any. */
+  readonly callbackAllowlist?: readonly string[];
+  readonly logger: Logger;
+  readonly observers?: readonly AsyncInvokeObserver[];
+  /** Longest wait for the durable write before answering 503; default 10 s. */
+  readonly enqueueTimeoutMs?: number;
+  /** Retry-After sent with a 503 when the queue is unavailable; default 5 s. */
+  readonly retryAfterSeconds?: number;
+  /** Epoch ms; injectable for tests. */
+  readonly now?: () => number;
+}
+
+const ROUTE_MARKER = '/async-function/';
+
+/** Creates the Express 5 handler for `/async-function/:name` and `/async-function/:name/*path`. */
+export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
+  const allowCallback = compileCallbackAllowlist(deps.callbackAllowlist ?? []);
+  const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 10_000;
+  const retryAfterSeconds = deps.retryAfterSeconds ?? 5;
+  const now = deps.now ?? Date.now;
+  const observers = deps.observers ?? [];
+
+  return async (req: Request, res: Response) => {
+    if (req.method !== 'POST') {
+      throw new KfaasError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on /async-function: use POST`, {
+        headers: { Allow: 'POST' },
+      });
+    }
+    const { name, namespace } = functionRef(String(req.params['name'] ?? ''), deps);
+    const callbackUrl = checkCallbackUrl(req.headers[Headers.callbackUrl], allowCallback);
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > deps.bodyLimitBytes) throw tooLarge(deps.bodyLimitBytes);
+
+    const resolved = await deps.resolver.resolve(name, namespace);
+    if (!resolved) throw new KfaasError('FN_NOT_FOUND', `function ${name}.${namespace} not found`);
+    const body = await readBody(req, deps.bodyLimitBytes);
+
+    const callId = pickCallId(req, res);
+    const enqueuedAt = now();
+    const startTime = unixNanos(enqueuedAt);
+    const { path, rawQuery } = subPathAndQuery(req.originalUrl);
+    const headers = { ...copyHeaders(req.headers), [Headers.callId]: callId, [Headers.startTime]: startTime };
+    const orderingKey = req.headers[Headers.orderingKey];
+    const invocation: Invocation = {
+      version: ENVELOPE_VERSION,
+      callId,
+      function: resolved.name,
+      namespace: resolved.namespace,
+      method: 'POST',
+      path,
+      rawQuery,
+      headers,
+      body,
+      enqueuedAt,
+      attempt: 0,
+      policy: resolved.policy,
+      ...(callbackUrl !== undefined ? { callbackUrl } : {}),
+      ...(resolved.queue ? { queue: resolved.queue } : {}),
+      ...(typeof orderingKey === 'string' && orderingKey !== '' ? { orderingKey } : {}),
+    };
+
+    await enqueueWithin(deps.queue, invocation, enqueueTimeoutMs, retryAfterSeconds);
+    const fn = `${resolved.name}.${resolved.namespace}`;
+    for (const o of observers) o.onAccepted(fn, body.length);
+    const log = (res.locals['logger'] as Logger | undefined) ?? deps.logger;
+    log.debug('async call accepted', { callId, fn: resolved.name, namespace: resolved.namespace, bytes: body.length });
+    res.setHeader(Headers.callId, callId);
+    res.setHeader(Headers.startTime, startTime);
+    res.status(202).end();
+  };
+}
+
+function functionRef(segment: string, deps: AsyncInvokeDeps): { name: string; namespace: string } {
+  const ref = parseFunctionRef(segment);
+  const nameProblem = dns1123Problem(ref.name);
+  if (nameProblem) throw new KfaasError('INVALID_NAME', `function name ${JSON.stringify(ref.name)} ${nameProblem}`);
+  const namespace = ref.namespace ?? deps.defaultNamespace;
+  const nsProblem = dns1123Problem(namespace);
+  if (nsProblem) throw new KfaasError('INVALID_NAME', `namespace ${JSON.stringify(namespace)} ${nsProblem}`);
+  if (deps.allowedNamespaces && !deps.allowedNamespaces.includes(namespace)) {
+    throw new KfaasError('INVALID_NAMESPACE', `namespace must be: ${deps.allowedNamespaces.join(', ')}`);
+  }
+  return { name: ref.name, namespace };
+}
+
+// The call-id middleware, when mounted before us, has already chosen (and echoed) an id: reuse it.
+function pickCallId(req: Request, res: Response): string {
+  const chosen = res.locals['callId'];
+  return typeof chosen === 'string' && isValidCallId(chosen) ? chosen : resolveCallId(req.headers[Headers.callId]);
+}
+
+/**
+ * The function's sub-path and raw query, taken from the undecoded URL so that `%2F` and friends reach the
+ * function exactly as sent (`/async-function/f/a/b?x=1` → `/a/b`, `x=1`; `/async-function/f` → `/`).
+ */
+export function subPathAndQuery(originalUrl: string): { path: string; rawQuery: string } {
+  const q = originalUrl.indexOf('?');
+  const pathname = q < 0 ? originalUrl : originalUrl.slice(0, q);
+  const rawQuery = q < 0 ? '' : originalUrl.slice(q + 1);
+  const at = pathname.indexOf(ROUTE_MARKER);
+  const afterName = at < 0 ? '' : pathname.slice(at + ROUTE_MARKER.length);
+  const slash = afterName.indexOf('/');
+  const path = slash < 0 ? '/' : afterName.slice(slash);
+  return { path, rawQuery };
+}
+
+function copyHeaders(incoming: IncomingMessage['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(withoutHopByHop(incoming))) {
+    if (typeof value === 'string') out[key] = value;
+    else if (Array.isArray(value)) out[key] = value.map(String);
+  }
+  return out;
+}
+
+function tooLarge(limit: number): KfaasError {
+  return new KfaasError('PAYLOAD_TOO_LARGE', `request body exceeds the async limit of ${limit} bytes`, {
+    // The rest of an oversized upload is not worth reading: close the connection after the 413.
+    headers: { Connection: 'close' },
+  });
+}
+
+/** Reads the raw body, counting bytes as they stream so a missing or lying Content-Length cannot exceed the limit. */
+function readBody(req: Request, limit: number): Promise<Buffer> {
+  if (Buffer.isBuffer(req.body)) {
+    if (req.body.length > limit) return Promise.reject(tooLarge(limit));
+    return Promise.resolve(req.body);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new KfaasError('BAD_REQUEST', `request body could not be read: ${err.message}`, { cause: err }));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new KfaasError('BAD_REQUEST', 'request body could not be read: the client closed the connection'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+async function enqueueWithin(queue: InvocationQueue, inv: Invocation, timeoutMs: number, retryAfterSeconds: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the queue did not confirm the write within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([queue.enqueue(inv), timeout]);
+  } catch (err) {
+    // A non-retriable platform error (say, a record the broker refuses as too large) is the client's to see.
+    if (isKfaasError(err) && !err.retriable) throw err;
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new KfaasError('QUEUE_UNAVAILABLE', `the call was not accepted: the queue is unavailable (${detail})`, {
+      retryAfterSeconds: isKfaasError(err) && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds : retryAfterSeconds,
+      cause: err,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A compiled callback allowlist: true when a URL's host may receive callbacks. */
+export type CallbackAllowlist = (url: URL) => boolean;
+
+/**
+ * Compiles allowlist entries: `host` matches exactly, `*.suffix` matches any subdomain of suffix (not suffix
+ * itself), and IP addresses and CIDRs match IP-literal hosts. Names are compared as written: no DNS lookup is
+ * made, so a name resolving to an internal address is only stopped by not listing it.
+ */
+export function compileCallbackAllowlist(entries: readonly string[]): CallbackAllowlist {
+  if (entries.length === 0) return () => true;
+  const blocks = new BlockList();
+  const exact = new Set<string>();
+  const suffixes: string[] = [];
+  for (const raw of entries) {
+    const entry = raw.trim().toLowerCase();
+    const slash = entry.indexOf('/');
+    if (slash >= 0) {
+      const ip = entry.slice(0, slash);
+      const bits = Number(entry.slice(slash + 1));
+      const family = isIP(ip);
+      if (family === 0 || !Number.isInteger(bits)) throw new Error(`callback allowlist entry ${JSON.stringify(raw)} is not a valid CIDR`);
+      blocks.addSubnet(ip, bits, family === 4 ? 'ipv4' : 'ipv6');
+    } else if (isIP(entry) !== 0) {
+      blocks.addAddress(entry, isIP(entry) === 4 ? 'ipv4' : 'ipv6');
+    } else if (entry.startsWith('*.')) {
+      suffixes.push(entry.slice(1));
+    } else {
+      exact.add(entry);
+    }
+  }
+  return (url) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const family = isIP(host);
+    if (family !== 0) return blocks.check(host, family === 4 ? 'ipv4' : 'ipv6');
+    return exact.has(host) || suffixes.some((s) => host.endsWith(s));
+  };
+}
+
+function checkCallbackUrl(value: string | string[] | undefined, allow: CallbackAllowlist): string | undefined {
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new KfaasError('BAD_CALLBACK_URL', `X-Callback-Url ${JSON.stringify(text)} is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new KfaasError('BAD_CALLBACK_URL', `X-Callback-Url must use http or https (got ${JSON.stringify(url.protocol)})`);
+  }
+  if (!allow(url)) {
+    throw new KfaasError('CALLBACK_NOT_ALLOWED', `X-Callback-Url host ${JSON.stringify(url.hostname)} is not in the callback allowlist`);
+  }
+  return text;
+}

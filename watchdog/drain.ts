@@ -1,0 +1,47 @@
+/**
+ * Graceful shutdown, in the order Kubernetes needs (of-watchdog's SIGTERM handling): report unhealthy, wait one
+ * `healthcheck_interval` so the endpoint is removed while calls still succeed, stop accepting connections, give
+ * in-flight calls up to `write_timeout`, then stop whatever is left.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../common/logger.js';
+
+/** The steps the drain drives, supplied by the watchdog. */
+export interface DrainSteps {
+  readonly healthcheckIntervalMs: number;
+  readonly writeTimeoutMs: number;
+  readonly logger: Logger;
+  /** Turns `/_/health` and `/_/ready` to 503. */
+  markUnhealthy(): void;
+  /** Closes the listener and idle connections; later calls on open connections get 503. */
+  stopAccepting(): void;
+  inflightCount(): number;
+  /** Resolves when no call is in flight. */
+  idle(): Promise<void>;
+  /** Cuts what is still running: connections, function processes. */
+  forceStop(): Promise<void>;
+}
+
+/** Runs the drain sequence to completion. */
+export async function drain(steps: DrainSteps): Promise<void> {
+  const { logger } = steps;
+  steps.markUnhealthy();
+  logger.info(`Draining: reporting unhealthy for healthcheck_interval (${steps.healthcheckIntervalMs}ms)`, {
+    inflight: steps.inflightCount(),
+  });
+  if (steps.healthcheckIntervalMs > 0) await sleep(steps.healthcheckIntervalMs);
+  steps.stopAccepting();
+  const pending = steps.inflightCount();
+  if (pending > 0) {
+    logger.info(`Waiting up to write_timeout (${steps.writeTimeoutMs}ms) for ${pending} in-flight call(s)`);
+    const deadline = new AbortController();
+    const drained = await Promise.race([
+      steps.idle().then(() => true),
+      sleep(steps.writeTimeoutMs, false, { signal: deadline.signal }).catch(() => false),
+    ]);
+    deadline.abort();
+    if (!drained) logger.warn('write_timeout passed with calls still in flight; stopping them', { inflight: steps.inflightCount() });
+  }
+  await steps.forceStop();
+  logger.info('Drained; watchdog stopped');
+}

@@ -1,0 +1,49 @@
+/**
+ * Composition root of `kfaas watchdog`: load config from the environment, build the root logger, wire the
+ * watchdog, drain on SIGTERM/SIGINT, start. An invalid setting stops it before anything runs.
+ */
+import { createRootLogger } from '../common/logger.js';
+import { loadConfig, type WatchdogConfig } from './config.js';
+import { createWatchdog } from './index.js';
+
+/** Runs the watchdog until SIGTERM or SIGINT, then drains and exits 0. */
+export async function main(): Promise<void> {
+  let config: WatchdogConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    // No logger exists yet; the message names the variable and its value.
+    process.stderr.write(`kfaas watchdog: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createRootLogger({
+    level: config.logLevel,
+    pretty: config.logFormat === 'pretty',
+    defaultMeta: { component: 'watchdog' },
+  });
+  const watchdog = createWatchdog(config, { logger });
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    logger.info(`Received ${signal}, draining`);
+    watchdog.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`drain failed: ${String(err)}`, { err: err instanceof Error ? err.stack : String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  // `on`, not `once`: a second signal must not fall back to Node's default and kill us mid-drain.
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  try {
+    await watchdog.start();
+  } catch (err) {
+    // The message carries the reason (e.g. the upstream's stderr excerpt); winston would serialize an Error meta as {}.
+    logger.error(`watchdog failed to start: ${(err as Error).message}`);
+    await watchdog.close();
+    process.exit(1);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The worker's composition root (`kfaas worker [--queue name]`): config from the environment, the root logger,
+ * the Kafka source, the worker, signal handling. Nothing else lives here.
+ */
+import { createRootLogger } from '../common/logger.js';
+import { invocationTopic } from '../common/topics.js';
+import { createKafkaInvocationSource } from '../queue/kafka/index.js';
+import { loadConfig } from './config.js';
+import { createWorker } from './index.js';
+import { createWorkerMetrics } from './metrics/worker-metrics.js';
+
+/** Options from the command line; they override the environment. */
+export interface WorkerMainOptions {
+  readonly queue?: string;
+}
+
+/** Runs the worker until SIGTERM or SIGINT, then drains and exits. */
+export async function main(opts: WorkerMainOptions = {}): Promise<void> {
+  const config = loadConfig({ ...process.env, ...(opts.queue ? { KFAAS_QUEUE: opts.queue } : {}) });
+  if (config.kafkaBrokers.length === 0) {
+    throw new Error('worker config KAFKA_BROKERS="": required: a comma list of host:port brokers to consume from');
+  }
+  const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'kfaas-worker' } });
+  const metrics = createWorkerMetrics({ defaultMetrics: true });
+  const source = createKafkaInvocationSource({
+    brokers: config.kafkaBrokers,
+    clientId: 'kfaas-worker',
+    logger,
+    topic: invocationTopic(config.queue, config.invocationsTopic),
+    deadLetterTopic: config.deadLetterTopic,
+    maxInflight: config.maxInflight,
+    drainTimeoutMs: config.drainTimeoutMs,
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs,
+    maxExecTimeoutMs: config.maxExecTimeoutMs,
+    observer: metrics.queueObserver,
+  });
+  const worker = createWorker({ config, source, logger, metrics, sourceHealthy: () => source.healthy() });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    // Stop fetching, let in-flight calls finish up to the drain deadline, commit, leave the group.
+    logger.info('shutting down', { signal, drainTimeoutMs: config.drainTimeoutMs });
+    worker.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  await worker.start();
+}
