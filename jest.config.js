@@ -12,6 +12,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // testTimeout is a global option: inside a project jest ignores it. Integration tests need minutes.
+  testTimeout: 120000,
   projects: [
     {
       ...common,
@@ -26,7 +28,6 @@ export default {
       testMatch: ['**/*.int.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };
