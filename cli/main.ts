@@ -38,7 +38,25 @@ export function buildProgram(): Command {
     .option('-p, --port <port>', 'gateway port on 127.0.0.1', '8080')
     .option('--data-dir <dir>', 'where the durable queue, secrets and state live', '.kfaas')
     .option('--secrets-dir <dir>', 'directory of function secrets (default: <data-dir>/secrets)')
+    .option('--max-inflight <n>', 'async calls each worker runs at once', '100')
     .action(async (opts: Record<string, string | undefined>) => (await import('./up/main.js')).main(opts));
+
+  program
+    .command('generate')
+    .description('print the Function resources of a stack file, for kubectl apply -f -')
+    .requiredOption('-f, --file <path>', 'stack file')
+    .option('-n, --namespace <ns>', 'namespace of the resources', 'kfaas-fn')
+    .option('--image <image>', 'image for functions whose stack entry names none')
+    .action(async (opts: { file: string; namespace: string; image?: string }) => (await import('./generate-command.js')).main(opts));
+
+  program
+    .command('dead-letters')
+    .description('list the dead letters of a local platform (kfaas up), newest first')
+    .option('--data-dir <dir>', 'data directory of kfaas up', '.kfaas')
+    .option('--function <name>', 'only this function')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON lines instead of a table')
+    .action(async (opts: Record<string, string | boolean | undefined>) => (await import('./dead-letters-command.js')).main(opts));
 
   return program;
 }

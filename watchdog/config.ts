@@ -33,6 +33,8 @@ export interface WatchdogConfig {
   readonly contentType: string | undefined;
   readonly logLevel: string;
   readonly logFormat: 'json' | 'pretty';
+  /** Exit when the parent process goes away (`KFAAS_EXIT_WITH_PARENT=true`, set by `kfaas up`). */
+  readonly exitWithParent: boolean;
   /** The environment handed to the function process: the watchdog's own, as OpenFaaS does. */
   readonly functionEnv: Readonly<Record<string, string>>;
 }
@@ -98,6 +100,7 @@ export function loadConfig(env: Env): WatchdogConfig {
     contentType: read(env, 'content_type'),
     logLevel: logLevel(env),
     logFormat: logFormat(env),
+    exitWithParent: read(env, 'KFAAS_EXIT_WITH_PARENT') === 'true',
     functionEnv: definedOnly(env),
   });
 }

@@ -37,6 +37,7 @@ export async function main(): Promise<void> {
   // `on`, not `once`: a second signal must not fall back to Node's default and kill us mid-drain.
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (config.exitWithParent) watchParent(() => shutdown('SIGTERM'));
 
   try {
     await watchdog.start();
@@ -46,4 +47,19 @@ export async function main(): Promise<void> {
     await watchdog.close();
     process.exit(1);
   }
+}
+
+/**
+ * Calls `onGone` once the parent process has died. A `kfaas up` killed with SIGKILL cannot stop its children,
+ * and each child runs in its own process group, so each watchdog notices the loss itself (it is re-parented).
+ */
+function watchParent(onGone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 500);
+  timer.unref();
 }

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# One image for every kfaas process: the container runs `kfaas <subcommand>` (gateway, worker, operator,
+# watchdog). Build:  docker build -t kfaas/kfaas:0.1.0 .
+# The base is the Node LTS line that better-sqlite3 12 supports (20.x-25.x), pinned by full tag; pin the digest
+# too (`node:24.21.0-trixie-slim@sha256:...`) in a release pipeline.
+ARG NODE_IMAGE=node:24.21.0-trixie-slim
+
+FROM ${NODE_IMAGE} AS build
+# better-sqlite3 (the embedded queue of `kfaas up`) compiles its native addon when no prebuilt binary matches.
+# Versions are left to the pinned Debian release of the base image.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Dependencies first, so a source change reuses the npm ci layer.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+# tini is PID 1: it forwards SIGTERM to kfaas (so the drain runs) and reaps the orphans of forked handlers,
+# which Node as PID 1 would leave as zombies.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+# Root owns the application files, so the non-root process cannot rewrite its own code.
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/kfaas
+# The `node` user of the base image, by number so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+# 8080: gateway and watchdog HTTP; 8081: watchdog metrics; 8082: gateway metrics.
+EXPOSE 8080 8081 8082
+ENTRYPOINT ["/usr/bin/tini", "--", "kfaas"]
+CMD ["--help"]

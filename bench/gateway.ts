@@ -1,0 +1,224 @@
+/**
+ * Sync gateway benchmark: one function server, called directly, through a minimal bare node:http proxy, and
+ * through the real kfaas gateway (createGateway from the build, its sync route, metrics and all), with the same
+ * load generator in alternating rounds. Each server runs in its own child process, so the CPU each proxy spends
+ * per request is read from that process alone (process.cpuUsage), and the gateway's RSS is its own.
+ * Targets: gateway >= 0.5x direct req/s; gateway CPU per request <= 1.3x the bare proxy's.
+ * Needs the build (`dist/gateway/index.js`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { interleaved, runLoad, type LoadResult } from './load.js';
+import type { BenchResult } from './types.js';
+
+/** Options of the gateway benchmark. */
+export interface GatewayBenchOptions {
+  /** Measured time per target (split over the rounds). */
+  readonly durationMs: number;
+  /** Closed-loop connections (64 in the issue's setup). */
+  readonly connections: number;
+  /** Request body size in bytes (default 1 KiB). */
+  readonly bodyBytes?: number;
+}
+
+// Every child answers `cpu` with its CPU time and RSS, so the parent can attribute work to one process.
+const CPU_PROBE = `
+process.on('message', (m) => {
+  if (m === 'cpu') process.send({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+});
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+const FUNCTION_SERVER = `
+import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    res.end(Buffer.concat(chunks));
+  });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+${CPU_PROBE}`;
+
+const BARE_PROXY = `
+import { Agent, createServer, request } from 'node:http';
+const target = Number(process.env.TARGET_PORT);
+const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+const server = createServer((req, res) => {
+  const headers = { ...req.headers };
+  delete headers.host;
+  delete headers.connection;
+  const up = request({ hostname: '127.0.0.1', port: target, method: req.method, path: req.url, headers, agent }, (upRes) => {
+    res.writeHead(upRes.statusCode, upRes.headers);
+    upRes.pipe(res);
+  });
+  up.on('error', () => { res.statusCode = 502; res.end(); });
+  req.pipe(up);
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+${CPU_PROBE}`;
+
+function gatewayScript(dist: string): string {
+  const url = (p: string) => pathToFileURL(join(dist, p)).href;
+  return `
+import { createRootLogger } from '${url('common/logger.js')}';
+import { loadConfig } from '${url('gateway/config.js')}';
+import { createGateway } from '${url('gateway/index.js')}';
+import { MemoryProvider } from '${url('gateway/testing/memory-provider.js')}';
+const config = loadConfig({ basic_auth: 'false', KFAAS_GATEWAY_PORT: '0', KFAAS_DRAIN_DELAY: '0s', KFAAS_LOG_LEVEL: 'warn' });
+const provider = new MemoryProvider({ namespaces: config.allowedNamespaces });
+provider.put({ name: 'echo' }, config.functionNamespace, ['http://127.0.0.1:' + process.env.TARGET_PORT]);
+const gateway = createGateway(config, { provider, logger: createRootLogger({ level: 'warn' }) });
+const { port } = await gateway.start();
+process.send({ port });
+${CPU_PROBE}`;
+}
+
+interface Child {
+  readonly port: number;
+  readonly pid: number;
+  /** CPU microseconds (user + system) and current RSS bytes. */
+  sample(): Promise<{ cpuUs: number; rss: number }>;
+  stop(): Promise<void>;
+}
+
+/** Runs the three targets and returns direct, bare-proxy and gateway rows. */
+export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchResult[]> {
+  const dist = join(repoRoot(), 'dist');
+  if (!existsSync(join(dist, 'gateway', 'index.js'))) throw new Error(`${dist}/gateway/index.js is missing: run \`npm run build\` first`);
+  const body = Buffer.alloc(opts.bodyBytes ?? 1024, 'g');
+  const children: Child[] = [];
+  try {
+    const fn = await startChild(FUNCTION_SERVER, {});
+    children.push(fn);
+    const bare = await startChild(BARE_PROXY, { TARGET_PORT: String(fn.port) });
+    children.push(bare);
+    const gw = await startChild(gatewayScript(dist), { TARGET_PORT: String(fn.port) });
+    children.push(gw);
+
+    const cpu = new Map<Child, { us: number; requests: number }>();
+    let gatewayPeakRss = 0;
+    const measured = (url: string, child: Child | undefined) => async (durationMs: number): Promise<LoadResult> => {
+      const before = await child?.sample();
+      // Sample the gateway's RSS while it is under load, not after.
+      const rssTimer = child === gw ? setInterval(() => (gatewayPeakRss = Math.max(gatewayPeakRss, rssOf(gw.pid))), 200) : undefined;
+      const result = await runLoad({ url, body, headers: { 'content-type': 'application/octet-stream' }, durationMs, connections: opts.connections });
+      clearInterval(rssTimer);
+      if (child && before) {
+        const after = await child.sample();
+        const acc = cpu.get(child) ?? { us: 0, requests: 0 };
+        cpu.set(child, { us: acc.us + after.cpuUs - before.cpuUs, requests: acc.requests + result.requests + result.errors });
+      }
+      return result;
+    };
+    const direct = `http://127.0.0.1:${fn.port}/`;
+    const viaBare = `http://127.0.0.1:${bare.port}/`;
+    const viaGateway = `http://127.0.0.1:${gw.port}/function/echo`;
+    const warmUpMs = Math.min(1_000, opts.durationMs / 4);
+    for (const url of [direct, viaBare, viaGateway]) await runLoad({ url, body, durationMs: warmUpMs, connections: opts.connections });
+
+    const results = await interleaved(
+      { direct: measured(direct, undefined), bare: measured(viaBare, bare), gateway: measured(viaGateway, gw) },
+      opts.durationMs,
+    );
+    const perRequest = (c: Child): number => {
+      const acc = cpu.get(c);
+      return acc && acc.requests > 0 ? acc.us / acc.requests : NaN;
+    };
+    const bareCpu = perRequest(bare);
+    const gwCpu = perRequest(gw);
+    const rpsRatio = results.gateway.reqPerSec / results.direct.reqPerSec;
+    const cpuRatio = gwCpu / bareCpu;
+    const size = `${body.length} B POST, ${opts.connections} connections`;
+    return [
+      row(`function server called directly (${size})`, 'itself', results.direct, results.direct.reqPerSec),
+      {
+        ...row(`bare node:http proxy (${size})`, 'function server called directly', results.bare, results.direct.reqPerSec),
+        notes: `proxy CPU ${bareCpu.toFixed(0)} us/req; errors ${results.bare.errors}`,
+      },
+      {
+        ...row(`kfaas gateway /function (${size})`, 'function server called directly', results.gateway, results.direct.reqPerSec),
+        rssMb: round(gatewayPeakRss / 1024 / 1024),
+        notes:
+          `gateway CPU ${gwCpu.toFixed(0)} us/req = ${cpuRatio.toFixed(2)}x the bare proxy's (target <= 1.3: ${cpuRatio <= 1.3 ? 'met' : 'MISSED'}); ` +
+          `req/s ${rpsRatio.toFixed(2)}x direct (target >= 0.5: ${rpsRatio >= 0.5 ? 'met' : 'MISSED'}); ` +
+          `vs bare proxy ${(results.gateway.reqPerSec / results.bare.reqPerSec).toFixed(2)}x req/s; errors ${results.gateway.errors}`,
+      },
+    ];
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+  }
+}
+
+function row(scenario: string, baseline: string, result: LoadResult, baselineReqPerSec: number): BenchResult {
+  return {
+    scenario,
+    baseline,
+    reqPerSec: round(result.reqPerSec),
+    p50Ms: round(result.p50Ms),
+    p99Ms: round(result.p99Ms),
+    ratio: round(result.reqPerSec / baselineReqPerSec),
+  };
+}
+
+/** Starts an inline ESM script as a child with an IPC channel; resolves once it reports its port. */
+function startChild(script: string, env: Record<string, string>): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise<Child>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bench child did not start within 15 s: ${stderr}`)), 15_000);
+    child.once('exit', (code) => reject(new Error(`bench child exited with ${code}: ${stderr}`)));
+    child.once('message', (m: { port: number }) => {
+      clearTimeout(timer);
+      resolve({
+        port: m.port,
+        pid: child.pid!,
+        sample: () =>
+          new Promise((res) => {
+            child.once('message', (s: { cpu: { user: number; system: number }; rss: number }) => res({ cpuUs: s.cpu.user + s.cpu.system, rss: s.rss }));
+            child.send('cpu');
+          }),
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    });
+  });
+}
+
+/** Current resident memory of a process, in bytes (0 when unreadable). */
+function rssOf(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(match?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** The directory holding package.json, found upward from this module (works from bench/ and dist/bench/). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root (package.json)');
+    dir = parent;
+  }
+  return dir;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

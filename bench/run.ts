@@ -1,0 +1,88 @@
+/**
+ * `make bench`: runs every scenario against a baseline measured in the same run, then prints one markdown
+ * table (the README's performance section) and writes it with the raw results to bench/results/.
+ * Usage: node dist/bench/run.js [--only watchdog,gateway,async,queue,operator] [--duration-ms 5000]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { startServices, stopServices, type ServicesState } from '../test/harness/index.js';
+import { runAsyncBench } from './async.js';
+import { runGatewayBench } from './gateway.js';
+import { runOperatorBench } from './operator.js';
+import type { BenchResult } from './types.js';
+import { runWatchdogBench } from './watchdog.js';
+
+const ALL = ['watchdog', 'gateway', 'async', 'operator'] as const;
+type Suite = (typeof ALL)[number];
+
+function parseArgs(argv: readonly string[]): { only: Suite[]; durationMs: number } {
+  let only: Suite[] = [...ALL];
+  let durationMs = 5_000;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if (arg === '--only' && value) {
+      only = value.split(',').map((s) => {
+        if (!(ALL as readonly string[]).includes(s)) throw new Error(`--only: unknown suite ${JSON.stringify(s)} (one of ${ALL.join(', ')})`);
+        return s as Suite;
+      });
+      i++;
+    } else if (arg === '--duration-ms' && value && /^\d+$/.test(value)) {
+      durationMs = Number(value);
+      i++;
+    } else {
+      throw new Error(`unknown argument ${JSON.stringify(arg)}; usage: run.js [--only ${ALL.join(',')}] [--duration-ms N]`);
+    }
+  }
+  return { only, durationMs };
+}
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '—';
+}
+
+/** Renders results as a markdown table. */
+export function renderTable(results: readonly BenchResult[]): string {
+  const rows = results.map(
+    (r) =>
+      `| ${r.scenario} | ${r.baseline} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.ratio, 2)} | ${r.rssMb === undefined ? '' : fmt(r.rssMb, 0)} | ${r.notes ?? ''} |`,
+  );
+  return ['| scenario | baseline | req/s | p50 ms | p99 ms | ratio | RSS MiB | notes |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { only, durationMs } = parseArgs(process.argv.slice(2));
+  const needsServices = only.includes('async') || only.includes('operator');
+  let services: ServicesState | undefined;
+  let stateFile: string | undefined;
+  const results: BenchResult[] = [];
+  try {
+    if (needsServices) {
+      // Owned like a jest run, with its own state file: a crashed bench is reaped by the next run.
+      stateFile = join(process.cwd(), '.test-state', `bench-${process.pid}.json`);
+      services = await startServices({ owner: 'jest', stateFile, report: (line) => process.stderr.write(`${line}\n`) });
+    }
+    for (const suite of only) {
+      process.stderr.write(`bench: ${suite}...\n`);
+      if (suite === 'watchdog') results.push(...(await runWatchdogBench({ durationMs, connections: 64 })));
+      if (suite === 'gateway') results.push(...(await runGatewayBench({ durationMs, connections: 64, bodyBytes: 1024 })));
+      if (suite === 'async') results.push(...(await runAsyncBench({ durationMs, connections: 64, brokers: services!.brokers })));
+      if (suite === 'operator') results.push(...(await runOperatorBench({ kubeconfigPath: services!.kubeconfig, count: 1000 })));
+    }
+  } finally {
+    if (services) await stopServices(services, stateFile);
+  }
+  const header = `Measured ${new Date().toISOString()} on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end; ${durationMs} ms per phase.`;
+  const table = renderTable(results);
+  const dir = join(process.cwd(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.md'), `${header}\n\n${table}\n`);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ header, results }, null, 2)}\n`);
+  process.stdout.write(`${header}\n\n${table}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,134 @@
+/**
+ * The whole platform in one process: the local provider (functions as watchdog children), the embedded durable
+ * queue, the gateway, and one worker per queue that calls functions back through the gateway.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../../common/logger.js';
+import { invocationTopic } from '../../common/topics.js';
+import { createGateway, createLocalProvider, loadGatewayConfig, type Gateway, type LocalProvider } from '../../gateway/index.js';
+import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
+import { createWorker, loadConfig as loadWorkerConfig, type Worker } from '../../worker/index.js';
+import type { Stack } from './stack-file.js';
+import type { UpOptions } from './options.js';
+import { ensureCredentials, type LocalCredentials } from './credentials.js';
+
+/** Namespace of functions on a local platform. */
+export const LOCAL_NAMESPACE = 'kfaas-fn';
+
+/** A started local platform. */
+export interface LocalPlatform {
+  readonly url: string;
+  readonly credentials: LocalCredentials;
+  readonly queue: EmbeddedQueue;
+  /** Stack functions with no healthy replica once the start deadline passed (their log says why). */
+  readonly notReady: readonly string[];
+  close(): Promise<void>;
+}
+
+/** How long `kfaas up` waits for the stack's functions before it reports the ones that did not come up. */
+const FUNCTIONS_READY_TIMEOUT_MS = 15_000;
+
+/** Raised when the gateway port is taken; the message names the port and the flag. */
+export class PortInUseError extends Error {}
+
+/** Starts everything; on a failure part-way, what already started is closed again. */
+export async function startLocalPlatform(options: UpOptions, stack: Stack | undefined, logger: Logger): Promise<LocalPlatform> {
+  const credentials = ensureCredentials(options.dataDir);
+  const cliEntryPath = fileURLToPath(new URL('../main.js', import.meta.url));
+  const gatewayConfig = loadGatewayConfig({
+    ...process.env,
+    KFAAS_PROVIDER: 'local',
+    KFAAS_GATEWAY_PORT: String(options.port),
+    KFAAS_GATEWAY_BIND: '127.0.0.1',
+    KFAAS_FUNCTION_NAMESPACE: LOCAL_NAMESPACE,
+    secret_mount_path: credentials.dir,
+    KFAAS_STATE_DIR: `${options.dataDir}/state`,
+    KFAAS_CLI_ENTRY: cliEntryPath,
+    // A developer's Ctrl-C should not wait for load balancers that do not exist.
+    KFAAS_DRAIN_DELAY: process.env['KFAAS_DRAIN_DELAY'] ?? '0s',
+  });
+  const queue = createEmbeddedQueue({ dataDir: `${options.dataDir}/queue`, logger });
+  const provider = createLocalProvider({
+    cliEntryPath,
+    namespace: LOCAL_NAMESPACE,
+    functions: stack?.functions ?? [],
+    ...(stack ? { workingDir: stack.workingDir } : {}),
+    secretsDir: options.secretsDir,
+    stateDir: `${options.dataDir}/state`,
+    baseEnv: childEnv(),
+    logger,
+    // Function output in the terminal, like `docker compose up`: a handler that cannot start says why here.
+    onLog: (fn, _ns, instance, text) => logger.info(text, { component: instance }),
+  });
+  const gateway: Gateway = createGateway(gatewayConfig, { provider, queue, deadLetters: queue, logger });
+  const workers: Worker[] = [];
+  const close = once(async () => {
+    await gateway.close();
+    await Promise.all(workers.map((w) => w.close()));
+    await queue.close();
+    await provider.close();
+  });
+  try {
+    let port: number;
+    try {
+      ({ port } = await gateway.start());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new PortInUseError(`port ${options.port} on 127.0.0.1 is already in use: stop what uses it, or choose another with --port`);
+      }
+      throw err;
+    }
+    const url = `http://127.0.0.1:${port}`;
+    const queues = new Set<string | undefined>([undefined, ...(stack?.functions ?? []).map((f) => f.queue)]);
+    for (const name of queues) {
+      const config = loadWorkerConfig({
+        ...process.env,
+        KFAAS_GATEWAY_URL: url,
+        KFAAS_MAX_INFLIGHT: String(options.maxInflight),
+        ...(name ? { KFAAS_QUEUE: name } : {}),
+      });
+      const worker = createWorker({
+        config,
+        source: queue.source({ topic: invocationTopic(name), maxInflight: options.maxInflight }),
+        logger: logger.child({ queue: name ?? 'default' }),
+        serveMetrics: false,
+      });
+      workers.push(worker);
+      await worker.start();
+    }
+    const notReady = await waitForFunctions(provider, (stack?.functions ?? []).map((f) => f.name), FUNCTIONS_READY_TIMEOUT_MS);
+    for (const name of notReady) {
+      logger.error('function has no healthy replica yet; it keeps restarting with backoff (see its output above)', { fn: name });
+    }
+    return { url, credentials, queue, notReady, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Polls until every function has a ready endpoint or the deadline passes; returns those still not ready. */
+async function waitForFunctions(provider: LocalProvider, names: readonly string[], timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let pending = [...names];
+  while (pending.length > 0 && Date.now() < deadline) {
+    const ready = await Promise.all(pending.map(async (name) => ((await provider.resolver.resolve(name, LOCAL_NAMESPACE))?.endpoints.length ?? 0) > 0));
+    pending = pending.filter((_, i) => !ready[i]);
+    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return pending;
+}
+
+/** The environment local functions start from: the user's, minus the platform's own settings. */
+function childEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('KFAAS_') && !key.startsWith('npm_')) env[key] = value;
+  }
+  return env;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let promise: Promise<void> | undefined;
+  return () => (promise ??= fn());
+}

@@ -1,0 +1,102 @@
+import { loadConfig, parseSize } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies documented defaults and freezes the result', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      bindAddress: '127.0.0.1',
+      provider: 'kubernetes',
+      functionNamespace: 'kfaas-fn',
+      allowedNamespaces: ['kfaas-fn'],
+      syncBodyLimitBytes: 64 * 1024 * 1024,
+      asyncBodyLimitBytes: 1024 * 1024,
+      maxUpstreamTimeoutMs: 300_000,
+      timeoutMarginMs: 2_000,
+      auth: { enabled: true, invocations: false, secretMountPath: '/run/secrets/' },
+      callbackAllowlist: [],
+      metricsPort: undefined,
+      kafkaBrokers: [],
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.auth)).toBe(true);
+    expect(Object.isFrozen(config.allowedNamespaces)).toBe(true);
+  });
+
+  it('reads OpenFaaS names and kfaas names', () => {
+    const config = loadConfig({
+      port: '9000',
+      function_namespace: 'fns',
+      KFAAS_ALLOWED_NAMESPACES: 'fns, team-a ,fns',
+      upstream_timeout: '90',
+      KFAAS_TIMEOUT_MARGIN: '500ms',
+      basic_auth: 'false',
+      KFAAS_SYNC_BODY_LIMIT: '0',
+      KFAAS_ASYNC_BODY_LIMIT: '512Ki',
+      KFAAS_CALLBACK_ALLOWLIST: 'hooks.example.com,*.internal, 10.0.0.0/8,fd00::/8',
+      KFAAS_METRICS_PORT: '8082',
+      KAFKA_BROKERS: 'a:9092,b:9092',
+      PATH: '/bin',
+      SECRET_THING: 'x',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      functionNamespace: 'fns',
+      allowedNamespaces: ['fns', 'team-a'],
+      maxUpstreamTimeoutMs: 90_000,
+      timeoutMarginMs: 500,
+      syncBodyLimitBytes: 0,
+      asyncBodyLimitBytes: 512 * 1024,
+      callbackAllowlist: ['hooks.example.com', '*.internal', '10.0.0.0/8', 'fd00::/8'],
+      metricsPort: 8082,
+      kafkaBrokers: ['a:9092', 'b:9092'],
+      localBaseEnv: { PATH: '/bin' },
+    });
+    expect(config.auth.enabled).toBe(false);
+  });
+
+  it.each([
+    [{ port: 'eighty' }, /port="eighty": must be a whole number/i],
+    [{ KFAAS_GATEWAY_PORT: '70000' }, /KFAAS_GATEWAY_PORT="70000": must be between 0 and 65535/],
+    [{ KFAAS_PROVIDER: 'docker' }, /KFAAS_PROVIDER="docker": must be "kubernetes" or "local"/],
+    [{ function_namespace: 'Bad_NS' }, /function_namespace="Bad_NS": namespace must be a DNS-1123 label/],
+    [{ function_namespace: 'kube-system' }, /kube-system may not hold functions/],
+    [{ KFAAS_ALLOWED_NAMESPACES: 'a,kube-system', function_namespace: 'a' }, /KFAAS_ALLOWED_NAMESPACES="kube-system"/],
+    [{ KFAAS_ALLOWED_NAMESPACES: 'a,b' }, /function_namespace="kfaas-fn": must be one of KFAAS_ALLOWED_NAMESPACES \(a, b\)/],
+    [{ upstream_timeout: '1.5' }, /upstream_timeout="1.5": invalid duration/],
+    [{ upstream_timeout: '0' }, /upstream_timeout="0": must be greater than zero/],
+    [{ KFAAS_SYNC_BODY_LIMIT: '10 parsecs' }, /KFAAS_SYNC_BODY_LIMIT="10 parsecs": must be a byte size/],
+    [{ KFAAS_ASYNC_BODY_LIMIT: '0' }, /KFAAS_ASYNC_BODY_LIMIT="0": must be greater than zero/],
+    [{ basic_auth: 'maybe' }, /basic_auth="maybe": must be true or false/],
+    [{ KFAAS_BASIC_AUTH_USER: 'admin' }, /KFAAS_BASIC_AUTH_PASSWORD="": must be set together/],
+    [{ KFAAS_CALLBACK_ALLOWLIST: '10.0.0.0/33' }, /KFAAS_CALLBACK_ALLOWLIST="10.0.0.0\/33": CIDR/],
+    [{ KFAAS_CALLBACK_ALLOWLIST: 'http://x' }, /KFAAS_CALLBACK_ALLOWLIST="http:\/\/x": must be a host name/],
+    [{ KFAAS_GATEWAY_BIND: 'everywhere' }, /KFAAS_GATEWAY_BIND="everywhere": must be an IP address/],
+    [{ KFAAS_LOG_LEVEL: 'loud' }, /KFAAS_LOG_LEVEL="loud"/],
+    [{ KFAAS_INVOKE_AUTH: 'true', basic_auth: 'false' }, /KFAAS_INVOKE_AUTH="true": needs basic_auth=true/],
+  ])('fails fast on %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ port: '  ', function_namespace: '' }).port).toBe(8080);
+  });
+});
+
+describe('parseSize', () => {
+  it.each([
+    ['1024', 1024],
+    ['1Ki', 1024],
+    ['64Mi', 64 * 1024 * 1024],
+    ['1KB', 1000],
+    ['2mb', 2_000_000],
+    ['1Gi', 1024 ** 3],
+    ['0', 0],
+  ])('%s = %d bytes', (text, bytes) => {
+    expect(parseSize(text)).toBe(bytes);
+  });
+
+  it.each(['', '-1', '1.5Mi', 'Mi', '10 parsecs'])('rejects %j', (text) => {
+    expect(parseSize(text)).toBeUndefined();
+  });
+});

@@ -1,0 +1,277 @@
+/**
+ * Gateway configuration, parsed once from an injectable environment, validated and frozen.
+ *
+ * | Env | Default | Meaning |
+ * |---|---|---|
+ * | `KFAAS_GATEWAY_PORT` (or `port`) | 8080 | Listen port (0 = any free port) |
+ * | `KFAAS_GATEWAY_BIND` | 127.0.0.1 | Listen address; set 0.0.0.0 in a container |
+ * | `KFAAS_PROVIDER` | kubernetes | `kubernetes` or `local` |
+ * | `function_namespace` (or `KFAAS_FUNCTION_NAMESPACE`) | kfaas-fn | Namespace used when a request names none |
+ * | `KFAAS_ALLOWED_NAMESPACES` | the function namespace | Comma list of namespaces functions may live in |
+ * | `KFAAS_SYNC_BODY_LIMIT` | 64Mi | Largest sync request body (bytes, or `Ki`/`Mi`/`Gi`/`KB`/`MB`/`GB`); 0 = no limit |
+ * | `KFAAS_ASYNC_BODY_LIMIT` | 1Mi | Largest async request body |
+ * | `KFAAS_SYSTEM_BODY_LIMIT` | 1Mi | Largest /system JSON body |
+ * | `upstream_timeout` (or `KFAAS_MAX_UPSTREAM_TIMEOUT`) | 5m | Cap on any function's gateway deadline |
+ * | `KFAAS_TIMEOUT_MARGIN` | 2s | Added to a function's exec timeout so the watchdog's own 504 arrives first |
+ * | `read_timeout` | 5m | Server limit for receiving a whole request (Node `requestTimeout`) |
+ * | `max_idle_conns_per_host` | 1024 | Idle keep-alive sockets kept per upstream |
+ * | `basic_auth` | true | Require basic auth on /system |
+ * | `secret_mount_path` | /run/secrets/ | Directory holding `basic-auth-user` and `basic-auth-password` |
+ * | `KFAAS_BASIC_AUTH_USER` / `KFAAS_BASIC_AUTH_PASSWORD` | — | Credentials from env (take precedence over files) |
+ * | `KFAAS_INVOKE_AUTH` | false | Also require basic auth on /function and /async-function |
+ * | `KFAAS_CALLBACK_ALLOWLIST` | (empty: any host) | Comma list of hosts (`*.example.com`) or CIDRs callbacks may target |
+ * | `KFAAS_METRICS_PORT` | unset | Also serve /metrics on this port (same bind address) |
+ * | `KFAAS_DRAIN_DELAY` | 5s | After SIGTERM: time reported not-ready before the listener closes |
+ * | `KFAAS_DRAIN_TIMEOUT` | 30s | Time in-flight calls get to finish before sockets are destroyed |
+ * | `KFAAS_CLI_ENTRY` | the running CLI | Path of the kfaas CLI the local provider spawns watchdogs from |
+ * | `KFAAS_STATE_DIR` | unset | Local provider: where deployed functions are persisted |
+ * | `PATH`, `HOME`, `LANG`, … | — | Local provider: passed on to function processes (nothing else is) |
+ * | `KFAAS_LOG_LEVEL` | info | winston level |
+ * | `KAFKA_BROKERS` | unset | Comma list of brokers; enables /async-function through Kafka |
+ */
+import { isIP } from 'node:net';
+import { parseDuration } from '../common/duration.js';
+import { dns1123Problem } from '../common/names.js';
+
+/** Which provider backs the gateway. */
+export type ProviderKind = 'kubernetes' | 'local';
+
+/** Basic-auth settings; credentials are read at startup by readBasicAuthCredentials. */
+export interface AuthConfig {
+  /** Require basic auth on /system routes. */
+  readonly enabled: boolean;
+  /** Also require it on invocation routes. */
+  readonly invocations: boolean;
+  /** Directory holding the `basic-auth-user` and `basic-auth-password` files. */
+  readonly secretMountPath: string;
+  readonly user?: string;
+  readonly password?: string;
+}
+
+/** The validated, frozen gateway configuration. */
+export interface GatewayConfig {
+  readonly port: number;
+  readonly bindAddress: string;
+  readonly provider: ProviderKind;
+  readonly functionNamespace: string;
+  readonly allowedNamespaces: readonly string[];
+  /** 0 means no limit. */
+  readonly syncBodyLimitBytes: number;
+  readonly asyncBodyLimitBytes: number;
+  readonly systemBodyLimitBytes: number;
+  readonly maxUpstreamTimeoutMs: number;
+  readonly timeoutMarginMs: number;
+  readonly readTimeoutMs: number;
+  readonly maxIdleSocketsPerHost: number;
+  readonly auth: AuthConfig;
+  /** Hosts (exact or `*.suffix`) and CIDRs that async callbacks may target; empty allows any. */
+  readonly callbackAllowlist: readonly string[];
+  readonly metricsPort: number | undefined;
+  readonly drainDelayMs: number;
+  readonly drainTimeoutMs: number;
+  readonly cliEntryPath: string | undefined;
+  readonly stateDir: string | undefined;
+  /** Local provider: the part of the gateway's environment its function processes inherit. */
+  readonly localBaseEnv: Readonly<Record<string, string>>;
+  readonly logLevel: string;
+  readonly kafkaBrokers: readonly string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses and validates the gateway configuration; throws naming the offending key and value. */
+export function loadConfig(env: Env): GatewayConfig {
+  const functionNamespace = namespace('function_namespace', pick(env, 'function_namespace', 'KFAAS_FUNCTION_NAMESPACE') ?? 'kfaas-fn');
+  const allowedRaw = pick(env, 'KFAAS_ALLOWED_NAMESPACES');
+  const allowedNamespaces = allowedRaw === undefined ? [functionNamespace] : list(allowedRaw).map((ns) => namespace('KFAAS_ALLOWED_NAMESPACES', ns));
+  if (allowedNamespaces.length === 0) fail('KFAAS_ALLOWED_NAMESPACES', allowedRaw ?? '', 'must list at least one namespace');
+  if (!allowedNamespaces.includes(functionNamespace)) {
+    fail('function_namespace', functionNamespace, `must be one of KFAAS_ALLOWED_NAMESPACES (${allowedNamespaces.join(', ')})`);
+  }
+  const provider = pick(env, 'KFAAS_PROVIDER') ?? 'kubernetes';
+  if (provider !== 'kubernetes' && provider !== 'local') fail('KFAAS_PROVIDER', provider, 'must be "kubernetes" or "local"');
+  const user = pick(env, 'KFAAS_BASIC_AUTH_USER');
+  const password = pick(env, 'KFAAS_BASIC_AUTH_PASSWORD');
+  if ((user === undefined) !== (password === undefined)) {
+    fail(user === undefined ? 'KFAAS_BASIC_AUTH_USER' : 'KFAAS_BASIC_AUTH_PASSWORD', '', 'must be set together with its pair');
+  }
+  const metricsPortRaw = pick(env, 'KFAAS_METRICS_PORT');
+  const config: GatewayConfig = {
+    port: port('KFAAS_GATEWAY_PORT', pick(env, 'KFAAS_GATEWAY_PORT', 'port') ?? '8080'),
+    bindAddress: bindAddress(pick(env, 'KFAAS_GATEWAY_BIND') ?? '127.0.0.1'),
+    provider,
+    functionNamespace,
+    allowedNamespaces: [...new Set(allowedNamespaces)],
+    syncBodyLimitBytes: size('KFAAS_SYNC_BODY_LIMIT', pick(env, 'KFAAS_SYNC_BODY_LIMIT') ?? '64Mi'),
+    asyncBodyLimitBytes: positiveSize('KFAAS_ASYNC_BODY_LIMIT', pick(env, 'KFAAS_ASYNC_BODY_LIMIT') ?? '1Mi'),
+    systemBodyLimitBytes: positiveSize('KFAAS_SYSTEM_BODY_LIMIT', pick(env, 'KFAAS_SYSTEM_BODY_LIMIT') ?? '1Mi'),
+    maxUpstreamTimeoutMs: positiveDuration('upstream_timeout', pick(env, 'upstream_timeout', 'KFAAS_MAX_UPSTREAM_TIMEOUT') ?? '5m'),
+    timeoutMarginMs: duration('KFAAS_TIMEOUT_MARGIN', pick(env, 'KFAAS_TIMEOUT_MARGIN') ?? '2s'),
+    readTimeoutMs: duration('read_timeout', pick(env, 'read_timeout') ?? '5m'),
+    maxIdleSocketsPerHost: integer('max_idle_conns_per_host', pick(env, 'max_idle_conns_per_host') ?? '1024', 1),
+    auth: {
+      enabled: bool('basic_auth', pick(env, 'basic_auth') ?? 'true'),
+      invocations: bool('KFAAS_INVOKE_AUTH', pick(env, 'KFAAS_INVOKE_AUTH') ?? 'false'),
+      secretMountPath: pick(env, 'secret_mount_path') ?? '/run/secrets/',
+      ...(user !== undefined && password !== undefined ? { user, password } : {}),
+    },
+    callbackAllowlist: list(pick(env, 'KFAAS_CALLBACK_ALLOWLIST') ?? '').map(allowlistEntry),
+    metricsPort: metricsPortRaw === undefined ? undefined : port('KFAAS_METRICS_PORT', metricsPortRaw),
+    drainDelayMs: duration('KFAAS_DRAIN_DELAY', pick(env, 'KFAAS_DRAIN_DELAY') ?? '5s'),
+    drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pick(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
+    cliEntryPath: pick(env, 'KFAAS_CLI_ENTRY'),
+    stateDir: pick(env, 'KFAAS_STATE_DIR'),
+    localBaseEnv: inheritedEnv(env),
+    logLevel: logLevel(pick(env, 'KFAAS_LOG_LEVEL') ?? 'info'),
+    kafkaBrokers: list(pick(env, 'KAFKA_BROKERS') ?? ''),
+  };
+  if (config.auth.invocations && !config.auth.enabled) {
+    fail('KFAAS_INVOKE_AUTH', 'true', 'needs basic_auth=true (credentials are only loaded when basic auth is on)');
+  }
+  return deepFreeze(config);
+}
+
+/** Returns the first key of `keys` that is set to a non-blank value, trimmed. */
+function pick(env: Env, ...keys: string[]): string | undefined {
+  for (const key of keys) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') return value.trim();
+  }
+  return undefined;
+}
+
+function fail(key: string, value: string, problem: string): never {
+  throw new Error(`gateway config ${key}=${JSON.stringify(value)}: ${problem}`);
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function namespace(key: string, value: string): string {
+  const problem = dns1123Problem(value);
+  if (problem) fail(key, value, `namespace ${problem}`);
+  // kube-system holds the control plane: functions never run there, whatever the config says.
+  if (value === 'kube-system') fail(key, value, 'kube-system may not hold functions');
+  return value;
+}
+
+function port(key: string, value: string): number {
+  return integer(key, value, 0, 65535);
+}
+
+function integer(key: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(value)) fail(key, value, 'must be a whole number');
+  const n = Number(value);
+  if (n < min || n > max) fail(key, value, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function bool(key: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  return fail(key, value, 'must be true or false');
+}
+
+function bindAddress(value: string): string {
+  if (isIP(value) === 0 && value !== 'localhost') fail('KFAAS_GATEWAY_BIND', value, 'must be an IP address');
+  return value;
+}
+
+function duration(key: string, value: string): number {
+  try {
+    return parseDuration(value, key);
+  } catch (err) {
+    return fail(key, value, (err as Error).message.replace(`${key}: `, ''));
+  }
+}
+
+function positiveDuration(key: string, value: string): number {
+  const ms = duration(key, value);
+  if (ms <= 0) fail(key, value, 'must be greater than zero');
+  return ms;
+}
+
+const SIZE = /^(\d+)\s*(|b|k|ki|kb|m|mi|mb|g|gi|gb)$/i;
+const SIZE_FACTOR: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  ki: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mi: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gi: 1024 ** 3,
+};
+
+/** Parses a byte size: a whole number of bytes, optionally with a decimal or binary suffix. */
+export function parseSize(value: string): number | undefined {
+  const match = SIZE.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (SIZE_FACTOR[match[2]!.toLowerCase()] ?? NaN);
+}
+
+function size(key: string, value: string): number {
+  const bytes = parseSize(value);
+  if (bytes === undefined || !Number.isSafeInteger(bytes)) {
+    return fail(key, value, 'must be a byte size such as 1048576, 512Ki, 64Mi or 1GB');
+  }
+  return bytes;
+}
+
+function positiveSize(key: string, value: string): number {
+  const bytes = size(key, value);
+  if (bytes <= 0) fail(key, value, 'must be greater than zero');
+  return bytes;
+}
+
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
+
+function allowlistEntry(entry: string): string {
+  const slash = entry.indexOf('/');
+  if (slash >= 0 && isIP(entry.slice(0, slash)) !== 0) {
+    const bits = entry.slice(slash + 1);
+    const max = isIP(entry.slice(0, slash)) === 4 ? 32 : 128;
+    if (!/^\d+$/.test(bits) || Number(bits) > max) {
+      fail('KFAAS_CALLBACK_ALLOWLIST', entry, 'CIDR entries must look like 10.0.0.0/8 or fd00::/8');
+    }
+    return entry;
+  }
+  if (isIP(entry) !== 0 || HOST_PATTERN.test(entry)) return entry.toLowerCase();
+  return fail('KFAAS_CALLBACK_ALLOWLIST', entry, 'must be a host name, *.suffix, an IP address or a CIDR');
+}
+
+// What a locally run function needs from its environment to behave like a shell command; credentials and the
+// gateway's own settings stay out.
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'SHELL', 'TERM'];
+
+function inheritedEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of INHERITED_ENV) {
+    const value = env[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+const LOG_LEVELS = new Set(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']);
+
+function logLevel(value: string): string {
+  if (!LOG_LEVELS.has(value)) fail('KFAAS_LOG_LEVEL', value, `must be one of ${[...LOG_LEVELS].join(', ')}`);
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

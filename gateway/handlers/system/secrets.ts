@@ -1,0 +1,44 @@
+/** `/system/secrets`: list (names only), create, update, delete; 501 when the provider keeps no secrets. */
+import type { RequestHandler } from 'express';
+import { KfaasError } from '../../../common/errors.js';
+import type { SecretStore } from '../../ports.js';
+import { parseDelete, parseSecret } from './schemas.js';
+import { functionName, requestNamespace, type SystemDeps } from './system-deps.js';
+
+function store(deps: SystemDeps): SecretStore {
+  const secrets = deps.provider.secrets;
+  if (!secrets) throw new KfaasError('NOT_IMPLEMENTED', `the ${deps.provider.info.provider} provider does not manage secrets`);
+  return secrets;
+}
+
+/** Creates the handler of one /system/secrets method. */
+export function createSecretsHandler(deps: SystemDeps, action: 'list' | 'create' | 'update' | 'delete'): RequestHandler {
+  return async (req, res) => {
+    const secrets = store(deps);
+    if (action === 'list') {
+      res.status(200).json(await secrets.list(requestNamespace(req, deps)));
+      return;
+    }
+    if (action === 'delete') {
+      // faas-cli sends {"name"}; the functions API's {"functionName"} shape is accepted too.
+      const raw = (req.body ?? {}) as { name?: unknown; functionName?: unknown; namespace?: unknown };
+      const body = parseDelete({ functionName: raw.functionName ?? raw.name, ...(raw.namespace !== undefined ? { namespace: raw.namespace } : {}) });
+      await secrets.remove(functionName(body.functionName, 'name'), requestNamespace(req, deps, body.namespace));
+      res.status(202).end();
+      return;
+    }
+    const body = parseSecret(req.body);
+    if ((body.value === undefined) === (body.rawValue === undefined)) {
+      throw new KfaasError('INVALID_FIELD', 'value: give exactly one of value or rawValue (base64)');
+    }
+    const value = body.value !== undefined ? Buffer.from(body.value, 'utf8') : Buffer.from(body.rawValue!, 'base64');
+    const secret = { name: functionName(body.name, 'name'), namespace: requestNamespace(req, deps, body.namespace), value };
+    if (action === 'create') {
+      await secrets.create(secret);
+      res.status(201).end();
+    } else {
+      await secrets.update(secret);
+      res.status(200).end();
+    }
+  };
+}

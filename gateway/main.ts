@@ -1,0 +1,101 @@
+/**
+ * Composition root of `kfaas gateway`: load config, build the root logger, pick the provider (kubernetes, or
+ * local processes) and the Kafka queue when brokers are configured, wire the gateway, drain on SIGTERM/SIGINT.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { createRootLogger, type Logger } from '../common/logger.js';
+import type { InvocationQueue } from '../common/queue.js';
+import { createKafkaInvocationQueue } from '../queue/kafka/index.js';
+import { loadConfig, type GatewayConfig } from './config.js';
+import { createGateway, type Gateway } from './index.js';
+import type { Provider } from './ports.js';
+import { createKubernetesProvider } from './providers/kubernetes/index.js';
+import { createLocalProvider } from './providers/local/index.js';
+
+/** Runs the gateway until SIGTERM or SIGINT, then drains and exits 0. */
+export async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    // No logger exists yet; the message names the variable and its value.
+    process.stderr.write(`kfaas gateway: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'gateway' } });
+  const provider = createProvider(config, logger);
+  const queue = createQueue(config, logger);
+  let gateway: Gateway;
+  try {
+    gateway = createGateway(config, { provider, logger, ...(queue ? { queue } : {}) });
+  } catch (err) {
+    logger.error(`gateway cannot start: ${(err as Error).message}`, { err });
+    await provider.close();
+    await queue?.close();
+    process.exitCode = 2;
+    return;
+  }
+  const started = gateway;
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`received ${signal}, draining`);
+    // Order: not-ready and drain (inside close), then the queue, then the informers or child processes.
+    started
+      .close()
+      .then(() => queue?.close())
+      .then(() => provider.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error('shutdown failed', { err });
+          process.exit(1);
+        },
+      );
+  };
+  // `on`, not `once`: a second signal must not fall back to Node's default and kill us mid-drain.
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  try {
+    await started.start();
+  } catch (err) {
+    logger.error(`gateway failed to start: ${(err as Error).message}`, { err });
+    await started.close();
+    await queue?.close();
+    await provider.close();
+    process.exit(1);
+  }
+}
+
+function createProvider(config: GatewayConfig, logger: Logger): Provider {
+  if (config.provider === 'local') {
+    return createLocalProvider({
+      // The running CLI is the default: `kfaas gateway` spawns `kfaas watchdog` from the same install.
+      cliEntryPath: config.cliEntryPath ?? process.argv[1] ?? '',
+      namespace: config.functionNamespace,
+      namespaces: config.allowedNamespaces,
+      logger,
+      baseEnv: config.localBaseEnv,
+      ...(config.stateDir ? { stateDir: config.stateDir } : {}),
+    });
+  }
+  const kubeConfig = new KubeConfig();
+  // In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config.
+  kubeConfig.loadFromDefault();
+  return createKubernetesProvider({ kubeConfig, namespaces: config.allowedNamespaces, logger });
+}
+
+function createQueue(config: GatewayConfig, logger: Logger): InvocationQueue | undefined {
+  if (config.kafkaBrokers.length === 0) {
+    logger.warn('KAFKA_BROKERS is not set: /async-function answers 501');
+    return undefined;
+  }
+  const queue = createKafkaInvocationQueue({ brokers: config.kafkaBrokers, clientId: 'kfaas-gateway', logger });
+  // Connect and create topics early; enqueue retries this lazily, so a broker that is down is not fatal here.
+  queue.start().catch((err: unknown) => logger.warn('Kafka is not reachable yet; async calls get 503 until it is', { err }));
+  return queue;
+}

@@ -1,0 +1,162 @@
+/**
+ * The kubernetes provider: Function resources and EndpointSlices of the allowed namespaces, kept in informer
+ * caches (one Function and one EndpointSlice informer per namespace, so namespaced RBAC suffices). Calls are
+ * resolved from the caches; /system writes go to Function resources and the operator does the rest.
+ */
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  makeInformer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type V1EndpointSlice,
+} from '@kubernetes/client-node';
+import {
+  FUNCTION_GROUP,
+  FUNCTION_PLURAL,
+  FUNCTION_VERSION,
+  type FunctionResource,
+} from '../../../common/function-types.js';
+import type { Logger } from '../../../common/logger.js';
+import type { Provider } from '../../ports.js';
+import { EndpointIndex, SERVICE_NAME_LABEL } from './endpoint-index.js';
+import { KubeFunctionManager, type FunctionCaches } from './function-manager.js';
+import { KubeFunctionResolver } from './function-resolver.js';
+import { KubeSecretStore } from './secret-store.js';
+import { superviseInformer, type InformerBackoff, type SupervisedInformer } from './supervised-informer.js';
+
+/** Options of createKubernetesProvider. */
+export interface KubernetesProviderOptions {
+  readonly kubeConfig: KubeConfig;
+  /** The namespaces functions may live in (config.allowedNamespaces). */
+  readonly namespaces: readonly string[];
+  readonly logger: Logger;
+  readonly informerBackoff?: InformerBackoff;
+  /** Longest wait for the cache to show a /system write; default 10 s. */
+  readonly cacheWaitMs?: number;
+}
+
+/** A Function as client-node's informer types it (its metadata is a V1ObjectMeta). */
+type FunctionObject = FunctionResource & KubernetesObject;
+
+interface Waiter {
+  readonly check: () => boolean;
+  readonly done: (ok: boolean) => void;
+}
+
+/** Creates the kubernetes provider. Informers start on the first ready() call (the gateway makes it at start). */
+export function createKubernetesProvider(options: KubernetesProviderOptions): Provider {
+  const { kubeConfig, logger } = options;
+  const log = logger.child({ component: 'kubernetes-provider' });
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  const endpointIndex = new EndpointIndex();
+  const functionInformers = new Map<string, SupervisedInformer<FunctionObject>>();
+  const sliceInformers: Array<SupervisedInformer<V1EndpointSlice>> = [];
+  const waiters = new Map<string, Set<Waiter>>();
+
+  const notify = (namespace: string): void => {
+    for (const w of waiters.get(namespace) ?? []) {
+      if (w.check()) w.done(true);
+    }
+  };
+
+  const caches: FunctionCaches = {
+    cache: (namespace) => functionInformers.get(namespace)?.cache,
+    waitUntil(namespace, check, timeoutMs) {
+      if (check()) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const set = waiters.get(namespace) ?? new Set<Waiter>();
+        waiters.set(namespace, set);
+        const waiter: Waiter = {
+          check,
+          done: (ok) => {
+            clearTimeout(timer);
+            set.delete(waiter);
+            resolve(ok);
+          },
+        };
+        const timer = setTimeout(() => waiter.done(false), timeoutMs);
+        set.add(waiter);
+      });
+    },
+  };
+
+  const resolver = new KubeFunctionResolver((ns) => caches.cache(ns), endpointIndex, log);
+  const functions = new KubeFunctionManager({
+    api: custom,
+    caches,
+    logger: log,
+    ...(options.cacheWaitMs !== undefined ? { cacheWaitMs: options.cacheWaitMs } : {}),
+  });
+
+  const startInformers = (): Promise<void> => {
+    const synced: Array<Promise<void>> = [];
+    for (const namespace of options.namespaces) {
+      const fnInformer = makeInformer<FunctionObject>(
+        kubeConfig,
+        `/apis/${FUNCTION_GROUP}/${FUNCTION_VERSION}/namespaces/${namespace}/${FUNCTION_PLURAL}`,
+        () =>
+          custom.listNamespacedCustomObject({
+            group: FUNCTION_GROUP,
+            version: FUNCTION_VERSION,
+            namespace,
+            plural: FUNCTION_PLURAL,
+          }) as Promise<KubernetesListObject<FunctionObject>>,
+      );
+      const fns = superviseInformer(fnInformer, {
+        name: `functions in ${namespace}`,
+        logger: log,
+        ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
+      });
+      fnInformer.on('delete', (fn) => resolver.forget(fn.metadata.name, namespace));
+      fns.onChange(() => notify(namespace));
+      functionInformers.set(namespace, fns);
+
+      // Only slices that belong to a Service (the label exists); the index keys them by that Service's name.
+      const sliceInformer = makeInformer<V1EndpointSlice>(
+        kubeConfig,
+        `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+        () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: SERVICE_NAME_LABEL }),
+        SERVICE_NAME_LABEL,
+      );
+      sliceInformer.on('add', (s) => endpointIndex.upsert(s));
+      sliceInformer.on('update', (s) => endpointIndex.upsert(s));
+      sliceInformer.on('delete', (s) => endpointIndex.remove(s));
+      const slices = superviseInformer(sliceInformer, {
+        name: `endpointslices in ${namespace}`,
+        logger: log,
+        ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
+      });
+      sliceInformers.push(slices);
+      synced.push(fns.synced, slices.synced);
+    }
+    return Promise.all(synced).then(() => {
+      log.info('informer caches synced', { namespaces: options.namespaces });
+    });
+  };
+
+  let readyPromise: Promise<void> | undefined;
+  let closePromise: Promise<void> | undefined;
+
+  return {
+    info: { provider: 'kfaas-kubernetes', orchestration: 'kubernetes' },
+    resolver,
+    functions,
+    namespaces: { namespaces: async () => [...options.namespaces] },
+    secrets: new KubeSecretStore(kubeConfig.makeApiClient(CoreV1Api)),
+    ready() {
+      readyPromise ??= startInformers();
+      return readyPromise;
+    },
+    close() {
+      closePromise ??= (async () => {
+        await Promise.all([...functionInformers.values(), ...sliceInformers].map((i) => i.stop()));
+        for (const set of waiters.values()) for (const w of [...set]) w.done(false);
+      })();
+      return closePromise;
+    },
+  };
+}

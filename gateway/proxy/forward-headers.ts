@@ -1,0 +1,60 @@
+/** Header rules of the sync proxy (openfaas-behaviour.md §3), as pure functions. */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { HOP_BY_HOP, Headers } from '../../common/headers.js';
+
+/** Facts about the inbound call that the upstream request carries. */
+export interface CallFacts {
+  readonly callId: string;
+  /** Unix nanoseconds, as a decimal string. */
+  readonly startTimeNs: string;
+  readonly remoteAddress: string | undefined;
+}
+
+/** Names listed in a `Connection` header are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined {
+  const connection = headers.connection;
+  // The usual values name no extra headers; skip the split on the hot path.
+  if (!connection || connection === 'keep-alive' || connection === 'close' || connection === 'Keep-Alive') return undefined;
+  const tokens = new Set<string>();
+  for (const t of connection.split(',')) tokens.add(t.trim().toLowerCase());
+  return tokens;
+}
+
+/**
+ * The headers sent to the function: the caller's minus hop-by-hop ones and Host (the upstream gets its own;
+ * the original goes in X-Forwarded-Host), plus the call id and start time, and X-Forwarded-* when absent.
+ */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, call: CallFacts): OutgoingHttpHeaders {
+  const extra = connectionTokens(incoming);
+  const out: OutgoingHttpHeaders = {};
+  for (const key in incoming) {
+    // Expect: 100-continue was already answered by the gateway's own server.
+    if (HOP_BY_HOP.has(key) || key === 'host' || key === 'expect' || extra?.has(key)) continue;
+    out[key] = incoming[key];
+  }
+  out[Headers.callId] = call.callId;
+  out[Headers.startTime] = call.startTimeNs;
+  if (out[Headers.forwardedFor] === undefined && call.remoteAddress) out[Headers.forwardedFor] = call.remoteAddress;
+  if (out[Headers.forwardedHost] === undefined && incoming.host) out[Headers.forwardedHost] = incoming.host;
+  return out;
+}
+
+/**
+ * The headers returned to the caller: the function's minus hop-by-hop ones. Content-Type falls back to the
+ * request's, then text/plain, as OpenFaaS does (bodiless 204/304 excepted); the platform headers are added by the caller.
+ */
+export function downstreamResponseHeaders(
+  upstream: IncomingHttpHeaders,
+  statusCode: number,
+  requestContentType: string | undefined,
+): OutgoingHttpHeaders {
+  const extra = connectionTokens(upstream);
+  const out: OutgoingHttpHeaders = {};
+  for (const key in upstream) {
+    if (HOP_BY_HOP.has(key) || extra?.has(key)) continue;
+    out[key] = upstream[key];
+  }
+  // 204 and 304 carry no body, so no type either.
+  if (out['content-type'] === undefined && statusCode !== 204 && statusCode !== 304) out['content-type'] = requestContentType ?? 'text/plain';
+  return out;
+}

@@ -1,0 +1,261 @@
+/**
+ * The embedded queue's SQLite file (better-sqlite3, WAL, synchronous=FULL): calls waiting or leased in
+ * `invocations`, dead letters in `dead_letters`. Writes go through a group commit: every write requested in
+ * the same event-loop turn shares one transaction and so one fsync, and each caller's promise settles after
+ * that commit (each write runs in its own savepoint, so one failing write does not undo the others). A lease
+ * (owner + expiry) marks a claimed row; a crashed owner's rows become claimable again once the lease expires.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+/** The database file name inside the data dir. */
+export const DB_FILE = 'kfaas-queue.db';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS invocations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  ordering_key TEXT,
+  fn TEXT NOT NULL,
+  envelope BLOB NOT NULL,
+  due_at INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS invocations_due ON invocations (queue, due_at);
+CREATE INDEX IF NOT EXISTS invocations_key ON invocations (queue, ordering_key, id) WHERE ordering_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS invocations_owner ON invocations (lease_owner) WHERE lease_owner IS NOT NULL;
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  fn TEXT,
+  reason TEXT NOT NULL,
+  dead_at INTEGER NOT NULL,
+  record BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_fn ON dead_letters (fn, id);
+`;
+
+/** A row to insert. */
+export interface NewInvocationRow {
+  readonly queue: string;
+  readonly orderingKey: string | null;
+  readonly fn: string;
+  readonly envelope: Buffer;
+  readonly dueAt: number;
+  readonly enqueuedAt: number;
+}
+
+/** A claimed row. */
+export interface ClaimedRow {
+  readonly id: number;
+  readonly envelope: Buffer;
+}
+
+/** A dead letter to insert. */
+export interface NewDeadLetterRow {
+  readonly fn: string | null;
+  readonly reason: string;
+  readonly deadAt: number;
+  readonly record: Buffer;
+}
+
+interface PendingWrite {
+  readonly op: () => unknown;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/** Raised for writes after close(). */
+export class StoreClosedError extends Error {
+  constructor() {
+    super('the embedded queue store is closed');
+    this.name = 'StoreClosedError';
+  }
+}
+
+/** Opens (creating when missing) the store in `dataDir`; throws naming the path when it cannot. */
+export function openStore(dataDir: string): EmbeddedStore {
+  if (typeof dataDir !== 'string' || dataDir === '') throw new Error('dataDir: must be a directory path');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, DB_FILE);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // FULL fsyncs the WAL at every commit: an acknowledged enqueue survives power loss, not only a crash.
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  } catch (err) {
+    throw new Error(`cannot open the embedded queue database ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return new EmbeddedStore(db, file);
+}
+
+/** Prepared statements and the group-commit writer over one SQLite connection. */
+export class EmbeddedStore {
+  private queue: PendingWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly stmt;
+  private readonly flushTx;
+  private readonly claimTx;
+
+  constructor(
+    private readonly db: Database.Database,
+    /** Path of the database file. */
+    readonly file: string,
+  ) {
+    this.stmt = {
+      insert: db.prepare(
+        'INSERT INTO invocations (queue, ordering_key, fn, envelope, due_at, enqueued_at) VALUES (@queue, @orderingKey, @fn, @envelope, @dueAt, @enqueuedAt)',
+      ),
+      claimable: db.prepare(`
+        SELECT id, envelope FROM invocations AS i
+        WHERE queue = @queue AND due_at <= @now
+          AND (lease_until IS NULL OR lease_until <= @now)
+          AND (lease_owner IS NULL OR lease_owner != @owner)
+          AND (ordering_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM invocations AS j
+            WHERE j.queue = i.queue AND j.ordering_key = i.ordering_key AND j.id < i.id
+              AND j.lease_until > @now AND j.lease_owner != @owner))
+        ORDER BY id LIMIT @limit`),
+      lease: db.prepare('UPDATE invocations SET lease_owner = @owner, lease_until = @until WHERE id = @id'),
+      renew: db.prepare('UPDATE invocations SET lease_until = @until WHERE lease_owner = @owner'),
+      release: db.prepare('UPDATE invocations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner'),
+      releaseOne: db.prepare('UPDATE invocations SET lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner'),
+      remove: db.prepare('DELETE FROM invocations WHERE id = @id AND lease_owner = @owner'),
+      retry: db.prepare(
+        'UPDATE invocations SET envelope = @envelope, fn = @fn, due_at = @dueAt, lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
+      ),
+      deadLetter: db.prepare('INSERT INTO dead_letters (fn, reason, dead_at, record) VALUES (@fn, @reason, @deadAt, @record)'),
+      nextWake: db.prepare(`
+        SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > @now THEN MAX(lease_until, due_at) ELSE due_at END) AS next
+        FROM invocations WHERE queue = @queue AND (lease_owner IS NULL OR lease_owner != @owner)`),
+      deadLetters: db.prepare('SELECT record FROM dead_letters ORDER BY id DESC LIMIT @limit'),
+      deadLettersOf: db.prepare('SELECT record FROM dead_letters WHERE fn = @fn ORDER BY id DESC LIMIT @limit'),
+      count: db.prepare('SELECT COUNT(*) AS n FROM invocations WHERE queue = @queue'),
+    };
+    this.flushTx = db.transaction((batch: PendingWrite[]) => {
+      const results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+      for (const write of batch) {
+        try {
+          // A nested transaction is a savepoint: a failing write rolls back alone.
+          results.push({ ok: true, value: db.transaction(write.op)() });
+        } catch (err) {
+          results.push({ ok: false, err });
+        }
+      }
+      return results;
+    });
+    this.claimTx = db.transaction((queue: string, limit: number, now: number, until: number, owner: string): ClaimedRow[] => {
+      const rows = this.stmt.claimable.all({ queue, now, owner, limit }) as ClaimedRow[];
+      for (const row of rows) this.stmt.lease.run({ owner, until, id: row.id });
+      return rows;
+    });
+  }
+
+  /** Runs `op` inside the next group commit; resolves with its result after the commit is durable. */
+  write<T>(op: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let results;
+    try {
+      results = this.flushTx(batch);
+    } catch (err) {
+      for (const write of batch) write.reject(err);
+      return;
+    }
+    results.forEach((result, i) => {
+      const write = batch[i] as PendingWrite;
+      if (result.ok) write.resolve(result.value);
+      else write.reject(result.err);
+    });
+  }
+
+  /** Inserts a call (inside write()). */
+  insertInvocation(row: NewInvocationRow): void {
+    this.stmt.insert.run(row);
+  }
+
+  /** Leases up to `limit` due rows of `queue` to `owner` until `until`, in id order; see the claim rules in the SQL. */
+  claim(queue: string, limit: number, now: number, until: number, owner: string): ClaimedRow[] {
+    if (this.closed) throw new StoreClosedError();
+    return this.claimTx(queue, limit, now, until, owner);
+  }
+
+  /** Extends every lease of `owner` to `until`. */
+  renewLeases(owner: string, until: number): void {
+    if (!this.closed) this.stmt.renew.run({ owner, until });
+  }
+
+  /** Gives up every lease of `owner`, making its rows claimable now. */
+  releaseLeases(owner: string): void {
+    if (!this.closed) this.stmt.release.run({ owner });
+  }
+
+  /** Gives up one lease (inside write()). */
+  releaseLease(id: number, owner: string): void {
+    this.stmt.releaseOne.run({ id, owner });
+  }
+
+  /** Deletes a finished row still leased by `owner` (inside write()); false when the lease was lost. */
+  removeInvocation(id: number, owner: string): boolean {
+    return this.stmt.remove.run({ id, owner }).changes > 0;
+  }
+
+  /** Stores a retry: new envelope, new due time, lease released (inside write()); false when the lease was lost. */
+  rescheduleInvocation(id: number, owner: string, envelope: Buffer, fn: string, dueAt: number): boolean {
+    return this.stmt.retry.run({ id, owner, envelope, fn, dueAt }).changes > 0;
+  }
+
+  /** Inserts a dead letter (inside write()). */
+  insertDeadLetter(row: NewDeadLetterRow): void {
+    this.stmt.deadLetter.run(row);
+  }
+
+  /** When a row of `queue` not held by `owner` next becomes claimable, or undefined when there is none. */
+  nextWakeAt(queue: string, owner: string, now: number): number | undefined {
+    if (this.closed) return undefined;
+    const row = this.stmt.nextWake.get({ queue, owner, now }) as { next: number | null };
+    return row.next ?? undefined;
+  }
+
+  /** Encoded dead letters, newest first. */
+  deadLetterRecords(limit: number, fn?: string): Buffer[] {
+    if (this.closed) throw new StoreClosedError();
+    const rows = (fn === undefined ? this.stmt.deadLetters.all({ limit }) : this.stmt.deadLettersOf.all({ fn, limit })) as Array<{ record: Buffer }>;
+    return rows.map((r) => r.record);
+  }
+
+  /** Rows (waiting or leased) of `queue`. */
+  countInvocations(queue: string): number {
+    return (this.stmt.count.get({ queue }) as { n: number }).n;
+  }
+
+  /** Commits pending writes, then closes the connection; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The Kafka InvocationQueue: encodes a call, picks its topic and key, and resolves only once the broker has
+ * acknowledged the record with acks=-1. Concurrent calls share produce requests (see batching-producer.ts).
+ * Anything short of an ack within `enqueueTimeoutMs` rejects with QUEUE_UNAVAILABLE (the gateway answers 503
+ * with Retry-After), and a record that has not been sent by then is withdrawn so it is never written behind the
+ * caller's back. The producer reconnects by itself once the broker is back; nothing needs a restart.
+ */
+import { KfaasError, isKfaasError } from '../../common/errors.js';
+import { encodeInvocation, type Invocation } from '../../common/invocation.js';
+import type { Logger } from '../../common/logger.js';
+import type { InvocationQueue } from '../../common/queue.js';
+import { DEFAULT_INVOCATIONS_TOPIC, invocationTopic, queueNameProblem, retryTopic } from '../../common/topics.js';
+import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
+import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
+import type { PendingRecord } from './producer-batcher.js';
+import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
+
+/** Options of createKafkaInvocationQueue. */
+export interface KafkaInvocationQueueOptions extends KafkaConnectionOptions, BatchingOptions {
+  /** Topic of calls to functions without a dedicated queue. */
+  readonly topicBase?: string;
+  /** Partitions of the topics this queue creates (existing topics keep theirs). */
+  readonly partitions?: number;
+  /** Longest an enqueue waits for the ack before failing with QUEUE_UNAVAILABLE. */
+  readonly enqueueTimeoutMs?: number;
+  /** Retry-After of a QUEUE_UNAVAILABLE rejection. */
+  readonly retryAfterSeconds?: number;
+  /** Records above this many bytes are refused with PAYLOAD_TOO_LARGE; matches the topic's max.message.bytes. */
+  readonly maxMessageBytes?: number;
+}
+
+/** The Kafka queue: the InvocationQueue port plus start and a readiness ping. */
+export interface KafkaInvocationQueue extends InvocationQueue {
+  /** Connects and creates the shared topics when missing; enqueue() also does this lazily. Idempotent. */
+  start(): Promise<void>;
+  /** Resolves when the cluster answers a metadata request within `timeoutMs`; for readiness probes. */
+  ping(timeoutMs?: number): Promise<void>;
+}
+
+/** Defaults of the queue options. */
+export const KAFKA_QUEUE_DEFAULTS = Object.freeze({
+  topicBase: DEFAULT_INVOCATIONS_TOPIC,
+  partitions: 6,
+  enqueueTimeoutMs: 5_000,
+  retryAfterSeconds: 5,
+  maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES,
+});
+
+// Per-record framing kafkajs and the broker add on top of key and value (record + batch headers, generous).
+const RECORD_OVERHEAD_BYTES = 512;
+
+/** Creates the Kafka queue; no I/O until start() or the first enqueue(). */
+export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions): KafkaInvocationQueue {
+  const o = { ...KAFKA_QUEUE_DEFAULTS, ...definedOnly(options) };
+  nonEmpty('topicBase', o.topicBase);
+  intAtLeast('partitions', o.partitions, 1);
+  intAtLeast('enqueueTimeoutMs', o.enqueueTimeoutMs, 1);
+  intAtLeast('retryAfterSeconds', o.retryAfterSeconds, 0);
+  intAtLeast('maxMessageBytes', o.maxMessageBytes, 1_024);
+  const logger: Logger = options.logger.child({ component: 'kafka-queue' });
+  const kafka = createKafkaClient(options);
+  const admin = kafka.admin();
+  const producer = createBatchingProducer(kafka, options);
+  const topicsReady = new Map<string, Promise<void>>();
+  let starting: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+
+  const unavailable = (reason: string, cause?: unknown): KfaasError =>
+    new KfaasError('QUEUE_UNAVAILABLE', `the call could not be stored on Kafka: ${reason}`, {
+      retryAfterSeconds: o.retryAfterSeconds,
+      cause,
+    });
+
+  const retryOnFailure = <T>(make: () => Promise<T>, forget: () => void): Promise<T> =>
+    make().catch((err: unknown) => {
+      forget();
+      throw err;
+    });
+
+  const start = (): Promise<void> => {
+    starting ??= retryOnFailure(
+      async () => {
+        await Promise.all([admin.connect(), producer.connect()]);
+        await ensureTopic(o.topicBase);
+        logger.info('Kafka queue ready', { topic: o.topicBase });
+      },
+      () => (starting = undefined),
+    );
+    return starting;
+  };
+
+  const ensureTopic = (topic: string): Promise<void> => {
+    let ready = topicsReady.get(topic);
+    if (!ready) {
+      ready = retryOnFailure(
+        () =>
+          ensureTopics(admin, [
+            { topic, partitions: o.partitions, maxMessageBytes: o.maxMessageBytes },
+            { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+          ]),
+        () => topicsReady.delete(topic),
+      );
+      topicsReady.set(topic, ready);
+    }
+    return ready;
+  };
+
+  async function enqueue(inv: Invocation): Promise<void> {
+    if (closing) throw unavailable('the queue is closed');
+    if (inv.queue !== undefined) {
+      const problem = queueNameProblem(inv.queue);
+      if (problem) throw new KfaasError('INVALID_FIELD', problem);
+    }
+    const value = encodeInvocation(inv);
+    const key = inv.orderingKey ?? inv.function;
+    const size = value.length + Buffer.byteLength(key) + RECORD_OVERHEAD_BYTES;
+    if (size > o.maxMessageBytes) {
+      throw new KfaasError('PAYLOAD_TOO_LARGE', `the encoded call is ${size} bytes; the queue takes at most ${o.maxMessageBytes}`);
+    }
+    const topic = invocationTopic(inv.queue, o.topicBase);
+    let pending: PendingRecord | undefined;
+    let timedOut = false;
+    const work = (async () => {
+      await start();
+      await ensureTopic(topic);
+      if (timedOut) return;
+      pending = producer.send({ topic, key, value });
+      await pending.done;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(unavailable(`no acknowledgement from the brokers within ${o.enqueueTimeoutMs} ms`));
+      }, o.enqueueTimeoutMs);
+    });
+    try {
+      await Promise.race([work, deadline]);
+    } catch (err) {
+      // Withdraw a record still waiting for a send: the caller is told it failed, so it must never be written.
+      pending?.cancel();
+      work.catch(() => undefined);
+      if (isKfaasError(err)) throw err;
+      throw unavailable((err as Error).message, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    enqueue,
+    start,
+    async ping(timeoutMs = 2_000) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          (async () => {
+            await admin.connect();
+            await admin.describeCluster();
+          })(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        await producer.close(o.enqueueTimeoutMs);
+        await admin.disconnect().catch(() => undefined);
+        logger.info('Kafka queue closed');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,337 @@
+/**
+ * The Kafka InvocationSource. Calls run off kafkajs's fetch loop: `eachBatch` only admits records (tracks their
+ * offsets and hands them to the dispatcher) and returns, so the loop keeps fetching and heartbeating while a call
+ * runs for minutes, and a slow call never holds up the other records of its partition or broker. Admission is
+ * bounded: at `maxInflight + prefetch` unfinished records `eachBatch` waits for room, heartbeating meanwhile
+ * (pausing instead would make kafkajs sleep a whole `maxWaitTime` per fetch cycle once the buffer fills).
+ *
+ * A record is acknowledged (its offset becomes committable) only once its decision is stored: a retry record
+ * produced to `<topic>.retry`, a dead letter produced, or `complete`. Offsets are committed as the contiguous
+ * finished prefix per partition, so a crash redelivers everything unfinished (at-least-once). Partitions with
+ * unfinished work stay with this member across rebalances (sticky-assigner.ts), so a scale-out does not run an
+ * in-flight call a second time. A record that is not an envelope is dead-lettered with its raw bytes.
+ */
+import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
+import { decodeInvocation, encodeInvocation, type Invocation } from '../../common/invocation.js';
+import type { Logger } from '../../common/logger.js';
+import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
+import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
+import { DEFAULT_INFRA_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
+import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
+import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
+import { decisionDeadLetter, undecodableDeadLetter } from './dead-letter-records.js';
+import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
+import { startLagReporter } from './lag-reporter.js';
+import { createOffsetCommitter } from './offset-committer.js';
+import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
+import { createRetryRelay, type RetryRelay } from './retry-relay.js';
+import { stickyAssigner } from './sticky-assigner.js';
+import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
+
+/** Options of createKafkaInvocationSource. */
+export interface KafkaInvocationSourceOptions extends KafkaConnectionOptions, BatchingOptions {
+  /** The invocation topic to consume (`invocationTopic(queue)`). */
+  readonly topic: string;
+  /** Consumer group; `consumerGroup(topic)` by default. */
+  readonly groupId?: string;
+  /** Handler calls at once in this process, over all partitions. */
+  readonly maxInflight?: number;
+  /** Records fetched ahead of free handler slots (default: maxInflight). */
+  readonly prefetch?: number;
+  /** How long close() waits for running calls before aborting their signal. */
+  readonly drainTimeoutMs?: number;
+  /** After the abort, how long close() still waits for handlers to return. */
+  readonly abortGraceMs?: number;
+  /** The longest exec timeout of any function; the rebalance timeout is derived from it. */
+  readonly maxExecTimeoutMs?: number;
+  /** Group rebalance timeout; default maxExecTimeoutMs + 30 s, so a member finishing a call can rejoin in time. */
+  readonly rebalanceTimeoutMs?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** Broker-side wait of an empty fetch; bounds how stale heartbeats and resumes get. */
+  readonly maxWaitTimeMs?: number;
+  readonly deadLetterTopic?: string;
+  /** Partitions of topics this source creates when missing. */
+  readonly partitions?: number;
+  /** Run the retry relay of this topic in this process (default true). */
+  readonly retryRelay?: boolean;
+  readonly retryMaxHeld?: number;
+  readonly retryMaxHeldBytes?: number;
+  /** Period of consumer lag reports to observer.onLag; 0 turns them off. */
+  readonly lagIntervalMs?: number;
+  readonly commitIntervalMs?: number;
+  readonly observer?: QueueObserver;
+  /** Backoff of in-process retries of infrastructure faults. */
+  readonly backoff?: BackoffOptions;
+  readonly now?: () => number;
+}
+
+/** The Kafka source: the InvocationSource port plus a health flag for readiness. */
+export interface KafkaInvocationSource extends InvocationSource {
+  /** False once the consumer crashed and kafkajs will not restart it; the process should be restarted. */
+  healthy(): boolean;
+}
+
+/** Defaults of the source options. */
+export const KAFKA_SOURCE_DEFAULTS = Object.freeze({
+  maxInflight: 100,
+  drainTimeoutMs: 30_000,
+  abortGraceMs: 5_000,
+  maxExecTimeoutMs: 600_000,
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  maxWaitTimeMs: 1_000,
+  deadLetterTopic: DEFAULT_DEAD_LETTER_TOPIC,
+  partitions: 6,
+  retryRelay: true,
+  retryMaxHeld: 10_000,
+  retryMaxHeldBytes: 256 * 1_048_576,
+  lagIntervalMs: 15_000,
+  commitIntervalMs: 100,
+});
+
+/** Creates the source; no I/O until start(). */
+export function createKafkaInvocationSource(options: KafkaInvocationSourceOptions): KafkaInvocationSource {
+  const o = { ...KAFKA_SOURCE_DEFAULTS, ...definedOnly(options) };
+  const topic = nonEmpty('topic', options.topic);
+  const groupId = o.groupId ?? consumerGroup(topic);
+  const maxInflight = intAtLeast('maxInflight', o.maxInflight, 1);
+  const prefetch = intAtLeast('prefetch', o.prefetch ?? maxInflight, 0);
+  intAtLeast('drainTimeoutMs', o.drainTimeoutMs, 0);
+  intAtLeast('sessionTimeoutMs', o.sessionTimeoutMs, 1_000);
+  intAtLeast('heartbeatIntervalMs', o.heartbeatIntervalMs, 1);
+  if (o.heartbeatIntervalMs * 2 > o.sessionTimeoutMs) {
+    throw new Error(`heartbeatIntervalMs: must be at most half of sessionTimeoutMs (${o.heartbeatIntervalMs} > ${o.sessionTimeoutMs}/2)`);
+  }
+  if (o.maxWaitTimeMs * 2 > o.sessionTimeoutMs) {
+    throw new Error(`maxWaitTimeMs: must be at most half of sessionTimeoutMs (${o.maxWaitTimeMs} > ${o.sessionTimeoutMs}/2)`);
+  }
+  const rebalanceTimeoutMs = o.rebalanceTimeoutMs ?? o.maxExecTimeoutMs + 30_000;
+  intAtLeast('rebalanceTimeoutMs', rebalanceTimeoutMs, o.sessionTimeoutMs);
+  const now = o.now ?? Date.now;
+  const backoff = o.backoff ?? DEFAULT_INFRA_BACKOFF;
+  const logger: Logger = options.logger.child({ component: 'kafka-source', topic });
+  const kafka = createKafkaClient(options);
+  const admin: Admin = kafka.admin();
+  const producer = createBatchingProducer(kafka, options);
+  const tracker = new OffsetTracker();
+  const highWater = maxInflight + prefetch;
+  let owned: number[] = [];
+  let consumer: Consumer | undefined;
+  let dispatcher: Dispatcher | undefined;
+  let relay: RetryRelay | undefined;
+  let stopLag: (() => void) | undefined;
+  let stopping = false;
+  let crashed = false;
+  let starting: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+
+  const committer = createOffsetCommitter({
+    tracker,
+    intervalMs: o.commitIntervalMs,
+    logger,
+    commit: async (commits) => {
+      if (!consumer) return;
+      await consumer.commitOffsets(commits.map((c) => ({ ...c })));
+    },
+  });
+
+  const persist = async (decision: ProcessDecision): Promise<void> => {
+    if (decision.action === 'complete') return;
+    if (decision.action === 'retry') {
+      const next: Invocation = { ...decision.invocation, notBefore: now() + Math.max(0, decision.delayMs) };
+      await producer.send({ topic: retryTopic(topic), key: next.orderingKey ?? next.function, value: encodeInvocation(next) }).done;
+      return;
+    }
+    await producer.send(decisionDeadLetter(o.deadLetterTopic, decision, now())).done;
+  };
+
+  /** Stops fetching for close(); kafkajs forgets a pause when it restarts a crashed consumer, so a rejoin repeats it. */
+  const stopFetching = (): void => {
+    try {
+      consumer?.pause([{ topic }]);
+    } catch (err) {
+      // Between a crash and kafkajs's restart there is no consumer group to pause.
+      logger.debug('pausing fetches failed', { err });
+    }
+  };
+
+  let roomWaiters: Array<() => void> = [];
+  /** Resolves true once fewer than `highWater` records are unfinished, or false after `ms`. */
+  const waitForRoom = (ms: number): Promise<boolean> => {
+    if (tracker.pending < highWater) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        roomWaiters = roomWaiters.filter((w) => w !== wake);
+        resolve(false);
+      }, ms);
+      roomWaiters.push(wake);
+    });
+  };
+  const signalRoom = (): void => {
+    if (tracker.pending < highWater) for (const wake of roomWaiters.splice(0)) wake();
+  };
+
+  const admit = (d: Dispatcher, progress: PartitionProgress, message: KafkaMessage): void => {
+    const offset = message.offset;
+    let inv: Invocation;
+    try {
+      inv = decodeInvocation(message.value);
+    } catch (err) {
+      o.observer?.onUndecodable?.(err as Error);
+      logger.warn('dead-lettering a record that is not a kfaas envelope', { err, partition: progress.partition, offset });
+      const record = undecodableDeadLetter(o.deadLetterTopic, message.value, err as Error, now());
+      void d.store(`dead letter of undecodable record ${progress.partition}@${offset}`, () => producer.send(record).done).then((stored) =>
+        settle(progress, offset, stored),
+      );
+      return;
+    }
+    void d.dispatch(inv, persist).then((stored) => settle(progress, offset, stored));
+  };
+
+  /** A stored decision makes the offset committable; an unstored one leaves it pending so it is never committed. */
+  const settle = (progress: PartitionProgress, offset: string, stored: boolean): void => {
+    if (stored && tracker.isCurrent(progress)) {
+      progress.finish(offset);
+      committer.schedule();
+    }
+    signalRoom();
+  };
+
+  async function startConsuming(handler: InvocationHandler): Promise<void> {
+    await admin.connect();
+    await ensureTopics(admin, [
+      { topic, partitions: o.partitions, maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES },
+      { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+      { topic: o.deadLetterTopic, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+    ]);
+    await producer.connect();
+    const d = createDispatcher({ handler, maxInflight, logger, observer: o.observer, backoff, now });
+    dispatcher = d;
+    const c = kafka.consumer({
+      groupId,
+      partitionAssigners: [stickyAssigner(() => ({ busy: tracker.busyPartitions(), owned: { [topic]: owned } }))],
+      sessionTimeout: o.sessionTimeoutMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      maxWaitTimeInMs: o.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    consumer = c;
+    c.on(c.events.GROUP_JOIN, ({ payload }) => {
+      owned = payload.memberAssignment[topic] ?? [];
+      const revoked = tracker.reassign(owned.map((partition) => ({ topic, partition })));
+      const busy = revoked.filter((p) => p.pending > 0);
+      if (busy.length > 0) {
+        logger.warn('partitions with calls in flight were reassigned; their calls may run again elsewhere', {
+          partitions: busy.map((p) => p.partition),
+        });
+      }
+      logger.info('joined the consumer group', { groupId, partitions: owned });
+      if (stopping) stopFetching();
+      committer.schedule();
+    });
+    c.on(c.events.CRASH, ({ payload }) => {
+      if (payload.restart) {
+        logger.warn('Kafka consumer crashed; kafkajs restarts it', { err: payload.error });
+      } else if (!stopping) {
+        crashed = true;
+        logger.error('Kafka consumer crashed and will not restart', { err: payload.error });
+      }
+    });
+    await c.connect();
+    await c.subscribe({ topics: [topic], fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const progress = tracker.partition(batch.topic, batch.partition);
+        for (const message of batch.messages) {
+          while (!(await waitForRoom(o.heartbeatIntervalMs))) {
+            if (!isRunning() || isStale() || stopping) return;
+            try {
+              await heartbeat();
+            } catch (err) {
+              // A rebalance: return so kafkajs rejoins now; the unresolved rest of the batch is fetched again.
+              logger.debug('heartbeat while waiting for room failed; leaving the batch', { err });
+              return;
+            }
+          }
+          if (!isRunning() || isStale() || stopping || !tracker.isCurrent(progress)) return;
+          if (progress.track(message.offset)) admit(d, progress, message);
+          resolveOffset(message.offset);
+        }
+      },
+    });
+    if (o.retryRelay) {
+      relay = createRetryRelay({
+        kafka,
+        topic,
+        producer,
+        deadLetterTopic: o.deadLetterTopic,
+        logger,
+        observer: o.observer,
+        maxHeld: o.retryMaxHeld,
+        maxHeldBytes: o.retryMaxHeldBytes,
+        sessionTimeoutMs: o.sessionTimeoutMs,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        maxWaitTimeMs: o.maxWaitTimeMs,
+        commitIntervalMs: o.commitIntervalMs,
+        backoff,
+        now,
+      });
+      await relay.start();
+    }
+    if (o.observer?.onLag && o.lagIntervalMs > 0) {
+      stopLag = startLagReporter({ admin, groupId, topic, intervalMs: o.lagIntervalMs, observer: o.observer, logger });
+    }
+    logger.info('consuming invocations', { groupId, maxInflight, rebalanceTimeoutMs });
+  }
+
+  const waitOrTimeout = async (promise: Promise<void>, ms: number): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([promise.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    clearTimeout(timer);
+    return done;
+  };
+
+  return {
+    start(handler) {
+      if (closing) return Promise.reject(new Error('the source is closed'));
+      starting ??= startConsuming(handler);
+      return starting;
+    },
+    healthy: () => !crashed,
+    close() {
+      closing ??= (async () => {
+        stopping = true;
+        // First, before any await: a slot freed from here on must not start another call.
+        dispatcher?.stopStarting();
+        await starting?.catch(() => undefined);
+        if (consumer && dispatcher) {
+          dispatcher.stopStarting();
+          stopFetching();
+          await relay?.close();
+          if (!(await waitOrTimeout(dispatcher.idle(), o.drainTimeoutMs))) {
+            logger.warn('calls still running at the drain deadline; aborting them', { running: dispatcher.running });
+            dispatcher.abort(`the source is closing and the drain deadline of ${o.drainTimeoutMs} ms passed`);
+            await waitOrTimeout(dispatcher.idle(), o.abortGraceMs);
+          }
+          committer.stop();
+          await committer.flush().catch((err: unknown) => logger.warn('final offset commit failed', { err }));
+        }
+        stopLag?.();
+        await consumer?.disconnect().catch((err: unknown) => logger.warn('leaving the consumer group failed', { err }));
+        await producer.close(o.abortGraceMs);
+        await admin.disconnect().catch(() => undefined);
+        logger.info('Kafka source closed');
+      })();
+      return closing;
+    },
+  };
+}

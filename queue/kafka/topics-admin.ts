@@ -1,0 +1,56 @@
+/**
+ * Creates the topics an adapter needs when they are missing, with a max.message.bytes that fits our records:
+ * invocation topics take a 1 MiB async body plus the envelope header, while retry and dead-letter topics also
+ * carry a function's result (its body base64 in the header) and so get more room.
+ */
+import type { Admin } from 'kafkajs';
+
+/** max.message.bytes of invocation topics: the 1 MiB async body limit plus room for headers and the envelope. */
+export const INVOCATION_TOPIC_MAX_MESSAGE_BYTES = 1_572_864;
+/** max.message.bytes of retry and dead-letter topics, whose records may also hold a result body. */
+export const LARGE_TOPIC_MAX_MESSAGE_BYTES = 8 * 1_048_576;
+
+/** A topic to ensure. */
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly maxMessageBytes: number;
+}
+
+/**
+ * Creates the missing topics of `specs` and waits until each has a leader for every partition. Existing topics
+ * are left as they are (their partition count is an operator's decision). Safe to race with another creator.
+ */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      timeout: timeoutMs,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        configEntries: [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }],
+      })),
+    });
+  }
+  await waitForLeaders(admin, specs.map((s) => s.topic), timeoutMs);
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let problem: string | undefined;
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = meta.find((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+      problem = leaderless ? `topic ${leaderless.name} has partitions without a leader` : undefined;
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    if (!problem) return;
+    if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} not ready within ${timeoutMs} ms: ${problem}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,294 @@
+// The queue contract against the Kafka adapter on the real broker, plus what only Kafka has: an unreachable
+// broker, calls longer than the session timeout, members joining mid-call, topic configuration and lag.
+import net from 'node:net';
+import type { Producer } from 'kafkajs';
+import { isKfaasError } from '../../common/errors.js';
+import type { Invocation } from '../../common/invocation.js';
+import type { InvocationSource } from '../../common/queue.js';
+import { retryTopic } from '../../common/topics.js';
+import {
+  createKafkaDeadLetterReader,
+  createKafkaInvocationQueue,
+  createKafkaInvocationSource,
+  INVOCATION_TOPIC_MAX_MESSAGE_BYTES,
+  type KafkaInvocationQueue,
+  type KafkaInvocationSourceOptions,
+} from '../../queue/kafka/index.js';
+import { anInvocation, describeQueueContract, type QueueAdapters } from '../contract/invocation-queue.contract.js';
+import { kafkaFor, loadServices, silentLogger, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
+
+const TIMEOUT_MS = 120_000;
+const CHILD_SESSION_TIMEOUT_MS = 6_000;
+
+let state: ServicesState;
+
+beforeAll(() => {
+  state = loadServices();
+});
+
+/** Source options tuned for tests: short waits, no lag reports unless asked. */
+const testSourceOptions = (topic: string, deadLetterTopic: string): KafkaInvocationSourceOptions => ({
+  brokers: state.brokers,
+  topic,
+  deadLetterTopic,
+  partitions: 3,
+  logger: silentLogger(),
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+  maxWaitTimeMs: 200,
+  commitIntervalMs: 50,
+  lagIntervalMs: 0,
+});
+
+async function makeKafkaAdapters(): Promise<QueueAdapters> {
+  const topic = uniqueName('q');
+  const deadLetterTopic = `${topic}.dlq`;
+  const logger = silentLogger();
+  const queue = createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 3, logger, enqueueTimeoutMs: 10_000 });
+  await queue.start();
+  const reader = createKafkaDeadLetterReader({ brokers: state.brokers, deadLetterTopic, logger });
+  const sources: InvocationSource[] = [];
+  let raw: Producer | undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    queue,
+    source: (options = {}) => {
+      const source = createKafkaInvocationSource({ ...testSourceOptions(topic, deadLetterTopic), ...options });
+      sources.push(source);
+      return source;
+    },
+    deadLetters: reader,
+    async writeRaw(value) {
+      raw ??= kafkaFor(state).producer();
+      await raw.connect();
+      await raw.send({ topic, messages: [{ key: 'garbage', value }] });
+    },
+    childSpec: ({ maxInflight, handlerMs }) => ({
+      kind: 'kafka',
+      brokers: state.brokers,
+      topic,
+      sessionTimeoutMs: CHILD_SESSION_TIMEOUT_MS,
+      maxInflight,
+      handlerMs,
+    }),
+    crashRecoveryMs: CHILD_SESSION_TIMEOUT_MS,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(sources.map((s) => s.close()));
+        await queue.close();
+        await reader.close();
+        await raw?.disconnect();
+      })();
+      return closing;
+    },
+  };
+}
+
+describeQueueContract('Kafka', makeKafkaAdapters);
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('Kafka queue specifics', () => {
+  const closers: Array<() => Promise<unknown>> = [];
+
+  afterEach(async () => {
+    await Promise.all(closers.splice(0).map((close) => close()));
+  }, TIMEOUT_MS);
+
+  const track = <T extends { close(): Promise<unknown> }>(thing: T): T => {
+    closers.push(() => thing.close());
+    return thing;
+  };
+
+  it(
+    'rejects enqueue with QUEUE_UNAVAILABLE within the enqueue timeout when no broker answers',
+    async () => {
+      const queue = track(
+        createKafkaInvocationQueue({
+          brokers: [`127.0.0.1:${await closedPort()}`],
+          logger: silentLogger(),
+          enqueueTimeoutMs: 1_500,
+          retryAfterSeconds: 7,
+        }),
+      );
+      for (let i = 0; i < 2; i += 1) {
+        const t0 = Date.now();
+        const err = await queue.enqueue(anInvocation()).catch((e: unknown) => e);
+        const elapsed = Date.now() - t0;
+        expect(isKfaasError(err, 'QUEUE_UNAVAILABLE')).toBe(true);
+        expect((err as { retryAfterSeconds?: number }).retryAfterSeconds).toBe(7);
+        expect(elapsed).toBeGreaterThanOrEqual(1_400);
+        expect(elapsed).toBeLessThan(3_000);
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'creates topics with a max.message.bytes that takes a 1 MiB body, and refuses records above it',
+    async () => {
+      const topic = uniqueName('big');
+      const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 2, logger: silentLogger() }));
+      await queue.start();
+      const admin = kafkaFor(state).admin();
+      await admin.connect();
+      try {
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [topic, retryTopic(topic)].map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['max.message.bytes'] })),
+        });
+        const limits = resources.map((r) => Number(r.configEntries[0]?.configValue));
+        expect(limits[0]).toBe(INVOCATION_TOPIC_MAX_MESSAGE_BYTES);
+        expect(limits[1]).toBeGreaterThan(INVOCATION_TOPIC_MAX_MESSAGE_BYTES);
+        const partitions = await admin.fetchTopicMetadata({ topics: [topic] });
+        expect(partitions.topics[0]?.partitions).toHaveLength(2);
+      } finally {
+        await admin.disconnect();
+      }
+      const body = Buffer.alloc(1_048_576, 7);
+      const big = anInvocation({ body, headers: { 'x-pad': 'h'.repeat(16_384) } });
+      await queue.enqueue(big);
+      const got: Invocation[] = [];
+      const source = track(createKafkaInvocationSource(testSourceOptions(topic, `${topic}.dlq`)));
+      await source.start(async (inv) => {
+        got.push(inv);
+        return { action: 'complete' };
+      });
+      await waitFor(() => got.length === 1, { timeoutMs: 30_000, description: 'the 1 MiB call' });
+      expect(Buffer.compare((got[0] as Invocation).body, body)).toBe(0);
+      const err = await queue.enqueue(anInvocation({ body: Buffer.alloc(INVOCATION_TOPIC_MAX_MESSAGE_BYTES) })).catch((e: unknown) => e);
+      expect(isKfaasError(err, 'PAYLOAD_TOO_LARGE')).toBe(true);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'runs a call longer than the session timeout exactly once, with a second member waiting in the group',
+    async () => {
+      const topic = uniqueName('long');
+      const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 2, logger: silentLogger() }));
+      await queue.start();
+      const runs = new Map<string, number>();
+      const done = new Set<string>();
+      const handler = async (inv: Invocation) => {
+        runs.set(inv.callId, (runs.get(inv.callId) ?? 0) + 1);
+        if (inv.function === 'fn-long') await new Promise((resolve) => setTimeout(resolve, 15_000));
+        done.add(inv.callId);
+        return { action: 'complete' } as const;
+      };
+      const options = { ...testSourceOptions(topic, `${topic}.dlq`), sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, maxExecTimeoutMs: 20_000 };
+      await track(createKafkaInvocationSource(options)).start(handler);
+      await track(createKafkaInvocationSource(options)).start(handler);
+      const long = anInvocation({ function: 'fn-long' });
+      await queue.enqueue(long);
+      await waitFor(() => done.has(long.callId), { timeoutMs: 60_000, description: 'the 15 s call' });
+      // Calls enqueued after it flow through both members; had the long call's member been dropped, its partition
+      // would have moved and the call would have started again before this point.
+      const after = Array.from({ length: 10 }, (_, i) => anInvocation({ function: `fn-after-${i}` }));
+      await Promise.all(after.map((inv) => queue.enqueue(inv)));
+      await waitFor(() => after.every((inv) => done.has(inv.callId)), { timeoutMs: 30_000, description: 'the later calls' });
+      expect(runs.get(long.callId)).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'keeps a partition with a call in flight on its member when another member joins (no second run)',
+    async () => {
+      const topic = uniqueName('sticky');
+      const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 4, logger: silentLogger() }));
+      await queue.start();
+      const runs = new Map<string, number>();
+      const ranOn = new Map<string, string>();
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const handlerOf = (member: string) => async (inv: Invocation) => {
+        runs.set(inv.callId, (runs.get(inv.callId) ?? 0) + 1);
+        ranOn.set(inv.callId, member);
+        if (inv.function === 'fn-held') await released;
+        return { action: 'complete' } as const;
+      };
+      const options = testSourceOptions(topic, `${topic}.dlq`);
+      await track(createKafkaInvocationSource(options)).start(handlerOf('first'));
+      const held = anInvocation({ function: 'fn-held' });
+      await queue.enqueue(held);
+      await waitFor(() => runs.get(held.callId) === 1, { timeoutMs: 30_000, description: 'the held call to start' });
+      // The join triggers a rebalance while the call runs; the joiner must not be given its partition.
+      await track(createKafkaInvocationSource(options)).start(handlerOf('second'));
+      const others = Array.from({ length: 20 }, (_, i) => anInvocation({ function: `fn-other-${i}` }));
+      await Promise.all(others.map((inv) => queue.enqueue(inv)));
+      await waitFor(() => others.every((inv) => runs.has(inv.callId)), { timeoutMs: 30_000, description: 'the other calls' });
+      expect(new Set(others.map((inv) => ranOn.get(inv.callId)))).toEqual(new Set(['first', 'second']));
+      release();
+      await waitFor(() => others.length + 1 === runs.size, { timeoutMs: 10_000, description: 'all calls' });
+      expect(runs.get(held.callId)).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'reports consumer lag to the observer',
+    async () => {
+      const topic = uniqueName('lag');
+      const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 1, logger: silentLogger() }));
+      await queue.start();
+      for (let i = 0; i < 5; i += 1) await queue.enqueue(anInvocation());
+      const lag: number[] = [];
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const source = track(
+        createKafkaInvocationSource({
+          ...testSourceOptions(topic, `${topic}.dlq`),
+          lagIntervalMs: 100,
+          observer: { onLag: (t, partition, value) => t === topic && partition === 0 && lag.push(value) },
+        }),
+      );
+      await source.start(async () => {
+        await released;
+        return { action: 'complete' };
+      });
+      await waitFor(() => lag.includes(5), { timeoutMs: 20_000, description: 'a lag of 5 while nothing is committed' });
+      release();
+      await waitFor(() => lag[lag.length - 1] === 0, { timeoutMs: 20_000, description: 'the lag to drop to 0' });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'shares produce requests between concurrent enqueues',
+    async () => {
+      const topic = uniqueName('batch');
+      const batches: number[] = [];
+      const queue: KafkaInvocationQueue = track(
+        createKafkaInvocationQueue({
+          brokers: state.brokers,
+          topicBase: topic,
+          partitions: 3,
+          logger: silentLogger(),
+          onBatchSent: (records) => batches.push(records),
+        }),
+      );
+      await queue.start();
+      const admin = kafkaFor(state).admin();
+      await admin.connect();
+      try {
+        await Promise.all(Array.from({ length: 2_000 }, () => queue.enqueue(anInvocation())));
+        const offsets = await admin.fetchTopicOffsets(topic);
+        expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(2_000);
+        expect(batches.reduce((n, b) => n + b, 0)).toBe(2_000);
+        // 2,000 calls made at once travel in a handful of requests, not 2,000 round-trips.
+        expect(batches.length).toBeLessThan(100);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    TIMEOUT_MS,
+  );
+});
