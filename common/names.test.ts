@@ -1,4 +1,4 @@
-import { dns1123Problem, parseFunctionRef } from './names.js';
+import { dns1123Problem, functionNameProblem, parseFunctionRef } from './names.js';
 
 describe('dns1123Problem', () => {
   it.each(['a', 'echo', 'word-count', 'a1', '0abc'])('accepts %j', (name) => {
@@ -23,5 +23,17 @@ describe('parseFunctionRef', () => {
     ['a.b.c', { name: 'a.b', namespace: 'c' }],
   ])('parses %j', (segment, ref) => {
     expect(parseFunctionRef(segment)).toEqual(ref);
+  });
+});
+
+describe('functionNameProblem', () => {
+  it('accepts DNS-1035 labels', () => {
+    expect(functionNameProblem('echo-2')).toBeUndefined();
+  });
+  it.each([
+    ['2fast', /start with a lower-case letter/],
+    ['Echo', /DNS-1123/],
+  ])('rejects %j', (name, problem) => {
+    expect(functionNameProblem(name)).toMatch(problem);
   });
 });

@@ -13,6 +13,17 @@ export function dns1123Problem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Returns a problem with a name for a new function, or undefined. Stricter than a route name: the function's
+ * Kubernetes Service takes its name, and Service names are DNS-1035 labels (they start with a letter).
+ */
+export function functionNameProblem(name: string): string | undefined {
+  const problem = dns1123Problem(name);
+  if (problem) return problem;
+  if (!/^[a-z]/.test(name)) return 'must start with a lower-case letter (it names a Kubernetes Service)';
+  return undefined;
+}
+
 /** True when `name` is a valid DNS-1123 label of at most 63 characters. */
 export function isDns1123Label(name: string): boolean {
   return dns1123Problem(name) === undefined;

@@ -1,4 +1,5 @@
-import { loadConfig, parseSize } from './config.js';
+import { parseSize } from '../common/env.js';
+import { loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('applies documented defaults and freezes the result', () => {

@@ -28,9 +28,13 @@
  * | `PATH`, `HOME`, `LANG`, … | — | Local provider: passed on to function processes (nothing else is) |
  * | `KFAAS_LOG_LEVEL` | info | winston level |
  * | `KAFKA_BROKERS` | unset | Comma list of brokers; enables /async-function through Kafka |
+ * | `KAFKA_CLIENT_ID`, `KAFKA_TLS*`, `KAFKA_SASL_*`, `KFAAS_TOPIC_PARTITIONS` | see queue/kafka/connection-settings.ts | Kafka client id, TLS, SASL, partitions of created topics |
+ * | `KFAAS_INVOCATIONS_TOPIC` / `KFAAS_DEAD_LETTER_TOPIC` | kfaas.invocations / kfaas.dead-letter | Topic names |
  */
 import { isIP } from 'node:net';
-import { parseDuration } from '../common/duration.js';
+import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC } from '../common/topics.js';
+import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
+import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
 import { dns1123Problem } from '../common/names.js';
 
 /** Which provider backs the gateway. */
@@ -74,56 +78,70 @@ export interface GatewayConfig {
   /** Local provider: the part of the gateway's environment its function processes inherit. */
   readonly localBaseEnv: Readonly<Record<string, string>>;
   readonly logLevel: string;
+  /** Kafka brokers; empty disables /async-function. Same as kafka.brokers. */
   readonly kafkaBrokers: readonly string[];
+  /** Kafka connection (TLS, SASL) and topic partitions. */
+  readonly kafka: KafkaSettings;
+  /** Shared topic of async calls; dedicated queues get `kfaas.queue.<name>`. */
+  readonly invocationsTopic: string;
+  /** Topic /system/dead-letters reads. */
+  readonly deadLetterTopic: string;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+const check: Validators = validators('gateway');
+// An annotated alias: TypeScript narrows after a never-returning call only when the callee's type is explicit.
+const fail: Validators['fail'] = check.fail;
+const { integer, port, bool, duration, positiveDuration, size, positiveSize, logLevel } = check;
 
 /** Parses and validates the gateway configuration; throws naming the offending key and value. */
 export function loadConfig(env: Env): GatewayConfig {
-  const functionNamespace = namespace('function_namespace', pick(env, 'function_namespace', 'KFAAS_FUNCTION_NAMESPACE') ?? 'kfaas-fn');
-  const allowedRaw = pick(env, 'KFAAS_ALLOWED_NAMESPACES');
-  const allowedNamespaces = allowedRaw === undefined ? [functionNamespace] : list(allowedRaw).map((ns) => namespace('KFAAS_ALLOWED_NAMESPACES', ns));
+  const functionNamespace = namespace('function_namespace', pickEnv(env, 'function_namespace', 'KFAAS_FUNCTION_NAMESPACE') ?? 'kfaas-fn');
+  const allowedRaw = pickEnv(env, 'KFAAS_ALLOWED_NAMESPACES');
+  const allowedNamespaces = allowedRaw === undefined ? [functionNamespace] : splitList(allowedRaw).map((ns) => namespace('KFAAS_ALLOWED_NAMESPACES', ns));
   if (allowedNamespaces.length === 0) fail('KFAAS_ALLOWED_NAMESPACES', allowedRaw ?? '', 'must list at least one namespace');
   if (!allowedNamespaces.includes(functionNamespace)) {
     fail('function_namespace', functionNamespace, `must be one of KFAAS_ALLOWED_NAMESPACES (${allowedNamespaces.join(', ')})`);
   }
-  const provider = pick(env, 'KFAAS_PROVIDER') ?? 'kubernetes';
+  const provider = pickEnv(env, 'KFAAS_PROVIDER') ?? 'kubernetes';
   if (provider !== 'kubernetes' && provider !== 'local') fail('KFAAS_PROVIDER', provider, 'must be "kubernetes" or "local"');
-  const user = pick(env, 'KFAAS_BASIC_AUTH_USER');
-  const password = pick(env, 'KFAAS_BASIC_AUTH_PASSWORD');
+  const user = pickEnv(env, 'KFAAS_BASIC_AUTH_USER');
+  const password = pickEnv(env, 'KFAAS_BASIC_AUTH_PASSWORD');
   if ((user === undefined) !== (password === undefined)) {
     fail(user === undefined ? 'KFAAS_BASIC_AUTH_USER' : 'KFAAS_BASIC_AUTH_PASSWORD', '', 'must be set together with its pair');
   }
-  const metricsPortRaw = pick(env, 'KFAAS_METRICS_PORT');
+  const kafka = parseKafkaSettings(env, 'gateway', 'kfaas-gateway');
+  const metricsPortRaw = pickEnv(env, 'KFAAS_METRICS_PORT');
   const config: GatewayConfig = {
-    port: port('KFAAS_GATEWAY_PORT', pick(env, 'KFAAS_GATEWAY_PORT', 'port') ?? '8080'),
-    bindAddress: bindAddress(pick(env, 'KFAAS_GATEWAY_BIND') ?? '127.0.0.1'),
+    port: port('KFAAS_GATEWAY_PORT', pickEnv(env, 'KFAAS_GATEWAY_PORT', 'port') ?? '8080'),
+    bindAddress: bindAddress(pickEnv(env, 'KFAAS_GATEWAY_BIND') ?? '127.0.0.1'),
     provider,
     functionNamespace,
     allowedNamespaces: [...new Set(allowedNamespaces)],
-    syncBodyLimitBytes: size('KFAAS_SYNC_BODY_LIMIT', pick(env, 'KFAAS_SYNC_BODY_LIMIT') ?? '64Mi'),
-    asyncBodyLimitBytes: positiveSize('KFAAS_ASYNC_BODY_LIMIT', pick(env, 'KFAAS_ASYNC_BODY_LIMIT') ?? '1Mi'),
-    systemBodyLimitBytes: positiveSize('KFAAS_SYSTEM_BODY_LIMIT', pick(env, 'KFAAS_SYSTEM_BODY_LIMIT') ?? '1Mi'),
-    maxUpstreamTimeoutMs: positiveDuration('upstream_timeout', pick(env, 'upstream_timeout', 'KFAAS_MAX_UPSTREAM_TIMEOUT') ?? '5m'),
-    timeoutMarginMs: duration('KFAAS_TIMEOUT_MARGIN', pick(env, 'KFAAS_TIMEOUT_MARGIN') ?? '2s'),
-    readTimeoutMs: duration('read_timeout', pick(env, 'read_timeout') ?? '5m'),
-    maxIdleSocketsPerHost: integer('max_idle_conns_per_host', pick(env, 'max_idle_conns_per_host') ?? '1024', 1),
+    syncBodyLimitBytes: size('KFAAS_SYNC_BODY_LIMIT', pickEnv(env, 'KFAAS_SYNC_BODY_LIMIT') ?? '64Mi'),
+    asyncBodyLimitBytes: positiveSize('KFAAS_ASYNC_BODY_LIMIT', pickEnv(env, 'KFAAS_ASYNC_BODY_LIMIT') ?? '1Mi'),
+    systemBodyLimitBytes: positiveSize('KFAAS_SYSTEM_BODY_LIMIT', pickEnv(env, 'KFAAS_SYSTEM_BODY_LIMIT') ?? '1Mi'),
+    maxUpstreamTimeoutMs: positiveDuration('upstream_timeout', pickEnv(env, 'upstream_timeout', 'KFAAS_MAX_UPSTREAM_TIMEOUT') ?? '5m'),
+    timeoutMarginMs: duration('KFAAS_TIMEOUT_MARGIN', pickEnv(env, 'KFAAS_TIMEOUT_MARGIN') ?? '2s'),
+    readTimeoutMs: duration('read_timeout', pickEnv(env, 'read_timeout') ?? '5m'),
+    maxIdleSocketsPerHost: integer('max_idle_conns_per_host', pickEnv(env, 'max_idle_conns_per_host') ?? '1024', 1),
     auth: {
-      enabled: bool('basic_auth', pick(env, 'basic_auth') ?? 'true'),
-      invocations: bool('KFAAS_INVOKE_AUTH', pick(env, 'KFAAS_INVOKE_AUTH') ?? 'false'),
-      secretMountPath: pick(env, 'secret_mount_path') ?? '/run/secrets/',
+      enabled: bool('basic_auth', pickEnv(env, 'basic_auth') ?? 'true'),
+      invocations: bool('KFAAS_INVOKE_AUTH', pickEnv(env, 'KFAAS_INVOKE_AUTH') ?? 'false'),
+      secretMountPath: pickEnv(env, 'secret_mount_path') ?? '/run/secrets/',
       ...(user !== undefined && password !== undefined ? { user, password } : {}),
     },
-    callbackAllowlist: list(pick(env, 'KFAAS_CALLBACK_ALLOWLIST') ?? '').map(allowlistEntry),
+    callbackAllowlist: splitList(pickEnv(env, 'KFAAS_CALLBACK_ALLOWLIST') ?? '').map(allowlistEntry),
     metricsPort: metricsPortRaw === undefined ? undefined : port('KFAAS_METRICS_PORT', metricsPortRaw),
-    drainDelayMs: duration('KFAAS_DRAIN_DELAY', pick(env, 'KFAAS_DRAIN_DELAY') ?? '5s'),
-    drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pick(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
-    cliEntryPath: pick(env, 'KFAAS_CLI_ENTRY'),
-    stateDir: pick(env, 'KFAAS_STATE_DIR'),
+    drainDelayMs: duration('KFAAS_DRAIN_DELAY', pickEnv(env, 'KFAAS_DRAIN_DELAY') ?? '5s'),
+    drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
+    cliEntryPath: pickEnv(env, 'KFAAS_CLI_ENTRY'),
+    stateDir: pickEnv(env, 'KFAAS_STATE_DIR'),
     localBaseEnv: inheritedEnv(env),
-    logLevel: logLevel(pick(env, 'KFAAS_LOG_LEVEL') ?? 'info'),
-    kafkaBrokers: list(pick(env, 'KAFKA_BROKERS') ?? ''),
+    logLevel: logLevel('KFAAS_LOG_LEVEL', pickEnv(env, 'KFAAS_LOG_LEVEL') ?? 'info'),
+    kafkaBrokers: kafka.brokers,
+    kafka,
+    invocationsTopic: topicName('KFAAS_INVOCATIONS_TOPIC', pickEnv(env, 'KFAAS_INVOCATIONS_TOPIC') ?? DEFAULT_INVOCATIONS_TOPIC),
+    deadLetterTopic: topicName('KFAAS_DEAD_LETTER_TOPIC', pickEnv(env, 'KFAAS_DEAD_LETTER_TOPIC') ?? DEFAULT_DEAD_LETTER_TOPIC),
   };
   if (config.auth.invocations && !config.auth.enabled) {
     fail('KFAAS_INVOKE_AUTH', 'true', 'needs basic_auth=true (credentials are only loaded when basic auth is on)');
@@ -131,25 +149,8 @@ export function loadConfig(env: Env): GatewayConfig {
   return deepFreeze(config);
 }
 
-/** Returns the first key of `keys` that is set to a non-blank value, trimmed. */
-function pick(env: Env, ...keys: string[]): string | undefined {
-  for (const key of keys) {
-    const value = env[key];
-    if (value !== undefined && value.trim() !== '') return value.trim();
-  }
-  return undefined;
-}
 
-function fail(key: string, value: string, problem: string): never {
-  throw new Error(`gateway config ${key}=${JSON.stringify(value)}: ${problem}`);
-}
 
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
 
 function namespace(key: string, value: string): string {
   const problem = dns1123Problem(value);
@@ -159,78 +160,19 @@ function namespace(key: string, value: string): string {
   return value;
 }
 
-function port(key: string, value: string): number {
-  return integer(key, value, 0, 65535);
-}
 
-function integer(key: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(value)) fail(key, value, 'must be a whole number');
-  const n = Number(value);
-  if (n < min || n > max) fail(key, value, `must be between ${min} and ${max}`);
-  return n;
-}
 
-function bool(key: string, value: string): boolean {
-  const v = value.toLowerCase();
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  return fail(key, value, 'must be true or false');
-}
 
 function bindAddress(value: string): string {
   if (isIP(value) === 0 && value !== 'localhost') fail('KFAAS_GATEWAY_BIND', value, 'must be an IP address');
   return value;
 }
 
-function duration(key: string, value: string): number {
-  try {
-    return parseDuration(value, key);
-  } catch (err) {
-    return fail(key, value, (err as Error).message.replace(`${key}: `, ''));
-  }
-}
 
-function positiveDuration(key: string, value: string): number {
-  const ms = duration(key, value);
-  if (ms <= 0) fail(key, value, 'must be greater than zero');
-  return ms;
-}
 
-const SIZE = /^(\d+)\s*(|b|k|ki|kb|m|mi|mb|g|gi|gb)$/i;
-const SIZE_FACTOR: Readonly<Record<string, number>> = {
-  '': 1,
-  b: 1,
-  k: 1000,
-  kb: 1000,
-  ki: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mi: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gi: 1024 ** 3,
-};
 
-/** Parses a byte size: a whole number of bytes, optionally with a decimal or binary suffix. */
-export function parseSize(value: string): number | undefined {
-  const match = SIZE.exec(value.trim());
-  if (!match) return undefined;
-  return Number(match[1]) * (SIZE_FACTOR[match[2]!.toLowerCase()] ?? NaN);
-}
 
-function size(key: string, value: string): number {
-  const bytes = parseSize(value);
-  if (bytes === undefined || !Number.isSafeInteger(bytes)) {
-    return fail(key, value, 'must be a byte size such as 1048576, 512Ki, 64Mi or 1GB');
-  }
-  return bytes;
-}
 
-function positiveSize(key: string, value: string): number {
-  const bytes = size(key, value);
-  if (bytes <= 0) fail(key, value, 'must be greater than zero');
-  return bytes;
-}
 
 const HOST_PATTERN = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
 
@@ -261,17 +203,11 @@ function inheritedEnv(env: Env): Record<string, string> {
   return out;
 }
 
-const LOG_LEVELS = new Set(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']);
 
-function logLevel(value: string): string {
-  if (!LOG_LEVELS.has(value)) fail('KFAAS_LOG_LEVEL', value, `must be one of ${[...LOG_LEVELS].join(', ')}`);
-  return value;
-}
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
+
+// Kafka's own rule for topic names: at most 249 of [a-zA-Z0-9._-].
+function topicName(key: string, value: string): string {
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(value)) fail(key, value, 'must be a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
   return value;
 }

@@ -4,8 +4,9 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { createRootLogger, type Logger } from '../common/logger.js';
-import type { InvocationQueue } from '../common/queue.js';
-import { createKafkaInvocationQueue } from '../queue/kafka/index.js';
+import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
+import { kafkaAuthOptions } from '../queue/kafka/connection-settings.js';
+import { createKafkaDeadLetterReader, createKafkaInvocationQueue } from '../queue/kafka/index.js';
 import { loadConfig, type GatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './index.js';
 import type { Provider } from './ports.js';
@@ -26,9 +27,10 @@ export async function main(): Promise<void> {
   const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'gateway' } });
   const provider = createProvider(config, logger);
   const queue = createQueue(config, logger);
+  const deadLetters = queue ? createDeadLetters(config, logger) : undefined;
   let gateway: Gateway;
   try {
-    gateway = createGateway(config, { provider, logger, ...(queue ? { queue } : {}) });
+    gateway = createGateway(config, { provider, logger, ...(queue ? { queue } : {}), ...(deadLetters ? { deadLetters } : {}) });
   } catch (err) {
     logger.error(`gateway cannot start: ${(err as Error).message}`, { err });
     await provider.close();
@@ -47,6 +49,7 @@ export async function main(): Promise<void> {
     started
       .close()
       .then(() => queue?.close())
+      .then(() => deadLetters?.close())
       .then(() => provider.close())
       .then(
         () => process.exit(0),
@@ -89,12 +92,30 @@ function createProvider(config: GatewayConfig, logger: Logger): Provider {
   return createKubernetesProvider({ kubeConfig, namespaces: config.allowedNamespaces, logger });
 }
 
+/** Reads the dead-letter topic for /system/dead-letters; connects on the first list(). */
+function createDeadLetters(config: GatewayConfig, logger: Logger): DeadLetterReader & { close(): Promise<void> } {
+  return createKafkaDeadLetterReader({
+    brokers: config.kafkaBrokers,
+    clientId: `${config.kafka.clientId}-dead-letters`,
+    ...kafkaAuthOptions(config.kafka),
+    deadLetterTopic: config.deadLetterTopic,
+    logger,
+  });
+}
+
 function createQueue(config: GatewayConfig, logger: Logger): InvocationQueue | undefined {
   if (config.kafkaBrokers.length === 0) {
     logger.warn('KAFKA_BROKERS is not set: /async-function answers 501');
     return undefined;
   }
-  const queue = createKafkaInvocationQueue({ brokers: config.kafkaBrokers, clientId: 'kfaas-gateway', logger });
+  const queue = createKafkaInvocationQueue({
+    brokers: config.kafkaBrokers,
+    clientId: config.kafka.clientId,
+    ...kafkaAuthOptions(config.kafka),
+    topicBase: config.invocationsTopic,
+    partitions: config.kafka.partitions,
+    logger,
+  });
   // Connect and create topics early; enqueue retries this lazily, so a broker that is down is not fatal here.
   queue.start().catch((err: unknown) => logger.warn('Kafka is not reachable yet; async calls get 503 until it is', { err }));
   return queue;

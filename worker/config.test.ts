@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toEqual({
       kafkaBrokers: [],
+      kafka: { brokers: [], clientId: 'kfaas-worker', partitions: 6 },
       gatewayUrl: 'http://127.0.0.1:8080',
       queue: undefined,
       invocationsTopic: 'kfaas.invocations',
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
     });
     expect(config).toEqual({
       kafkaBrokers: ['127.0.0.1:9092', 'kafka-0.kafka:9093'],
+      kafka: { brokers: ['127.0.0.1:9092', 'kafka-0.kafka:9093'], clientId: 'kfaas-worker', partitions: 6 },
       gatewayUrl: 'http://gateway.kfaas:8080',
       queue: 'slow',
       invocationsTopic: 'my.calls',

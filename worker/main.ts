@@ -4,6 +4,7 @@
  */
 import { createRootLogger } from '../common/logger.js';
 import { invocationTopic } from '../common/topics.js';
+import { kafkaAuthOptions } from '../queue/kafka/connection-settings.js';
 import { createKafkaInvocationSource } from '../queue/kafka/index.js';
 import { loadConfig } from './config.js';
 import { createWorker } from './index.js';
@@ -24,7 +25,9 @@ export async function main(opts: WorkerMainOptions = {}): Promise<void> {
   const metrics = createWorkerMetrics({ defaultMetrics: true });
   const source = createKafkaInvocationSource({
     brokers: config.kafkaBrokers,
-    clientId: 'kfaas-worker',
+    clientId: config.kafka.clientId,
+    ...kafkaAuthOptions(config.kafka),
+    partitions: config.kafka.partitions,
     logger,
     topic: invocationTopic(config.queue, config.invocationsTopic),
     deadLetterTopic: config.deadLetterTopic,

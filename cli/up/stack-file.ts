@@ -6,7 +6,7 @@ import { parseDocument } from 'yaml';
 import { policyFromSpec } from '../../common/delivery-policy.js';
 import { parseDuration } from '../../common/duration.js';
 import type { FunctionSpec } from '../../common/function-types.js';
-import { dns1123Problem } from '../../common/names.js';
+import { functionNameProblem } from '../../common/names.js';
 import { queueNameProblem } from '../../common/topics.js';
 import { stackFileSchema } from './stack-schema.js';
 
@@ -74,7 +74,7 @@ export function parseStack(text: string, file: string): Stack {
 
 function checkFunction(file: string, spec: FunctionSpec): FunctionSpec {
   const at = `functions.${spec.name}`;
-  const nameProblem = dns1123Problem(spec.name);
+  const nameProblem = functionNameProblem(spec.name);
   if (nameProblem) throw new StackFileError(file, at, `function name ${nameProblem}`);
   for (const key of ['read', 'write', 'exec'] as const) {
     const value = spec.timeouts?.[key];

@@ -14,7 +14,7 @@ import {
   type FunctionStatus,
   type ResourceQuantities,
 } from '../../common/function-types.js';
-import { dns1123Problem } from '../../common/names.js';
+import { functionNameProblem } from '../../common/names.js';
 import { queueNameProblem } from '../../common/topics.js';
 
 /** Label every function carries, as in OpenFaaS; it is also the pod selector the operator uses. */
@@ -37,7 +37,7 @@ const TIMEOUT_ENV = [
  * `current` is the live spec on update: its replica count survives, since an autoscaler or scale call owns it.
  */
 export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec): FunctionSpec {
-  const nameProblem = dns1123Problem(d.service);
+  const nameProblem = functionNameProblem(d.service);
   if (nameProblem) throw new KfaasError('INVALID_NAME', `service: ${nameProblem}`);
   if (d.image.trim() === '') throw invalid('image', 'must not be empty');
 

@@ -93,7 +93,7 @@ export async function startApiserver(opts: { bin: string; runDir: string; etcdUr
       `--service-account-issuer=${url}/`, `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
       // Cluster IPs are virtual: nothing here ever connects to them.
-      '--service-cluster-ip-range=10.0.0.0/24', '--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount',
+      '--service-cluster-ip-range=10.0.0.0/16', '--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
       // Keeps the apiserver from writing a loopback address into the `kubernetes` Service endpoints.
       '--endpoint-reconciler-type=none',
