@@ -77,8 +77,8 @@ run: install build ## Run the local stack from examples/stack.yaml
 	node dist/cli/main.js up -f examples/stack.yaml
 
 .PHONY: bench
-bench: install build ## Run the benchmarks
-	node dist/bench/run.js
+bench: install build tools ## Run the benchmarks (real Kafka and control plane started for the run); writes bench/results/
+	node dist/bench/run.js $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## Remove build output and test results (stops infra-up services first)

@@ -1,8 +1,8 @@
 /**
  * Queue adapter benchmark, without HTTP in the way:
- *  1. Kafka enqueue (idempotent, acks=all, micro-batched) from `concurrency` closed-loop callers, against a raw
- *     kafkajs idempotent producer doing one `send` per message from the same number of callers, and against a
- *     single caller doing `sendBatch` of 100 (the ceiling of hand-batching);
+ *  1. Kafka enqueue (idempotent, acks=all, micro-batched) from `concurrency` closed-loop callers (and from 4x as
+ *     many), against a raw kafkajs idempotent producer doing one `send` per message from `concurrency` callers,
+ *     and against a single caller doing `sendBatch` of 100 (the ceiling of hand-batching);
  *  2. Kafka end to end: the source delivering what phase 1 wrote to a no-op handler (commits included), against a
  *     raw kafkajs consumer with autoCommit reading the same records;
  *  3. embedded enqueue (SQLite, WAL, synchronous=FULL, group commit) against raw better-sqlite3 with one
@@ -158,9 +158,11 @@ async function benchKafka(brokers: string[], o: Required<Omit<QueueBenchOptions,
     });
     const batchedRate = batched.reqPerSec * 100;
     const ours = await closedLoop(o.concurrency, o.durationMs, (i) => queue.enqueue(invocation(body, i)));
+    // A closed loop of N callers caps a batch at N records; 4N callers show what the batcher does with more.
+    const oursWide = await closedLoop(o.concurrency * 4, o.durationMs, (i) => queue.enqueue(invocation(body, ours.requests + i)));
 
     // End to end over what `ours` wrote, against a raw consumer reading the raw topic's first as many records.
-    const count = ours.requests;
+    const count = ours.requests + oursWide.requests;
     const source = createKafkaInvocationSource({ brokers, logger, kafkaLogLevel: 'nothing', topic: `${run}-ours`, deadLetterTopic: `${run}-dlq`, lagIntervalMs: 0, maxInflight: 100 });
     const deliveredPerSec = await drain(source, count, 300_000);
     const rawClock = new DeliveryClock(Math.min(count, perMessage.requests + batched.requests * 100));
@@ -179,6 +181,8 @@ async function benchKafka(brokers: string[], o: Required<Omit<QueueBenchOptions,
         `messages/s; latency is per batch of 100`),
       row('Kafka enqueue (idempotent, acks=all, micro-batched)', 'raw send, 1 message per call', ours, perMessage.reqPerSec,
         `${(ours.reqPerSec / batchedRate).toFixed(2)}x raw sendBatch of 100; errors ${ours.errors}`),
+      row(`Kafka enqueue, ${o.concurrency * 4} callers`, 'raw send, 1 message per call', oursWide, perMessage.reqPerSec,
+        `${(oursWide.reqPerSec / batchedRate).toFixed(2)}x raw sendBatch of 100; errors ${oursWide.errors}`),
       {
         scenario: 'Kafka source, no-op handler, commits (deliveries/s)',
         baseline: 'raw kafkajs consumer, autoCommit',
@@ -214,6 +218,8 @@ async function benchEmbedded(o: Required<Omit<QueueBenchOptions, 'brokers'>>, bo
     const queue: InvocationQueue & { source(options?: { maxInflight?: number }): InvocationSource } = createEmbeddedQueue({ dataDir: dir, logger });
     try {
       const ours = await closedLoop(o.concurrency, o.durationMs, (i) => queue.enqueue(invocation(body, i)));
+    // A closed loop of N callers caps a batch at N records; 4N callers show what the batcher does with more.
+    const oursWide = await closedLoop(o.concurrency * 4, o.durationMs, (i) => queue.enqueue(invocation(body, ours.requests + i)));
       const deliveredPerSec = await drain(queue.source({ maxInflight: 100 }), ours.requests, 300_000);
       const size = `${body.length} B bodies, ${o.concurrency} callers`;
       return [

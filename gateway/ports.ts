@@ -63,16 +63,25 @@ export interface LogLine {
   readonly text: string;
 }
 
-/** Reads function logs. */
+/** What /system/logs asks a LogSource for. */
+export interface LogQuery {
+  name: string;
+  namespace: string;
+  /** Only the newest N lines (before following); absent means all that are kept. */
+  tail?: number;
+  sinceMs?: number;
+  /** Only this instance's lines (a replica or pod name). */
+  instance?: string;
+  follow: boolean;
+  signal: AbortSignal;
+}
+
+/**
+ * Reads function logs. A source may answer with a promise: a rejection (e.g. 501, no started pods) then
+ * reaches the client as an error status, before the 200 NDJSON stream begins.
+ */
 export interface LogSource {
-  read(query: {
-    name: string;
-    namespace: string;
-    tail?: number;
-    sinceMs?: number;
-    follow: boolean;
-    signal: AbortSignal;
-  }): AsyncIterable<LogLine>;
+  read(query: LogQuery): AsyncIterable<LogLine> | Promise<AsyncIterable<LogLine>>;
 }
 
 /** Information for /system/info. */

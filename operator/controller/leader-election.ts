@@ -70,7 +70,11 @@ export class LeaderElector {
 
   /** Starts campaigning; returns at once. */
   start(): void {
-    this.loop ??= this.run();
+    this.loop ??= this.run().catch((err: unknown) => {
+      // Only a throwing callback gets here; stay out of leadership rather than crash the process.
+      this.leading = false;
+      this.options.logger.error('leader election stopped', { identity: this.options.identity, err });
+    });
   }
 
   private sleep(ms: number): Promise<void> {

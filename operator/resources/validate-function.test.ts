@@ -58,6 +58,11 @@ describe('validateFunction', () => {
     expect(problems[0]).toContain(message);
   });
 
+  it('reports a missing spec instead of failing on it', () => {
+    const fn = { ...aFunction(), spec: undefined } as unknown as ReturnType<typeof aFunction>;
+    expect(validateFunction(fn)).toEqual(['spec: missing; a Function needs at least spec.name and spec.image']);
+  });
+
   it('reports every problem at once', () => {
     expect(validateFunction(aFunction({ image: '', replicas: -2, timeouts: { read: 'x' } }))).toHaveLength(3);
   });

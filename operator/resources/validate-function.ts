@@ -67,6 +67,8 @@ function quantityProblems(field: string, q: ResourceQuantities | undefined, out:
 /** Returns every problem with a Function's spec, each naming its field; an empty list means it is valid. */
 export function validateFunction(fn: FunctionResource): string[] {
   const problems: string[] = [];
+  // The schema requires spec; an object stored before the CRD had a schema might still lack it.
+  if (typeof fn.spec !== 'object' || fn.spec === null) return ['spec: missing; a Function needs at least spec.name and spec.image'];
   const spec = fn.spec;
   const name = fn.metadata.name;
   // The Service takes the function's name, and Service names are DNS-1035 labels (they start with a letter).

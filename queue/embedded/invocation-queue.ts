@@ -26,6 +26,9 @@ export interface EmbeddedQueueDeps {
 /** Creates the enqueue side of the embedded queue (close() belongs to the owning EmbeddedQueue). */
 export function createEmbeddedInvocationQueue(deps: EmbeddedQueueDeps): Pick<InvocationQueue, 'enqueue'> {
   const now = deps.now ?? Date.now;
+  // Due times never go backwards within a process (a clock step back would otherwise let a later call of an
+  // ordering key be claimed before an earlier one: claims go by due time).
+  let lastDueAt = 0;
   return {
     async enqueue(inv: Invocation) {
       if (deps.isClosed()) {
@@ -37,7 +40,7 @@ export function createEmbeddedInvocationQueue(deps: EmbeddedQueueDeps): Pick<Inv
         orderingKey: inv.orderingKey ?? null,
         fn: inv.function,
         envelope: encodeInvocation(inv),
-        dueAt: inv.notBefore ?? now(),
+        dueAt: (lastDueAt = Math.max(lastDueAt, inv.notBefore ?? now())),
         enqueuedAt: now(),
       };
       try {

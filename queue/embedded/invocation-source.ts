@@ -13,7 +13,8 @@ import type { Logger } from '../../common/logger.js';
 import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
-import { intAtLeast, nonEmpty } from '../shared/validate.js';
+import { settlesWithin } from '../shared/settle-within.js';
+import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
 import { ENQUEUED_EVENT } from './invocation-queue.js';
 import type { ClaimedRow, EmbeddedStore } from './store.js';
 
@@ -56,7 +57,7 @@ export interface EmbeddedSourceDeps {
 
 /** Creates a source over one queue of the store. */
 export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: EmbeddedSourceOptions = {}): InvocationSource {
-  const o = { ...EMBEDDED_SOURCE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const o = { ...EMBEDDED_SOURCE_DEFAULTS, ...definedOnly(options) };
   const topic = nonEmpty('topic', options.topic ?? deps.topic);
   const maxInflight = intAtLeast('maxInflight', o.maxInflight, 1);
   const highWater = maxInflight + intAtLeast('prefetch', options.prefetch ?? maxInflight, 0);
@@ -119,7 +120,7 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
         (rows) => {
           for (const row of rows) admit(d, row);
           if (rows.length < capacity) {
-            const next = store.nextWakeAt(topic, owner, claimedAt);
+            const next = store.nextWakeAt(topic, owner);
             const t = now();
             scheduleWake(next !== undefined && next > t ? Math.min(next - t, o.pollIntervalMs) : o.pollIntervalMs);
           }
@@ -202,13 +203,6 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
     if (!stillOurs) logger.warn('the lease of a finished call was lost; another claim runs it again', { id, action: decision.action });
   }
 
-  const waitOrTimeout = async (promise: Promise<void>, ms: number): Promise<boolean> => {
-    let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([promise.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
-    clearTimeout(timer);
-    return done;
-  };
-
   return {
     async start(handler: InvocationHandler) {
       if (closing) throw new Error('the source is closed');
@@ -233,10 +227,10 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
         const d = dispatcher;
         if (d) {
           d.stopStarting();
-          if (!(await waitOrTimeout(d.idle(), o.drainTimeoutMs))) {
+          if (!(await settlesWithin(d.idle(), o.drainTimeoutMs))) {
             logger.warn('calls still running at the drain deadline; aborting them', { running: d.running });
             d.abort(`the source is closing and the drain deadline of ${o.drainTimeoutMs} ms passed`);
-            await waitOrTimeout(d.idle(), o.abortGraceMs);
+            await settlesWithin(d.idle(), o.abortGraceMs);
           }
         }
         if (renewTimer) clearInterval(renewTimer);

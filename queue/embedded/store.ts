@@ -26,9 +26,10 @@ CREATE TABLE IF NOT EXISTS invocations (
   lease_owner TEXT,
   lease_until INTEGER
 );
-CREATE INDEX IF NOT EXISTS invocations_due ON invocations (queue, due_at);
+CREATE INDEX IF NOT EXISTS invocations_due ON invocations (queue, due_at, id);
 CREATE INDEX IF NOT EXISTS invocations_key ON invocations (queue, ordering_key, id) WHERE ordering_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS invocations_owner ON invocations (lease_owner) WHERE lease_owner IS NOT NULL;
+CREATE INDEX IF NOT EXISTS invocations_lease ON invocations (queue, lease_until) WHERE lease_owner IS NOT NULL;
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   fn TEXT,
@@ -124,7 +125,7 @@ export class EmbeddedStore {
             SELECT 1 FROM invocations AS j
             WHERE j.queue = i.queue AND j.ordering_key = i.ordering_key AND j.id < i.id
               AND j.lease_until > @now AND j.lease_owner != @owner))
-        ORDER BY id LIMIT @limit`),
+        ORDER BY due_at, id LIMIT @limit`),
       lease: db.prepare('UPDATE invocations SET lease_owner = @owner, lease_until = @until WHERE id = @id'),
       renew: db.prepare('UPDATE invocations SET lease_until = @until WHERE lease_owner = @owner'),
       release: db.prepare('UPDATE invocations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner'),
@@ -134,9 +135,10 @@ export class EmbeddedStore {
         'UPDATE invocations SET envelope = @envelope, fn = @fn, due_at = @dueAt, lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
       ),
       deadLetter: db.prepare('INSERT INTO dead_letters (fn, reason, dead_at, record) VALUES (@fn, @reason, @deadAt, @record)'),
-      nextWake: db.prepare(`
-        SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > @now THEN MAX(lease_until, due_at) ELSE due_at END) AS next
-        FROM invocations WHERE queue = @queue AND (lease_owner IS NULL OR lease_owner != @owner)`),
+      nextDue: db.prepare('SELECT MIN(due_at) AS next FROM invocations WHERE queue = @queue AND lease_owner IS NULL'),
+      nextLeaseEnd: db.prepare(
+        'SELECT MIN(lease_until) AS next FROM invocations INDEXED BY invocations_lease WHERE queue = @queue AND lease_owner IS NOT NULL AND lease_owner != @owner',
+      ),
       deadLetters: db.prepare('SELECT record FROM dead_letters ORDER BY id DESC LIMIT @limit'),
       deadLettersOf: db.prepare('SELECT record FROM dead_letters WHERE fn = @fn ORDER BY id DESC LIMIT @limit'),
       count: db.prepare('SELECT COUNT(*) AS n FROM invocations WHERE queue = @queue'),
@@ -196,7 +198,10 @@ export class EmbeddedStore {
     this.stmt.insert.run(row);
   }
 
-  /** Leases up to `limit` due rows of `queue` to `owner` until `until`, in id order; see the claim rules in the SQL. */
+  /**
+   * Leases up to `limit` due rows of `queue` to `owner` until `until`, oldest due first (enqueue times are kept
+   * monotonic, so rows of one ordering key come in enqueue order); see the claim rules in the SQL.
+   */
   claim(queue: string, limit: number, now: number, until: number, owner: string): ClaimedRow[] {
     if (this.closed) throw new StoreClosedError();
     return this.claimTx(queue, limit, now, until, owner);
@@ -232,11 +237,13 @@ export class EmbeddedStore {
     this.stmt.deadLetter.run(row);
   }
 
-  /** When a row of `queue` not held by `owner` next becomes claimable, or undefined when there is none. */
-  nextWakeAt(queue: string, owner: string, now: number): number | undefined {
+  /** When a row of `queue` not held by `owner` next becomes claimable (its due time or a lease's end), if any. */
+  nextWakeAt(queue: string, owner: string): number | undefined {
     if (this.closed) return undefined;
-    const row = this.stmt.nextWake.get({ queue, owner, now }) as { next: number | null };
-    return row.next ?? undefined;
+    const due = (this.stmt.nextDue.get({ queue }) as { next: number | null }).next;
+    const leaseEnd = (this.stmt.nextLeaseEnd.get({ queue, owner }) as { next: number | null }).next;
+    const times = [due, leaseEnd].filter((t): t is number => t !== null);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   /** Encoded dead letters, newest first. */

@@ -1,5 +1,24 @@
-/** A readiness check of the Kafka cluster for processes that have no queue of their own to ping. */
+/** Readiness checks of the Kafka cluster: a ping over an admin client, and a standalone checker. */
+import type { Admin } from 'kafkajs';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
+
+/** Resolves when `admin` connects and describes the cluster within `timeoutMs`; rejects with the reason otherwise. */
+export async function pingAdmin(admin: Admin, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        await admin.connect(); // a no-op once connected
+        await admin.describeCluster();
+      })(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Pings the cluster. */
 export interface KafkaHealth {
@@ -11,28 +30,8 @@ export interface KafkaHealth {
 /** Creates a health checker with its own admin connection (connected on the first ping). */
 export function kafkaHealth(options: KafkaConnectionOptions): KafkaHealth {
   const admin = createKafkaClient(options).admin();
-  let connected: Promise<void> | undefined;
   return {
-    async ping(timeoutMs = 2_000) {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          (async () => {
-            connected ??= admin.connect().catch((err: unknown) => {
-              connected = undefined;
-              throw err;
-            });
-            await connected;
-            await admin.describeCluster();
-          })(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    ping: (timeoutMs = 2_000) => pingAdmin(admin, timeoutMs),
     close: () => admin.disconnect().catch(() => undefined),
   };
 }

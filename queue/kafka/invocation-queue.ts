@@ -12,6 +12,7 @@ import type { InvocationQueue } from '../../common/queue.js';
 import { DEFAULT_INVOCATIONS_TOPIC, invocationTopic, queueNameProblem, retryTopic } from '../../common/topics.js';
 import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
+import { pingAdmin } from './health.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import type { PendingRecord } from './producer-batcher.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
@@ -151,22 +152,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
   return {
     enqueue,
     start,
-    async ping(timeoutMs = 2_000) {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          (async () => {
-            await admin.connect();
-            await admin.describeCluster();
-          })(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
-          }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    ping: (timeoutMs = 2_000) => pingAdmin(admin, timeoutMs),
     close() {
       closing ??= (async () => {
         await producer.close(o.enqueueTimeoutMs);

@@ -18,6 +18,7 @@ import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserve
 import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
 import { DEFAULT_INFRA_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
+import { settlesWithin } from '../shared/settle-within.js';
 import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
 import { decisionDeadLetter, undecodableDeadLetter } from './dead-letter-records.js';
@@ -293,13 +294,6 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     logger.info('consuming invocations', { groupId, maxInflight, rebalanceTimeoutMs });
   }
 
-  const waitOrTimeout = async (promise: Promise<void>, ms: number): Promise<boolean> => {
-    let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([promise.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
-    clearTimeout(timer);
-    return done;
-  };
-
   return {
     start(handler) {
       if (closing) return Promise.reject(new Error('the source is closed'));
@@ -317,10 +311,10 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
           dispatcher.stopStarting();
           stopFetching();
           await relay?.close();
-          if (!(await waitOrTimeout(dispatcher.idle(), o.drainTimeoutMs))) {
+          if (!(await settlesWithin(dispatcher.idle(), o.drainTimeoutMs))) {
             logger.warn('calls still running at the drain deadline; aborting them', { running: dispatcher.running });
             dispatcher.abort(`the source is closing and the drain deadline of ${o.drainTimeoutMs} ms passed`);
-            await waitOrTimeout(dispatcher.idle(), o.abortGraceMs);
+            await settlesWithin(dispatcher.idle(), o.abortGraceMs);
           }
           committer.stop();
           await committer.flush().catch((err: unknown) => logger.warn('final offset commit failed', { err }));

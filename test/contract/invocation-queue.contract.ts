@@ -96,11 +96,13 @@ class Recorder {
   }
 
   /** A handler that records each call, runs `work`, and returns its decision (complete by default). */
-  handler(work: (inv: Invocation) => Promise<ProcessDecision | void> | ProcessDecision | void = () => undefined): InvocationHandler {
-    return async (inv) => {
+  handler(
+    work: (inv: Invocation, signal: AbortSignal) => Promise<ProcessDecision | void> | ProcessDecision | void = () => undefined,
+  ): InvocationHandler {
+    return async (inv, signal) => {
       this.enter(inv);
       try {
-        return (await work(inv)) ?? COMPLETE;
+        return (await work(inv, signal)) ?? COMPLETE;
       } finally {
         this.leave();
       }
@@ -315,6 +317,34 @@ export function describeQueueContract(name: string, makeAdapters: MakeAdapters):
       const rest = sent.filter((s) => !finished.includes(s.callId)).map((s) => s.callId);
       await waitFor(() => rest.every((id) => next.seen(id) === 1), { timeoutMs: 60_000, description: 'the 8 other calls' });
       expect(finished.some((id) => next.seen(id) > 0)).toBe(false);
+    }, CASE_TIMEOUT_MS);
+
+    it('close() aborts calls still running at the drain deadline and leaves them unacknowledged', async () => {
+      const stuck = anInvocation({ function: 'fn-stuck' });
+      await adapters.queue.enqueue(stuck);
+      const rec = new Recorder();
+      let aborted = false;
+      const source = adapters.source({ drainTimeoutMs: 300 });
+      await source.start(
+        rec.handler(
+          (_inv, signal) =>
+            new Promise<ProcessDecision>((_resolve, reject) => {
+              // Stands in for a worker whose invocation was cancelled: no decision, an infrastructure error.
+              signal.addEventListener('abort', () => {
+                aborted = true;
+                reject(new Error('aborted by close()'));
+              });
+            }),
+        ),
+      );
+      await waitFor(() => rec.running === 1, { timeoutMs: 30_000, description: 'the call to start' });
+      const t0 = Date.now();
+      await source.close();
+      expect(aborted).toBe(true);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const next = new Recorder();
+      await adapters.source().start(next.handler());
+      await waitFor(() => next.seen(stuck.callId) === 1, { timeoutMs: adapters.crashRecoveryMs + 30_000, description: 'the aborted call again' });
     }, CASE_TIMEOUT_MS);
 
     it('dead-letters a record that is not an envelope and keeps consuming', async () => {

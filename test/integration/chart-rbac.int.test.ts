@@ -359,10 +359,11 @@ describe('chart RBAC on the real apiserver (functions in listed namespaces)', ()
       }, { timeoutMs: 10_000, description: 'the Function naming a missing secret to be Stalled' });
       expect(stalledFn.message).toContain('not-there');
       const events = await waitFor(async () => {
-        const list = await core.listNamespacedEvent({ namespace: nsA, fieldSelector: `involvedObject.name=${good}` });
-        return list.items.length > 0 ? list.items : undefined;
-      }, { timeoutMs: 10_000, description: 'the operator to record Events' });
-      expect(events.map((e) => e.reason)).toContain('DeploymentCreated');
+        // The Deployment shares the Function's name, so only the Function's own Events count here.
+        const list = await core.listNamespacedEvent({ namespace: nsA, fieldSelector: `involvedObject.name=${good},involvedObject.kind=Function` });
+        return list.items.some((e) => e.reason === 'Created') ? list.items : undefined;
+      }, { timeoutMs: 10_000, description: 'the operator to record a Created Event on the Function' });
+      expect(events.map((e) => e.reason)).toContain('Created');
       const lease = await admin.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: release, name: config.leaderElection.leaseName });
       expect(lease.spec?.holderIdentity).toBe(identity);
       expect(operator.isLeader).toBe(true);

@@ -334,10 +334,10 @@ describe('gateway with the kubernetes provider', () => {
     await system().get('/system/namespaces').expect(200, [ns]);
     const info = await system().get('/system/info').expect(200);
     expect(info.body).toMatchObject({ provider: { provider: 'kfaas-kubernetes', orchestration: 'kubernetes' }, version: { release: '0.1.0' } });
-    // The apiserver's own validation (the CRD's DNS-1035 rule) comes back as a 400 naming the problem.
+    // A name Kubernetes would refuse for the Service (DNS-1035) is refused up front, naming the rule.
     const digitFirst = await system().post('/system/functions').send({ service: '1abc', image: 'x' });
     expect(digitFirst.status).toBe(400);
-    expect(digitFirst.body.message).toMatch(/rejected by Kubernetes/);
+    expect(digitFirst.body.message).toMatch(/must start with a lower-case letter/);
   });
 });
 

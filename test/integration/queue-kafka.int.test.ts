@@ -11,6 +11,7 @@ import {
   createKafkaInvocationQueue,
   createKafkaInvocationSource,
   INVOCATION_TOPIC_MAX_MESSAGE_BYTES,
+  kafkaHealth,
   type KafkaInvocationQueue,
   type KafkaInvocationSourceOptions,
 } from '../../queue/kafka/index.js';
@@ -127,6 +128,9 @@ describe('Kafka queue specifics', () => {
         expect(elapsed).toBeGreaterThanOrEqual(1_400);
         expect(elapsed).toBeLessThan(3_000);
       }
+      await expect(queue.ping(500)).rejects.toThrow(/within 500 ms|ECONNREFUSED|Connection error/);
+      const health = track(kafkaHealth({ brokers: [`127.0.0.1:${await closedPort()}`], logger: silentLogger() }));
+      await expect(health.ping(500)).rejects.toThrow();
     },
     TIMEOUT_MS,
   );
@@ -137,6 +141,9 @@ describe('Kafka queue specifics', () => {
       const topic = uniqueName('big');
       const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 2, logger: silentLogger() }));
       await queue.start();
+      await queue.ping();
+      const health = track(kafkaHealth({ brokers: state.brokers, logger: silentLogger() }));
+      await health.ping();
       const admin = kafkaFor(state).admin();
       await admin.connect();
       try {

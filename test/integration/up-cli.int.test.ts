@@ -5,14 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startHttpServer, waitFor, type TestHttpServer } from '../helpers/index.js';
+import { waitFor } from '../helpers/index.js';
+import { callbackReceiver, CLI, freePort } from './compat-support.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const STACK = join(ROOT, 'examples', 'stack.yaml');
 
 interface Up {
@@ -22,13 +20,6 @@ interface Up {
   exited: Promise<number | null>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((res) => server.close(() => res()));
-  return port;
-}
 
 function runUp(args: string[]): Up {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (make test does) first`);
@@ -54,23 +45,7 @@ async function stopUp(up: Up | undefined): Promise<void> {
   await up.exited;
 }
 
-interface Callback {
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
-}
 
-async function callbackReceiver(): Promise<TestHttpServer & { received: Callback[] }> {
-  const received: Callback[] = [];
-  const server = await startHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-      res.end('ok');
-    });
-  });
-  return Object.assign(server, { received });
-}
 
 function auth(dataDir: string): string {
   const user = readFileSync(join(dataDir, 'auth', 'basic-auth-user'), 'utf8').trim();
@@ -142,9 +117,11 @@ describe('kfaas up (the README quick start)', () => {
   });
 
   it('retries the flaky function until it succeeds', async () => {
-    const res = await fetch(`${up!.url}/async-function/flaky`, { method: 'POST', body: 'x', headers: { 'X-Callback-Url': receiver.url, 'X-Call-Id': 'flaky-1' } });
+    // The flaky example counts attempts per call id in a temp dir, so every run needs a call id of its own.
+    const callId = `flaky-${process.pid}-${Date.now()}`;
+    const res = await fetch(`${up!.url}/async-function/flaky`, { method: 'POST', body: 'x', headers: { 'X-Callback-Url': receiver.url, 'X-Call-Id': callId } });
     expect(res.status).toBe(202);
-    const cb = await waitFor(() => receiver.received.find((c) => c.headers['x-call-id'] === 'flaky-1'), { timeoutMs: 30_000 });
+    const cb = await waitFor(() => receiver.received.find((c) => c.headers['x-call-id'] === callId), { timeoutMs: 30_000 });
     expect(cb.headers['x-function-status']).toBe('200');
     expect(Number(cb.headers['x-attempts'])).toBe(3);
     expect(cb.body.toString()).toContain('succeeded on attempt 3');

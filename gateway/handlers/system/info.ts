@@ -1,12 +1,14 @@
 /** `GET /system/info` and `GET /system/namespaces`. */
 import type { RequestHandler } from 'express';
 import { KFAAS_VERSION } from '../../../common/version.js';
-import type { SystemDeps } from './system-deps.js';
+import { requestNamespace, type SystemDeps } from './system-deps.js';
 
 /** Creates the info handler, in the OpenFaaS shape. */
 export function createInfoHandler(deps: SystemDeps): RequestHandler {
   const version = { release: KFAAS_VERSION, sha: deps.buildSha ?? 'unknown' };
-  return (_req, res) => {
+  return (req, res) => {
+    // Every /system call accepts ?namespace=; one outside the allowed set is refused here too.
+    requestNamespace(req, deps);
     res.status(200).json({
       provider: { provider: deps.provider.info.provider, orchestration: deps.provider.info.orchestration, version },
       version,
@@ -17,7 +19,8 @@ export function createInfoHandler(deps: SystemDeps): RequestHandler {
 
 /** Creates the namespaces handler: the namespaces functions may live in. */
 export function createNamespacesHandler(deps: SystemDeps): RequestHandler {
-  return async (_req, res) => {
+  return async (req, res) => {
+    requestNamespace(req, deps);
     res.status(200).json(await deps.provider.namespaces.namespaces());
   };
 }

@@ -3,7 +3,19 @@ import type { RequestHandler } from 'express';
 import { KfaasError } from '../../../common/errors.js';
 import type { SecretStore } from '../../ports.js';
 import { parseDelete, parseSecret } from './schemas.js';
-import { functionName, requestNamespace, type SystemDeps } from './system-deps.js';
+import { requestNamespace, type SystemDeps } from './system-deps.js';
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+// A Kubernetes Secret name, which faas-cli checks too: DNS-1123 labels joined by dots, at most 253 characters.
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Validates a secret name; throws INVALID_NAME naming the field. */
+export function secretName(name: string, field = 'name'): string {
+  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+    throw new KfaasError('INVALID_NAME', `${field}: ${JSON.stringify(name)} must be a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters`);
+  }
+  return name;
+}
 
 function store(deps: SystemDeps): SecretStore {
   const secrets = deps.provider.secrets;
@@ -23,7 +35,7 @@ export function createSecretsHandler(deps: SystemDeps, action: 'list' | 'create'
       // faas-cli sends {"name"}; the functions API's {"functionName"} shape is accepted too.
       const raw = (req.body ?? {}) as { name?: unknown; functionName?: unknown; namespace?: unknown };
       const body = parseDelete({ functionName: raw.functionName ?? raw.name, ...(raw.namespace !== undefined ? { namespace: raw.namespace } : {}) });
-      await secrets.remove(functionName(body.functionName, 'name'), requestNamespace(req, deps, body.namespace));
+      await secrets.remove(secretName(body.functionName), requestNamespace(req, deps, body.namespace));
       res.status(202).end();
       return;
     }
@@ -31,8 +43,10 @@ export function createSecretsHandler(deps: SystemDeps, action: 'list' | 'create'
     if ((body.value === undefined) === (body.rawValue === undefined)) {
       throw new KfaasError('INVALID_FIELD', 'value: give exactly one of value or rawValue (base64)');
     }
+    // Go clients send rawValue as a []byte, i.e. standard base64; Buffer would silently skip anything else.
+    if (body.rawValue !== undefined && !BASE64.test(body.rawValue)) throw new KfaasError('INVALID_FIELD', 'rawValue: must be base64');
     const value = body.value !== undefined ? Buffer.from(body.value, 'utf8') : Buffer.from(body.rawValue!, 'base64');
-    const secret = { name: functionName(body.name, 'name'), namespace: requestNamespace(req, deps, body.namespace), value };
+    const secret = { name: secretName(body.name), namespace: requestNamespace(req, deps, body.namespace), value };
     if (action === 'create') {
       await secrets.create(secret);
       res.status(201).end();

@@ -24,6 +24,7 @@ import type { Provider } from '../../ports.js';
 import { EndpointIndex, SERVICE_NAME_LABEL } from './endpoint-index.js';
 import { KubeFunctionManager, type FunctionCaches } from './function-manager.js';
 import { KubeFunctionResolver } from './function-resolver.js';
+import { KubePodLogSource } from './pod-logs.js';
 import { KubeSecretStore } from './secret-store.js';
 import { superviseInformer, type InformerBackoff, type SupervisedInformer } from './supervised-informer.js';
 
@@ -147,6 +148,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     functions,
     namespaces: { namespaces: async () => [...options.namespaces] },
     secrets: new KubeSecretStore(kubeConfig.makeApiClient(CoreV1Api)),
+    logs: new KubePodLogSource({ core: kubeConfig.makeApiClient(CoreV1Api), kubeConfig, logger: log }),
     ready() {
       readyPromise ??= startInformers();
       return readyPromise;

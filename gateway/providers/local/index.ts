@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { KfaasError } from '../../../common/errors.js';
 import type { FunctionDeployment, FunctionSpec } from '../../../common/function-types.js';
 import type { Logger } from '../../../common/logger.js';
-import { dns1123Problem } from '../../../common/names.js';
+import { functionNameProblem } from '../../../common/names.js';
 import type { FunctionManager, LogSource, Provider, ResolvedFunction } from '../../ports.js';
 import { deploymentToSpec } from '../function-spec.js';
 import { FileSecretStore } from './file-secrets.js';
@@ -207,7 +207,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
 
 /** A local function needs a command for its watchdog; an image alone cannot run here. */
 function checkRunnable(spec: FunctionSpec): void {
-  const problem = dns1123Problem(spec.name);
+  const problem = functionNameProblem(spec.name);
   if (problem) throw new KfaasError('INVALID_NAME', `function name ${JSON.stringify(spec.name)}: ${problem}`);
   if (!spec.handler || spec.handler.trim() === '') {
     throw new KfaasError('INVALID_FIELD', `envProcess: function ${spec.name} needs a command (envProcess / handler) to run locally`);

@@ -5,6 +5,7 @@ import type { Logger } from '../../../common/logger.js';
 import { specToStatus } from '../function-spec.js';
 import { LogRing } from './log-ring.js';
 import { ReplicaProcess } from './replica-process.js';
+import { parseWatchdogLine } from './watchdog-line.js';
 
 /** Settings shared by every local function. */
 export interface LocalRuntime {
@@ -190,8 +191,9 @@ export class LocalFunction {
       healthIntervalMs: runtime.healthIntervalMs,
       stopTimeoutMs: runtime.stopTimeoutMs,
       onReadyChange: () => this.invalidate(),
-      onOutput: (text) => {
-        this.logs.push({ name, namespace: this.namespace, instance, timestamp: new Date().toISOString(), text });
+      onOutput: (raw) => {
+        const { text, timestamp } = parseWatchdogLine(raw);
+        this.logs.push({ name, namespace: this.namespace, instance, timestamp: timestamp ?? new Date().toISOString(), text });
         runtime.onLog?.(name, this.namespace, instance, text);
       },
     });

@@ -30,6 +30,21 @@ describe('LogRing', () => {
     expect(await collect(readRing(ring, { follow: false, signal, tail: 0 }))).toEqual([]);
   });
 
+  it('keeps only one instance when asked, before taking the tail and while following', async () => {
+    const ring = new LogRing(10);
+    const of = (instance: string, text: string): LogLine => ({ ...line(text), instance });
+    for (const [instance, text] of [['f-0', 'a'], ['f-1', 'b'], ['f-0', 'c'], ['f-1', 'd']] as const) ring.push(of(instance, text));
+    const abort = new AbortController();
+    expect(await collect(readRing(ring, { follow: false, signal: abort.signal, instance: 'f-1', tail: 1 }))).toEqual(['d']);
+    const reading = collect(readRing(ring, { follow: true, signal: abort.signal, instance: 'f-0' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    ring.push(of('f-1', 'not mine'));
+    ring.push(of('f-0', 'mine'));
+    await new Promise((resolve) => setImmediate(resolve));
+    abort.abort();
+    expect(await reading).toEqual(['a', 'c', 'mine']);
+  });
+
   it('follows new lines until aborted', async () => {
     const ring = new LogRing(10);
     ring.push(line('before'));

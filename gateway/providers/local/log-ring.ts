@@ -37,13 +37,14 @@ export class LogRing {
 /** Reads a ring as the LogSource contract asks: the tail of what is buffered, then (with follow) new lines until aborted. */
 export async function* readRing(
   ring: LogRing,
-  query: { tail?: number; sinceMs?: number; follow: boolean; signal: AbortSignal },
+  query: { tail?: number; sinceMs?: number; instance?: string; follow: boolean; signal: AbortSignal },
 ): AsyncGenerator<LogLine> {
   // Subscribe before taking the snapshot, so no line falls between the two.
   const pending: LogLine[] = [];
   let wake: (() => void) | undefined;
   const unsubscribe = query.follow
     ? ring.subscribe((line) => {
+        if (query.instance !== undefined && line.instance !== query.instance) return;
         pending.push(line);
         wake?.();
       })
@@ -52,6 +53,7 @@ export async function* readRing(
   query.signal.addEventListener('abort', onAbort);
   try {
     let lines = ring.snapshot();
+    if (query.instance !== undefined) lines = lines.filter((l) => l.instance === query.instance);
     if (query.sinceMs !== undefined) lines = lines.filter((l) => Date.parse(l.timestamp) >= query.sinceMs!);
     if (query.tail !== undefined) lines = query.tail === 0 ? [] : lines.slice(-query.tail);
     for (const line of lines) {

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openStore, type EmbeddedStore } from './store.js';
+
+describe('EmbeddedStore', () => {
+  let dir: string;
+  let store: EmbeddedStore;
+  const row = (over: { orderingKey?: string; dueAt?: number; queue?: string } = {}) => ({
+    queue: over.queue ?? 'q',
+    orderingKey: over.orderingKey ?? null,
+    fn: 'f',
+    envelope: Buffer.from('e'),
+    dueAt: over.dueAt ?? 0,
+    enqueuedAt: 0,
+  });
+  const ids = (rows: Array<{ id: number }>) => rows.map((r) => r.id);
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kfaas-store-'));
+    store = openStore(dir);
+  });
+
+  afterEach(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits writes of one turn together, and a failing write alone rolls back', async () => {
+    const results = await Promise.allSettled([
+      store.write(() => store.insertInvocation(row())),
+      store.write(() => {
+        store.insertInvocation(row());
+        throw new Error('this write fails');
+      }),
+      store.write(() => store.insertInvocation(row())),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(store.countInvocations('q')).toBe(2);
+  });
+
+  it('claims due rows oldest first, leases them, and hands them out again only after the lease ends', async () => {
+    await store.write(() => {
+      store.insertInvocation(row({ dueAt: 20 }));
+      store.insertInvocation(row({ dueAt: 10 }));
+      store.insertInvocation(row({ dueAt: 500 }));
+    });
+    const first = await store.write(() => store.claim('q', 10, 100, 200, 'a'));
+    expect(ids(first)).toEqual([2, 1]);
+    expect(await store.write(() => store.claim('q', 10, 150, 250, 'b'))).toEqual([]);
+    expect(store.nextWakeAt('q', 'b')).toBe(200);
+    expect(ids(await store.write(() => store.claim('q', 10, 200, 300, 'b')))).toEqual([2, 1]);
+    // The owner itself never re-claims its rows, even past the lease: it still runs them.
+    expect(await store.write(() => store.claim('q', 10, 1_000, 1_100, 'b'))).toHaveLength(1);
+  });
+
+  it('holds back a row whose ordering key has an earlier row leased by another owner', async () => {
+    await store.write(() => {
+      store.insertInvocation(row({ orderingKey: 'k' }));
+      store.insertInvocation(row({ orderingKey: 'k' }));
+      store.insertInvocation(row({ orderingKey: 'other' }));
+    });
+    expect(ids(await store.write(() => store.claim('q', 1, 100, 1_000, 'a')))).toEqual([1]);
+    expect(ids(await store.write(() => store.claim('q', 10, 100, 1_000, 'b')))).toEqual([3]);
+    expect(ids(await store.write(() => store.claim('q', 10, 100, 1_000, 'a')))).toEqual([2]);
+  });
+
+  it('applies decisions only while the lease is held', async () => {
+    await store.write(() => store.insertInvocation(row()));
+    await store.write(() => store.claim('q', 1, 0, 100, 'a'));
+    expect(await store.write(() => store.removeInvocation(1, 'b'))).toBe(false);
+    expect(await store.write(() => store.rescheduleInvocation(1, 'a', Buffer.from('next'), 'f', 5_000))).toBe(true);
+    expect(store.nextWakeAt('q', 'a')).toBe(5_000);
+    expect(await store.write(() => store.claim('q', 1, 4_999, 6_000, 'a'))).toEqual([]);
+    const [again] = await store.write(() => store.claim('q', 1, 5_000, 6_000, 'a'));
+    expect(again?.envelope.toString()).toBe('next');
+    expect(await store.write(() => store.removeInvocation(1, 'a'))).toBe(true);
+    expect(store.countInvocations('q')).toBe(0);
+  });
+
+  it('renews and releases leases by owner', async () => {
+    await store.write(() => store.insertInvocation(row()));
+    await store.write(() => store.claim('q', 1, 0, 100, 'a'));
+    store.renewLeases('a', 1_000);
+    expect(store.nextWakeAt('q', 'b')).toBe(1_000);
+    store.releaseLeases('a');
+    expect(ids(await store.write(() => store.claim('q', 1, 0, 100, 'b')))).toEqual([1]);
+  });
+
+  it('lists dead letters newest first, by function', async () => {
+    await store.write(() => {
+      store.insertDeadLetter({ fn: 'f', reason: 'max_attempts', deadAt: 1, record: Buffer.from('1') });
+      store.insertDeadLetter({ fn: 'g', reason: 'max_attempts', deadAt: 2, record: Buffer.from('2') });
+      store.insertDeadLetter({ fn: null, reason: 'undecodable', deadAt: 3, record: Buffer.from('3') });
+    });
+    expect(store.deadLetterRecords(10).map(String)).toEqual(['3', '2', '1']);
+    expect(store.deadLetterRecords(10, 'f').map(String)).toEqual(['1']);
+    expect(store.deadLetterRecords(1).map(String)).toEqual(['3']);
+  });
+
+  it('refuses writes after close and names a data dir it cannot use', async () => {
+    store.close();
+    await expect(store.write(() => undefined)).rejects.toThrow(/closed/);
+    const file = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(file, '');
+    expect(() => openStore(file)).toThrow(/not-a-dir/);
+  });
+});
