@@ -4,7 +4,7 @@
  * and the errors a user meets first (bad stack files, a busy port).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitFor } from '../helpers/index.js';
@@ -30,6 +30,25 @@ function runUp(args: string[]): Up {
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const port = args[args.indexOf('--port') + 1];
   return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+}
+
+/** Direct children of a process, from /proc. */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (text) out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function startUp(dataDir: string, port: number): Promise<Up> {
@@ -172,7 +191,7 @@ describe('kfaas up (the README quick start)', () => {
 });
 
 describe('kfaas up durability', () => {
-  it('runs and calls back every accepted call after kill -9 and a restart', async () => {
+  it('leaves no function processes after kill -9, and runs and calls back every accepted call after a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kfaas-up-kill-'));
     const receiver = await callbackReceiver();
     const port = await freePort();
@@ -184,8 +203,12 @@ describe('kfaas up durability', () => {
         ids.map((id) => fetch(`${up!.url}/async-function/sleep`, { method: 'POST', body: '1', headers: { 'X-Callback-Url': receiver.url, 'X-Call-Id': id } })),
       );
       expect(accepted.map((r) => r.status)).toEqual(ids.map(() => 202));
+      const children = childPids(up.child.pid!);
+      expect(children.length).toBeGreaterThanOrEqual(7);
       up.child.kill('SIGKILL');
       await up.exited;
+      // Each watchdog runs in its own process group, so nothing kills it for us: it must notice and exit.
+      await waitFor(() => children.every((pid) => !alive(pid)), { timeoutMs: 15_000, description: 'the watchdogs of the killed kfaas up to exit' });
       const before = new Set(receiver.received.map((c) => String(c.headers['x-call-id'])));
       expect(before.size).toBeLessThan(ids.length);
 
