@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/readyz', access: 'public', handler: readinessHandler(lifecycle) },
     { methods: ['GET'], path: '/metrics', access: 'public', handler: metricsHandler(metrics.registry) },
     { methods: 'all', path: INVOKE_PATH, fastPrefix: '/function/', access: 'invoke', handler: sync },
-    { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: asyncInvokeHandler(deps) },
+    { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: asyncInvokeHandler({ ...deps, metrics }) },
     { methods: ['GET'], path: '/system/functions', access: 'system', handler: createListFunctionsHandler(system) },
     { methods: ['POST'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'create') },
     { methods: ['PUT'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'update') },
@@ -218,6 +218,7 @@ function asyncInvokeHandler(deps: AppDeps): RequestHandler {
     bodyLimitBytes: config.asyncBodyLimitBytes,
     callbackAllowlist: config.callbackAllowlist,
     logger: logger.child({ component: 'async-invoke' }),
+    ...(deps.metrics ? { observers: [deps.metrics] } : {}),
   });
 }
 

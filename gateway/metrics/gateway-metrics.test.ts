@@ -52,3 +52,14 @@ describe('createGatewayMetrics', () => {
     expect(await createGatewayMetrics().registry.metrics()).not.toContain('process_cpu_user_seconds_total');
   });
 });
+
+describe('async accepted counters', () => {
+  it('counts accepted calls and bytes per function', async () => {
+    const metrics = createGatewayMetrics();
+    metrics.onAccepted('echo.kfaas-fn', 10);
+    metrics.onAccepted('echo.kfaas-fn', 5);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('gateway_async_accepted_total{function_name="echo.kfaas-fn"} 2');
+    expect(text).toContain('gateway_async_accepted_bytes_total{function_name="echo.kfaas-fn"} 15');
+  });
+});

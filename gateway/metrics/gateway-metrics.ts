@@ -14,8 +14,13 @@ export interface InvocationObserver {
   onComplete(fn: string, statusCode: number, durationSeconds: number): void;
 }
 
+/** Observes async calls the queue accepted (the 202s). */
+export interface AcceptObserver {
+  onAccepted(fn: string, bodyBytes: number): void;
+}
+
 /** The gateway's metrics: an observer plus the registry /metrics serves and the per-function invocation counts. */
-export interface GatewayMetrics extends InvocationObserver {
+export interface GatewayMetrics extends InvocationObserver, AcceptObserver {
   readonly registry: Registry;
   /** Completed invocations per `name.namespace`, summed over status codes (FunctionStatus.invocationCount). */
   invocationCounts(): Promise<Map<string, number>>;
@@ -52,6 +57,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   const perFn = new Map<string, FunctionSeries>();
   const perCode = new Map<string, CodeSeries>();
+  const accepted = new Map<string, { calls: number; bytes: number }>();
 
   new Counter({
     name: 'gateway_function_invocation_total',
@@ -83,6 +89,26 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       for (const [fn, s] of perFn) this.set({ function_name: fn }, s.inflight);
     },
   });
+  new Counter({
+    name: 'gateway_async_accepted_total',
+    help: 'Async calls durably queued (answered 202), by function',
+    labelNames: ['function_name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [fn, a] of accepted) this.inc({ function_name: fn }, a.calls);
+    },
+  });
+  new Counter({
+    name: 'gateway_async_accepted_bytes_total',
+    help: 'Request body bytes of async calls durably queued, by function',
+    labelNames: ['function_name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [fn, a] of accepted) this.inc({ function_name: fn }, a.bytes);
+    },
+  });
   registry.registerMetric(histogramView(perCode));
 
   return {
@@ -110,6 +136,15 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       let i = 0;
       while (i < DURATION_BUCKETS.length && durationSeconds > DURATION_BUCKETS[i]!) i++;
       s.buckets[i]!++;
+    },
+    onAccepted(fn, bodyBytes) {
+      let a = accepted.get(fn);
+      if (!a) {
+        a = { calls: 0, bytes: 0 };
+        accepted.set(fn, a);
+      }
+      a.calls++;
+      a.bytes += bodyBytes;
     },
     async invocationCounts() {
       const counts = new Map<string, number>();
