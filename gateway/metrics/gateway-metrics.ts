@@ -69,16 +69,9 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       for (const s of perCode.values()) this.inc({ function_name: s.fn, code: s.code }, s.count);
     },
   });
-  new Counter({
-    name: 'gateway_function_invocation_started',
-    help: 'Function invocations started',
-    labelNames: ['function_name'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [fn, s] of perFn) this.inc({ function_name: fn }, s.started);
-    },
-  });
+  perFunctionCounter(registry, 'gateway_function_invocation_started', 'Function invocations started', () =>
+    [...perFn].map(([fn, f]) => [fn, f.started]),
+  );
   new Gauge({
     name: 'gateway_function_invocation_inflight',
     help: 'Function invocations in flight',
@@ -89,26 +82,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       for (const [fn, s] of perFn) this.set({ function_name: fn }, s.inflight);
     },
   });
-  new Counter({
-    name: 'gateway_async_accepted_total',
-    help: 'Async calls durably queued (answered 202), by function',
-    labelNames: ['function_name'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [fn, a] of accepted) this.inc({ function_name: fn }, a.calls);
-    },
-  });
-  new Counter({
-    name: 'gateway_async_accepted_bytes_total',
-    help: 'Request body bytes of async calls durably queued, by function',
-    labelNames: ['function_name'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [fn, a] of accepted) this.inc({ function_name: fn }, a.bytes);
-    },
-  });
+  perFunctionCounter(registry, 'gateway_async_accepted_total', 'Async calls durably queued (answered 202), by function', () =>
+    [...accepted].map(([fn, a]) => [fn, a.calls]),
+  );
+  perFunctionCounter(registry, 'gateway_async_accepted_bytes_total', 'Request body bytes of async calls durably queued, by function', () =>
+    [...accepted].map(([fn, a]) => [fn, a.bytes]),
+  );
   registry.registerMetric(histogramView(perCode));
 
   return {
@@ -152,6 +131,20 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       return counts;
     },
   };
+}
+
+/** A counter labelled by function whose values are read from plain numbers at scrape time. */
+function perFunctionCounter(registry: Registry, name: string, help: string, read: () => Iterable<readonly [string, number]>): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['function_name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [fn, value] of read()) this.inc({ function_name: fn }, value);
+    },
+  });
 }
 
 /**
