@@ -18,7 +18,7 @@ import { createUpstreamAgent } from './proxy/upstream-agent.js';
 export { loadConfig as loadGatewayConfig, type GatewayConfig } from './config.js';
 export { readBasicAuthCredentials, type BasicAuthCredentials } from './http/basic-auth.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
-export type { Provider, FunctionResolver, ResolvedFunction } from './ports.js';
+export type { Provider, FunctionManager, FunctionResolver, ResolvedFunction } from './ports.js';
 export { createLocalProvider, type LocalProvider, type LocalProviderOptions } from './providers/local/index.js';
 // The kubernetes provider is not re-exported: it loads @kubernetes/client-node (tens of MiB), which `kfaas up`
 // never needs. main.ts imports it from ./providers/kubernetes/index.js.

@@ -4,10 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../common/logger.js';
-import { invocationTopic } from '../../common/topics.js';
 import { createGateway, createLocalProvider, loadGatewayConfig, type Gateway, type LocalProvider } from '../../gateway/index.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
-import { createWorker, loadConfig as loadWorkerConfig, type Worker } from '../../worker/index.js';
+import { createWorkerPool, withQueueWorkers } from './worker-pool.js';
 import type { Stack } from './stack-file.js';
 import type { UpOptions } from './options.js';
 import { ensureCredentials, type LocalCredentials } from './credentials.js';
@@ -60,11 +59,14 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
     // Function output in the terminal, like `docker compose up`: a handler that cannot start says why here.
     onLog: (fn, _ns, instance, text) => logger.info(text, { component: instance }),
   });
-  const gateway: Gateway = createGateway(gatewayConfig, { provider, queue, deadLetters: queue, logger });
-  const workers: Worker[] = [];
+  let url = '';
+  const workers = createWorkerPool({ queue, gatewayUrl: () => url, maxInflight: options.maxInflight, logger, env: process.env });
+  // A function deployed through /system with a dedicated queue gets that queue's worker at once.
+  const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
+  const gateway: Gateway = createGateway(gatewayConfig, { provider: served, queue, deadLetters: queue, logger });
   const close = once(async () => {
     await gateway.close();
-    await Promise.all(workers.map((w) => w.close()));
+    await workers.close();
     await queue.close();
     await provider.close();
   });
@@ -78,24 +80,12 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
       }
       throw err;
     }
-    const url = `http://127.0.0.1:${port}`;
-    const queues = new Set<string | undefined>([undefined, ...(stack?.functions ?? []).map((f) => f.queue)]);
-    for (const name of queues) {
-      const config = loadWorkerConfig({
-        ...process.env,
-        KFAAS_GATEWAY_URL: url,
-        KFAAS_MAX_INFLIGHT: String(options.maxInflight),
-        ...(name ? { KFAAS_QUEUE: name } : {}),
-      });
-      const worker = createWorker({
-        config,
-        source: queue.source({ topic: invocationTopic(name), maxInflight: options.maxInflight }),
-        logger: logger.child({ queue: name ?? 'default' }),
-        serveMetrics: false,
-      });
-      workers.push(worker);
-      await worker.start();
-    }
+    url = `http://127.0.0.1:${port}`;
+    // The shared queue, the stack's dedicated queues, and those of functions restored from the state dir.
+    const restored = await provider.functions.list(LOCAL_NAMESPACE);
+    const specs = await Promise.all(restored.map((f) => provider.resolver.resolve(f.name, LOCAL_NAMESPACE)));
+    const queues = new Set<string | undefined>([undefined, ...(stack?.functions ?? []).map((f) => f.queue), ...specs.map((r) => r?.queue)]);
+    for (const name of queues) await workers.ensure(name);
     const notReady = await waitForFunctions(provider, (stack?.functions ?? []).map((f) => f.name), FUNCTIONS_READY_TIMEOUT_MS);
     for (const name of notReady) {
       logger.error('function has no healthy replica yet; it keeps restarting with backoff (see its output above)', { fn: name });

@@ -184,6 +184,21 @@ describe('kfaas up (the README quick start)', () => {
     expect(await res.text()).toBe('SHOUT');
   });
 
+  it('starts the worker of a dedicated queue when a function using it is deployed at run time', async () => {
+    const deploy = await fetch(`${up!.url}/system/functions`, {
+      method: 'POST',
+      headers: { authorization: auth(dataDir), 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'reverse', image: 'local/reverse', envProcess: 'rev', annotations: { 'com.openfaas.queue': 'reports' } }),
+    });
+    expect(deploy.status).toBe(202);
+    await waitFor(async () => (await fetch(`${up!.url}/function/reverse`, { method: 'POST', body: 'x' })).status === 200, { timeoutMs: 20_000 });
+    const callId = `reports-${process.pid}-${Date.now()}`;
+    const res = await fetch(`${up!.url}/async-function/reverse`, { method: 'POST', body: 'abc', headers: { 'X-Callback-Url': receiver.url, 'X-Call-Id': callId } });
+    expect(res.status).toBe(202);
+    const cb = await waitFor(() => receiver.received.find((c) => c.headers['x-call-id'] === callId), { timeoutMs: 20_000 });
+    expect(cb.body.toString().trim()).toBe('cba');
+  });
+
   it('names the port and --port when the port is taken', async () => {
     const port = Number(new URL(up!.url).port);
     const second = runUp(['-f', STACK, '--port', String(port), '--data-dir', mkdtempSync(join(tmpdir(), 'kfaas-up2-'))]);
