@@ -12,6 +12,7 @@ import { createGateway, type Gateway } from './index.js';
 import type { Provider } from './ports.js';
 import { createKubernetesProvider } from './providers/kubernetes/index.js';
 import { createLocalProvider } from './providers/local/index.js';
+import { exitOnSignals } from '../runtime/shutdown.js';
 
 /** Runs the gateway until SIGTERM or SIGINT, then drains and exits 0. */
 export async function main(): Promise<void> {
@@ -40,36 +41,21 @@ export async function main(): Promise<void> {
   }
   const started = gateway;
 
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`received ${signal}, draining`);
-    // Order: not-ready and drain (inside close), then the queue, then the informers or child processes.
-    started
-      .close()
-      .then(() => queue?.close())
-      .then(() => deadLetters?.close())
-      .then(() => provider.close())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error('shutdown failed', { err });
-          process.exit(1);
-        },
-      );
+  // Order: not-ready and drain (inside close), then the queue, then the informers or child processes.
+  const closeAll = async (): Promise<void> => {
+    await started.close();
+    await queue?.close();
+    await deadLetters?.close();
+    await provider.close();
   };
-  // `on`, not `once`: a second signal must not fall back to Node's default and kill us mid-drain.
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  // Later signals are ignored: falling back to Node's default would kill us mid-drain.
+  exitOnSignals({ logger, action: 'draining', close: closeAll });
 
   try {
     await started.start();
   } catch (err) {
     logger.error(`gateway failed to start: ${(err as Error).message}`, { err });
-    await started.close();
-    await queue?.close();
-    await provider.close();
+    await closeAll();
     process.exit(1);
   }
 }

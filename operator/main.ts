@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createRootLogger } from '../common/logger.js';
 import { loadConfig, type OperatorConfig } from './config.js';
 import { createOperator } from './index.js';
+import { exitOnSignals } from '../runtime/shutdown.js';
 
 /** Runs the operator until SIGTERM or SIGINT. */
 export async function main(): Promise<void> {
@@ -28,19 +29,8 @@ export async function main(): Promise<void> {
   const identity = config.identity ?? `${os.hostname()}_${randomUUID()}`;
   const operator = createOperator({ config, kubeConfig, logger, identity });
 
-  const shutdown = (signal: NodeJS.Signals): void => {
-    logger.info(`Received ${signal}, stopping`);
-    operator.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  // `on`, not `once`: a second signal must not fall back to Node's default and kill us mid-release.
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  // Later signals are ignored: falling back to Node's default would kill us mid-release of the lease.
+  exitOnSignals({ logger, action: 'stopping', close: () => operator.close() });
 
   try {
     await operator.start();

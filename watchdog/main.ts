@@ -5,6 +5,7 @@
 import { createRootLogger } from '../common/logger.js';
 import { loadConfig, type WatchdogConfig } from './config.js';
 import { createWatchdog } from './index.js';
+import { exitOnSignals } from '../runtime/shutdown.js';
 
 /** Runs the watchdog until SIGTERM or SIGINT, then drains and exits 0. */
 export async function main(): Promise<void> {
@@ -24,20 +25,9 @@ export async function main(): Promise<void> {
   });
   const watchdog = createWatchdog(config, { logger });
 
-  const shutdown = (signal: NodeJS.Signals): void => {
-    logger.info(`Received ${signal}, draining`);
-    watchdog.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error(`drain failed: ${String(err)}`, { err: err instanceof Error ? err.stack : String(err) });
-        process.exit(1);
-      },
-    );
-  };
-  // `on`, not `once`: a second signal must not fall back to Node's default and kill us mid-drain.
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-  if (config.exitWithParent) watchParent(() => shutdown('SIGTERM'));
+  // Later signals are ignored: falling back to Node's default would kill us mid-drain.
+  const shutdown = exitOnSignals({ logger, action: 'draining', close: () => watchdog.close() });
+  if (config.exitWithParent) watchParent(() => shutdown('the loss of its parent process'));
 
   try {
     await watchdog.start();

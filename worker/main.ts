@@ -9,6 +9,7 @@ import { createKafkaInvocationSource } from '../queue/kafka/index.js';
 import { loadConfig } from './config.js';
 import { createWorker } from './index.js';
 import { createWorkerMetrics } from './metrics/worker-metrics.js';
+import { exitOnSignals } from '../runtime/shutdown.js';
 
 /** Options from the command line; they override the environment. */
 export interface WorkerMainOptions {
@@ -40,21 +41,13 @@ export async function main(opts: WorkerMainOptions = {}): Promise<void> {
   });
   const worker = createWorker({ config, source, logger, metrics, sourceHealthy: () => source.healthy() });
 
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    // Stop fetching, let in-flight calls finish up to the drain deadline, commit, leave the group.
-    logger.info('shutting down', { signal, drainTimeoutMs: config.drainTimeoutMs });
-    worker.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // Stop fetching, let in-flight calls finish up to the drain deadline, commit, leave the group.
+  exitOnSignals({
+    logger,
+    action: 'shutting down',
+    meta: { drainTimeoutMs: config.drainTimeoutMs },
+    close: () => worker.close(),
+    forceOnSecondSignal: true,
+  });
   await worker.start();
 }

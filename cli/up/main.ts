@@ -4,6 +4,7 @@ import { renderBanner } from './banner.js';
 import { parseUpOptions } from './options.js';
 import { startLocalPlatform } from './platform.js';
 import { loadStackFile } from './stack-file.js';
+import { exitOnSignals } from '../../runtime/shutdown.js';
 
 /** Runs `kfaas up` until SIGINT or SIGTERM. */
 export async function main(raw: Readonly<Record<string, string | undefined>>): Promise<void> {
@@ -33,19 +34,7 @@ export async function main(raw: Readonly<Record<string, string | undefined>>): P
       platform.notReady,
     ),
   );
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    platform.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  const started = platform;
+  // A second Ctrl-C stops at once, as users of a foreground command expect.
+  exitOnSignals({ logger, action: 'shutting down', close: () => started.close(), forceOnSecondSignal: true });
 }
