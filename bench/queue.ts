@@ -218,8 +218,6 @@ async function benchEmbedded(o: Required<Omit<QueueBenchOptions, 'brokers'>>, bo
     const queue: InvocationQueue & { source(options?: { maxInflight?: number }): InvocationSource } = createEmbeddedQueue({ dataDir: dir, logger });
     try {
       const ours = await closedLoop(o.concurrency, o.durationMs, (i) => queue.enqueue(invocation(body, i)));
-    // A closed loop of N callers caps a batch at N records; 4N callers show what the batcher does with more.
-    const oursWide = await closedLoop(o.concurrency * 4, o.durationMs, (i) => queue.enqueue(invocation(body, ours.requests + i)));
       const deliveredPerSec = await drain(queue.source({ maxInflight: 100 }), ours.requests, 300_000);
       const size = `${body.length} B bodies, ${o.concurrency} callers`;
       return [

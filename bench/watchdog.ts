@@ -7,12 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { interleaved, runLoad, summarize, type LoadResult } from './load.js';
 import type { BenchResult } from './types.js';
+import { freeLoopbackPort } from '../runtime/free-port.js';
 
 /** Options of the watchdog benchmark. */
 export interface WatchdogBenchOptions {
@@ -32,7 +32,7 @@ export async function runWatchdogBench(opts: WatchdogBenchOptions): Promise<Benc
 }
 
 async function httpMode(cli: string, root: string, opts: WatchdogBenchOptions, warmUpMs: number): Promise<BenchResult[]> {
-  const upstreamUrl = `http://127.0.0.1:${await freePort()}`;
+  const upstreamUrl = `http://127.0.0.1:${await freeLoopbackPort()}`;
   const wd = await startWatchdog(cli, {
     mode: 'http',
     fprocess: `${process.execPath} ${join(root, 'examples', 'functions', 'http-echo.mjs')}`,
@@ -127,7 +127,7 @@ interface RunningWatchdog {
 
 /** Starts `kfaas watchdog` on a free loopback port and waits until `/_/health` answers 200. */
 async function startWatchdog(cli: string, env: Record<string, string>): Promise<RunningWatchdog> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const child: ChildProcess = spawn(process.execPath, [cli, 'watchdog'], {
     env: { PATH: process.env['PATH'], port: String(port), bind_address: '127.0.0.1', log_level: 'warn', healthcheck_interval: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -170,16 +170,6 @@ function kb(pid: number, field: string): number {
   return Number(match?.[1] ?? 0);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The directory holding package.json, found upward from this module (works from bench/ and dist/bench/). */
 function repoRoot(): string {

@@ -6,7 +6,7 @@ import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { MemoryProvider } from '../testing/memory-provider.js';
-import { serve, type Served } from '../testing/serve.js';
+import { serve } from '../testing/serve.js';
 import { parseInvokeUrl } from './sync-invoke.js';
 
 const logger = winston.createLogger({ silent: true });

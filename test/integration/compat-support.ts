@@ -4,9 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../harness/ports.js';
 import { startHttpServer, waitFor, type TestHttpServer } from '../helpers/index.js';
+
+export { freePort };
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -24,14 +26,6 @@ export interface Up {
   readonly exited: Promise<number | null>;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((res) => server.close(() => res()));
-  return port;
-}
 
 /** Starts `kfaas up --port <free> --data-dir <dataDir> ...extra` and waits for its banner. */
 export async function startUp(dataDir: string, extra: readonly string[] = []): Promise<Up> {

@@ -5,12 +5,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { loadConfig } from '../config.js';
 import { createWatchdog, type Watchdog, type WatchdogDeps } from '../index.js';
+import { freeLoopbackPort } from '../../runtime/free-port.js';
+
+/** A port that was free a moment ago (for an http-mode upstream, whose port must be known up front). */
+export const freePort = freeLoopbackPort;
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -80,17 +83,6 @@ export function httpCall(
   });
 }
 
-/** A port that was free a moment ago (for an http-mode upstream, whose port must be known up front). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** True when `pid` is a live process (a zombie awaiting its reaper counts as gone). */
 export function processAlive(pid: number): boolean {

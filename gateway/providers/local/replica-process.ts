@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../../common/logger.js';
-import { freeLoopbackPort } from './free-port.js';
+import { freeLoopbackPort } from '../../../runtime/free-port.js';
 
 /** How a replica is started and watched. */
 export interface ReplicaOptions {
