@@ -7,10 +7,11 @@
  * Needs the build (`dist/gateway/index.js`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { interleaved, runLoad, type LoadResult } from './load.js';
+import { procStatusKb, repoRoot, round, row } from './support.js';
 import type { BenchResult } from './types.js';
 
 /** Options of the gateway benchmark. */
@@ -107,7 +108,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     const measured = (url: string, child: Child | undefined) => async (durationMs: number): Promise<LoadResult> => {
       const before = await child?.sample();
       // Sample the gateway's RSS while it is under load, not after.
-      const rssTimer = child === gw ? setInterval(() => (gatewayPeakRss = Math.max(gatewayPeakRss, rssOf(gw.pid))), 200) : undefined;
+      const rssTimer = child === gw ? setInterval(() => (gatewayPeakRss = Math.max(gatewayPeakRss, procStatusKb(gw.pid, 'VmRSS') * 1024)), 200) : undefined;
       const result = await runLoad({ url, body, headers: { 'content-type': 'application/octet-stream' }, durationMs, connections: opts.connections });
       clearInterval(rssTimer);
       if (child && before) {
@@ -156,16 +157,6 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
   }
 }
 
-function row(scenario: string, baseline: string, result: LoadResult, baselineReqPerSec: number): BenchResult {
-  return {
-    scenario,
-    baseline,
-    reqPerSec: round(result.reqPerSec),
-    p50Ms: round(result.p50Ms),
-    p99Ms: round(result.p99Ms),
-    ratio: round(result.reqPerSec / baselineReqPerSec),
-  };
-}
 
 /** Starts an inline ESM script as a child with an IPC channel; resolves once it reports its port. */
 function startChild(script: string, env: Record<string, string>): Promise<Child> {
@@ -198,27 +189,5 @@ function startChild(script: string, env: Record<string, string>): Promise<Child>
   });
 }
 
-/** Current resident memory of a process, in bytes (0 when unreadable). */
-function rssOf(pid: number): number {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return Number(match?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-}
 
-/** The directory holding package.json, found upward from this module (works from bench/ and dist/bench/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root (package.json)');
-    dir = parent;
-  }
-  return dir;
-}
 
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}

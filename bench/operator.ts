@@ -17,6 +17,7 @@ import { deploymentForCreate } from '../operator/resources/merge.js';
 import { applyCrd, createNamespace, deleteNamespace } from '../operator/testing/kube-test-kit.js';
 import type { FunctionResource } from '../common/function-types.js';
 import { percentile } from './load.js';
+import { round } from './support.js';
 import type { BenchResult } from './types.js';
 
 /** Options of the operator benchmark. */
@@ -231,6 +232,3 @@ export async function runOperatorBench(opts: OperatorBenchOptions): Promise<Benc
   }
 }
 
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}

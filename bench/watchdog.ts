@@ -5,12 +5,12 @@
  * Needs the build (`dist/cli/main.js`); the watchdog runs at log_level=warn so per-call logs are not measured.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { interleaved, runLoad, summarize, type LoadResult } from './load.js';
+import { procStatusKb, repoRoot, round, row } from './support.js';
 import type { BenchResult } from './types.js';
 import { freeLoopbackPort } from '../runtime/free-port.js';
 
@@ -84,16 +84,6 @@ async function forkMode(cli: string, opts: WatchdogBenchOptions, warmUpMs: numbe
   }
 }
 
-function row(scenario: string, baseline: string, result: LoadResult, baselineReqPerSec: number): BenchResult {
-  return {
-    scenario,
-    baseline,
-    reqPerSec: round(result.reqPerSec),
-    p50Ms: round(result.p50Ms),
-    p99Ms: round(result.p99Ms),
-    ratio: round(result.reqPerSec / baselineReqPerSec),
-  };
-}
 
 /** The fork-mode baseline: `connections` loops each spawning `command`, feeding it BODY and reading its output. */
 async function spawnLoad(command: string, durationMs: number, connections: number): Promise<LoadResult> {
@@ -147,7 +137,7 @@ async function startWatchdog(cli: string, env: Record<string, string>): Promise<
   }
   return {
     url,
-    peakRssMb: () => round(kb(child.pid!, 'VmHWM') / 1024),
+    peakRssMb: () => round(procStatusKb(child.pid!, 'VmHWM') / 1024),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -165,23 +155,6 @@ function healthy(url: string): Promise<boolean> {
   });
 }
 
-function kb(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0);
-}
 
 
-/** The directory holding package.json, found upward from this module (works from bench/ and dist/bench/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root (package.json)');
-    dir = parent;
-  }
-  return dir;
-}
 
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}
