@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY } from './delivery-policy.js';
+import { deadLetterOf } from './queue.js';
 import {
   decodeDeadLetter,
   decodeInvocation,
@@ -76,5 +77,19 @@ describe('dead letter codec', () => {
     expect(decodeDeadLetter(encodeDeadLetter(withInv))).toEqual(withInv);
     const raw = { reason: 'undecodable' as const, attempts: 0, deadAt: 2, error: 'bad', rawBase64: 'AAE=' };
     expect(decodeDeadLetter(encodeDeadLetter(raw))).toEqual(raw);
+  });
+});
+
+describe('deadLetterOf', () => {
+  it('records the decision with the attempts made and the original call', () => {
+    const inv = anInvocation({ attempt: 3 });
+    expect(deadLetterOf({ action: 'dead-letter', reason: 'max_attempts', invocation: inv, lastStatus: 500, error: 'boom' }, 42)).toEqual({
+      reason: 'max_attempts',
+      attempts: 3,
+      lastStatus: 500,
+      error: 'boom',
+      deadAt: 42,
+      invocation: inv,
+    });
   });
 });

@@ -50,3 +50,15 @@ export interface QueueObserver {
   onUndecodable?(error: Error): void;
   onLag?(topic: string, partition: number, lag: number): void;
 }
+
+/** The dead letter a `dead-letter` decision stands for; both adapters store exactly this. */
+export function deadLetterOf(decision: Extract<ProcessDecision, { action: 'dead-letter' }>, deadAt: number): DeadLetter {
+  return {
+    reason: decision.reason,
+    attempts: decision.invocation.attempt,
+    lastStatus: decision.lastStatus,
+    error: decision.error,
+    deadAt,
+    invocation: decision.invocation,
+  };
+}

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { decodeInvocation, encodeDeadLetter, encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
-import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
+import { deadLetterOf, type InvocationHandler, type InvocationSource, type ProcessDecision, type QueueObserver } from '../../common/queue.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
 import { settlesWithin } from '../shared/settle-within.js';
@@ -186,14 +186,7 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
         case 'dead-letter': {
           const inv = decision.invocation;
           const deadAt = now();
-          const record = encodeDeadLetter({
-            reason: decision.reason,
-            attempts: inv.attempt,
-            lastStatus: decision.lastStatus,
-            error: decision.error,
-            deadAt,
-            invocation: inv,
-          });
+          const record = encodeDeadLetter(deadLetterOf(decision, deadAt));
           if (!store.removeInvocation(id, owner)) return false;
           store.insertDeadLetter({ fn: inv.function, reason: decision.reason, deadAt, record });
           return true;

@@ -1,6 +1,6 @@
 /** Builds the dead-letter records both Kafka consumers (invocations and retries) write. */
-import { encodeDeadLetter, type Invocation } from '../../common/invocation.js';
-import type { ProcessDecision } from '../../common/queue.js';
+import { encodeDeadLetter } from '../../common/invocation.js';
+import { deadLetterOf, type ProcessDecision } from '../../common/queue.js';
 import type { BatchRecord } from './producer-batcher.js';
 
 /** The dead letter of a `dead-letter` decision. */
@@ -9,19 +9,7 @@ export function decisionDeadLetter(
   decision: Extract<ProcessDecision, { action: 'dead-letter' }>,
   deadAt: number,
 ): BatchRecord {
-  const inv: Invocation = decision.invocation;
-  return {
-    topic,
-    key: inv.function,
-    value: encodeDeadLetter({
-      reason: decision.reason,
-      attempts: inv.attempt,
-      lastStatus: decision.lastStatus,
-      error: decision.error,
-      deadAt,
-      invocation: inv,
-    }),
-  };
+  return { topic, key: decision.invocation.function, value: encodeDeadLetter(deadLetterOf(decision, deadAt)) };
 }
 
 /** The dead letter of a record that is not a valid envelope: its raw bytes, base64, and the parse error. */
