@@ -6,28 +6,13 @@ import type http from 'node:http';
 import type https from 'node:https';
 import { Headers } from '../../common/headers.js';
 import type { Invocation } from '../../common/invocation.js';
-import { exchange } from '../http/http-exchange.js';
+import { exchange, type ExchangeResult } from '../http/http-exchange.js';
 
 /** Header telling the function (and its logs) which attempt this is, 1-based. */
 export const ATTEMPT_HEADER = 'x-kfaas-attempt';
 
-/** The result of one attempt. */
-export type InvokeResult =
-  | {
-      readonly kind: 'response';
-      readonly status: number;
-      readonly headers: Record<string, string>;
-      readonly body: Buffer;
-      readonly startedAt: number;
-      readonly durationMs: number;
-    }
-  | {
-      readonly kind: 'network-error';
-      readonly error: string;
-      readonly timedOut: boolean;
-      readonly startedAt: number;
-      readonly durationMs: number;
-    };
+/** The result of one attempt: the exchange's outcome, timed. */
+export type InvokeResult = ExchangeResult & { readonly startedAt: number; readonly durationMs: number };
 
 /** Runs one attempt of a call. */
 export interface FunctionInvoker {
