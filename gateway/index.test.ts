@@ -49,7 +49,9 @@ describe('createGateway', () => {
   it('drains: not ready first, in-flight calls finish with Connection: close, then the deadline cuts the rest', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived = 0;
     const fn = await serve((req, res) => {
+      arrived++;
       if (req.url === '/hang') return; // never answers: only the drain deadline ends it
       void released.then(() => res.end('finished'));
     });
@@ -68,7 +70,12 @@ describe('createGateway', () => {
       req.on('error', (err) => resolve(`error: ${err.message}`));
       req.end();
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Both calls must be in flight at the function before the drain starts.
+    const deadline = Date.now() + 5000;
+    while (arrived < 2) {
+      if (Date.now() > deadline) throw new Error(`only ${arrived} of 2 calls reached the function`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const closing = gateway.close();
     expect(gateway.lifecycle.ready).toBe(false);
     await request(base).get('/readyz').expect(503);
