@@ -586,12 +586,12 @@ describe('async invocation under faults', () => {
 
 let bundleDir: string | undefined;
 
-/** Transpiles common/, queue/ and worker/ into .test-state/ (so node_modules and "type": "module" resolve). */
+/** Transpiles the worker's sources (common/, runtime/, queue/, worker/) into .test-state/ (so node_modules and "type": "module" resolve). */
 function workerBundle(): string {
   if (bundleDir) return bundleDir;
   const root = repoRoot();
   const out = fs.mkdtempSync(path.join(root, '.test-state', 'worker-bundle-'));
-  for (const dir of ['common', 'queue', 'worker']) {
+  for (const dir of ['common', 'runtime', 'queue', 'worker']) {
     for (const file of fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })) {
       if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
       const source = fs.readFileSync(path.join(root, dir, file), 'utf8');
