@@ -31,7 +31,7 @@ build: ## Compile TypeScript to dist/
 	npm run build
 
 .PHONY: tools
-tools: ## Build/fetch Kafka jars, etcd, kube-apiserver/controller-manager/scheduler, helm into ~/.cache/kfaas
+tools: ## Build/fetch Kafka jars, etcd, the Kubernetes binaries (kubelet, kubectl too), helm, the node's packages
 	scripts/tools.sh
 
 ##@ Test
@@ -59,8 +59,11 @@ $(HARNESS_CLI): $(wildcard test/harness/*.ts) test/harness/tsconfig.json tsconfi
 	@npx tsc -p test/harness/tsconfig.json >&2
 
 .PHONY: infra-up
-infra-up: install $(HARNESS_CLI) ## Start Kafka + etcd + kube-apiserver + kube-controller-manager detached; prints the exports
-	@node $(HARNESS_CLI) up
+NODE ?= 1
+infra-up: install $(HARNESS_CLI) ## Start Kafka, the control plane and a node (NODE=0: without the node) detached; prints the exports
+	@npm run -s build >&2
+	@scripts/tools.sh
+	@KFAAS_INFRA_NODE=$(NODE) node $(HARNESS_CLI) up
 
 .PHONY: infra-status
 infra-status: $(HARNESS_CLI) ## Show the services started by infra-up (endpoints, RSS, logs)
@@ -84,4 +87,4 @@ bench: install build tools ## Run the benchmarks (real Kafka and control plane s
 clean: ## Remove build output and test results (stops infra-up services first)
 	@if [ -f $(HARNESS_CLI) ] && [ -f .test-state/state.json ]; then node $(HARNESS_CLI) down || true; fi
 	@# .test-state/jest-*.json belong to jest runs (maybe running now); the next run reaps those of dead ones.
-	rm -rf dist coverage test-results.json test-infra/kafka/target .test-state/state.json
+	rm -rf dist coverage test-results*.json test-infra/kafka/target .test-state/state.json

@@ -1,5 +1,5 @@
-// Two projects: fast unit tests next to the code, and integration tests against the real services
-// that test/harness/global-setup.ts starts once per run.
+// Three projects: fast unit tests next to the code, integration tests against the real services that
+// test/harness/global-setup.ts starts once per run, and the e2e suite on a real node (test/e2e/).
 const tsJest = {
   '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
 };
@@ -26,6 +26,16 @@ export default {
       displayName: 'integration',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.int.test.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+    },
+    {
+      // The platform installed with helm on a real node (containerd + kubelet), calls through real pods. The
+      // same global hooks start a node for this project (they read its displayName).
+      ...common,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
     },

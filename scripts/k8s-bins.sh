@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager and kube-scheduler from the k8s.io/kubernetes Go module
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubelet (the test node) and kubectl
+# (the e2e suite's client) from the k8s.io/kubernetes Go module
 # (staging modules replaced by their published releases), version-stamped, into the cache. Prints the bin dir.
 source "$(dirname "$0")/lib.sh"
 need go "apt-get install golang-go, or install Go >= 1.24 from the Go site"
@@ -10,7 +11,7 @@ KEY="$KVER-$(recipe_hash "$0" "$(dirname "$0")/lib.sh")"
 OUT="$KFAAS_CACHE/k8s/$KEY"
 if ! is_complete "$OUT"; then
   start=$(date +%s)
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler v$KVER (cold build: 10-20 min on 2 cores)"
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl v$KVER (cold build: 10-20 min on 2 cores)"
   WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
   cd "$WORK"
   go mod init local/k8sbin >/dev/null 2>&1
@@ -20,14 +21,16 @@ if ! is_complete "$OUT"; then
     go mod edit -replace="$m=$m@v$SVER"
   done
   go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$KVER" "k8s.io/kubernetes/cmd/kube-controller-manager@v$KVER" \
-    "k8s.io/kubernetes/cmd/kube-scheduler@v$KVER" >/dev/null 2>&1
+    "k8s.io/kubernetes/cmd/kube-scheduler@v$KVER" "k8s.io/kubernetes/cmd/kubelet@v$KVER" \
+    "k8s.io/kubernetes/cmd/kubectl@v$KVER" >/dev/null 2>&1
   go mod tidy >/dev/null 2>&1
   LD="-s -w -X k8s.io/component-base/version.gitVersion=v$KVER -X k8s.io/component-base/version.gitMajor=1 \
  -X k8s.io/component-base/version.gitMinor=$MINOR -X k8s.io/component-base/version.gitTreeState=clean \
  -X k8s.io/client-go/pkg/version.gitVersion=v$KVER"
   TMP="$OUT.tmp.$$"; rm -rf "$TMP"; mkdir -p "$TMP/bin"
   CGO_ENABLED=0 go build -pgo=off -trimpath -buildvcs=false -ldflags "$LD" -o "$TMP/bin/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
   touch "$TMP/.complete"; rm -rf "$OUT"; mkdir -p "$(dirname "$OUT")"; mv "$TMP" "$OUT"
   log "kubernetes binaries built in $(( $(date +%s) - start ))s"
 fi

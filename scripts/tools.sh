@@ -45,6 +45,8 @@ step kafka kafka-jars.sh
 step etcd etcd-bin.sh
 step k8s k8s-bins.sh
 step helm helm-bin.sh
+step node-deps node-deps.sh
+step pause pause-bin.sh
 # faas-cli is not used by the test suites; a proxy that refuses its module must not fail the build.
 step faas-cli faas-cli-bin.sh optional
 

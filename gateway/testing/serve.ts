@@ -10,19 +10,20 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 with a free port. */
-export async function serve(listener: RequestListener): Promise<Served> {
+/** Listens on 127.0.0.1 (or `host`, e.g. the e2e node's address that pods reach) with a free port. */
+export async function serve(listener: RequestListener, opts: { host?: string } = {}): Promise<Served> {
+  const host = opts.host ?? '127.0.0.1';
   const server = createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
     server,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

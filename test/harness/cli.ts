@@ -34,7 +34,9 @@ async function up(): Promise<void> {
       err(`${(e as Error).message}; restarting`);
     }
   }
-  const state = await startServices({ owner: 'infra-up', report: err });
+  // The node comes up too unless KFAAS_INFRA_NODE=0 (`make infra-up NODE=0`), which the integration suite can reuse.
+  const node = process.env.KFAAS_INFRA_NODE !== '0';
+  const state = await startServices({ owner: 'infra-up', report: err, node });
   process.stdout.write(`${exportLine(state)}\n`);
 }
 
@@ -47,8 +49,9 @@ async function down(): Promise<void> {
   if (state.owner === 'jest' && state.ownerPid !== null && pidAlive(state.ownerPid)) {
     throw new Error(`the services belong to a running jest process (pid ${state.ownerPid}); it stops them itself`);
   }
-  await stopServices(state);
+  const leftovers = await stopServices(state);
   err(`stopped ${state.pgids.length} service process groups and removed ${state.runDir}`);
+  if (leftovers.length) throw new Error(`the node's teardown left the host changed:\n  ${leftovers.join('\n  ')}`);
 }
 
 function status(): void {

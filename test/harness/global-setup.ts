@@ -11,7 +11,7 @@ function newestSource(dir: string): number {
 }
 
 /** Starts the test services once for the whole jest run (see jest-hooks.ts). */
-export default async function globalSetup(_global: unknown, project: { rootDir: string }): Promise<void> {
+export default async function globalSetup(_global: unknown, project: { rootDir: string; displayName?: string | { name: string } }): Promise<void> {
   const root = project.rootDir;
   const src = path.join(root, 'test', 'harness');
   const out = path.join(root, 'dist', 'test', 'harness', 'jest-hooks.js');
@@ -24,6 +24,8 @@ export default async function globalSetup(_global: unknown, project: { rootDir: 
       throw new Error(`compiling the test harness failed:\n${e.stdout?.toString() || e.message}`);
     }
   }
-  const hooks = (await import(pathToFileURL(out).href)) as { setup(): Promise<void> };
-  await hooks.setup();
+  const hooks = (await import(pathToFileURL(out).href)) as { setup(opts: { node: boolean }): Promise<void> };
+  // The e2e project runs pods: it gets a real node as well.
+  const name = typeof project.displayName === 'string' ? project.displayName : project.displayName?.name;
+  await hooks.setup({ node: name === 'e2e' });
 }

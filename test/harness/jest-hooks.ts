@@ -11,18 +11,23 @@ const say = (line: string): void => {
 };
 
 /**
- * Starts the services for this jest run. Services left running by `make infra-up` (the state file at
- * KFAAS_TEST_STATE or `.test-state/state.json`) are reused, unless KFAAS_FRESH_SERVICES=1. Otherwise the run
- * gets its own state file (`jest-<pid>.json` beside it), published to the test workers through
- * KFAAS_TEST_STATE (they are forked after globalSetup), so concurrent runs in one work tree never share, overwrite
- * or stop each other's services.
+ * Starts the services for this jest run; with `node`, also a real node that runs pods (the e2e project). Services
+ * left running by `make infra-up` (the state file at KFAAS_TEST_STATE or `.test-state/state.json`) are reused
+ * when they match (a node for e2e, none for the integration suite, whose tests rely on pods staying Pending),
+ * unless KFAAS_FRESH_SERVICES=1. Otherwise the run gets its own state file (`jest-<pid>.json` beside it), published
+ * to the test workers through KFAAS_TEST_STATE (they are forked after globalSetup), so concurrent runs in one work
+ * tree never share, overwrite or stop each other's services.
  */
-export async function setup(): Promise<void> {
+export async function setup(opts: { node?: boolean } = {}): Promise<void> {
+  const node = opts.node ?? false;
   const shared = statePath();
   const existing = readState(shared);
   if (existing?.owner === 'infra-up' && !process.env.KFAAS_FRESH_SERVICES) {
     try {
       const state = loadServices(shared);
+      if (Boolean(state.node) !== node) {
+        throw new Error(node ? 'they include no node (the e2e suite needs one)' : 'they include a node, on which the integration suite\'s pods would run');
+      }
       say(`\nusing the services started by make infra-up (kafka ${state.brokers.join(',')}, kubeconfig ${state.kubeconfig})`);
       process.env.KFAAS_TEST_STATE = shared;
       return;
@@ -33,8 +38,8 @@ export async function setup(): Promise<void> {
   const stateFile = path.join(path.dirname(shared), `jest-${process.pid}.json`);
   process.env.KFAAS_TEST_STATE = stateFile;
   await reapCrashedRuns(path.dirname(shared));
-  say('\nstarting test services (Kafka, etcd, kube-apiserver, kube-controller-manager)');
-  const state = await startServices({ owner: 'jest', report: say, stateFile });
+  say(`\nstarting test services (Kafka, etcd, kube-apiserver, kube-controller-manager${node ? ', and a node: containerd, kubelet, kube-scheduler' : ''})`);
+  const state = await startServices({ owner: 'jest', report: say, stateFile, node });
   // Teardown normally stops everything; these cover a jest process that dies or is interrupted first.
   // The services run in their own sessions, so a Ctrl-C at the terminal never reaches them by itself.
   process.once('exit', () => killServicesNow(state, stateFile));
@@ -51,5 +56,7 @@ export async function teardown(): Promise<void> {
   const stateFile = statePath();
   const state = readState(stateFile);
   if (!state || state.owner !== 'jest' || state.ownerPid !== process.pid) return;
-  await stopServices(state, stateFile);
+  const leftovers = await stopServices(state, stateFile);
+  // The node must leave the host as it found it; a failed teardown fails the run.
+  if (leftovers.length) throw new Error(`the test node's teardown left the host changed:\n  ${leftovers.join('\n  ')}`);
 }

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import path from 'node:path';
 import { makePki, writeKubeconfig, type Pki } from './certs.js';
-import { pollUntil } from './deadline.js';
+import { until200, type TlsOptions } from './http-probe.js';
+import { SERVICE_CIDR } from './node-host.js';
 import { freePorts } from './ports.js';
 import { spawnService, startWithPortRetry, type ProcessRegistry, type ServiceProcess } from './process.js';
 
@@ -13,47 +12,8 @@ export interface KubeServices {
   apiserver: { process: ServiceProcess; url: string };
   controllerManager: { process: ServiceProcess; url: string };
   kubeconfig: string;
+  pki: Pki;
   readyMs: number;
-}
-
-interface TlsOptions {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  /** Only for KCM's self-signed serving cert, on loopback. */
-  insecure?: boolean;
-}
-
-/** GETs a URL and returns the status code and body (1 s timeout). */
-function get(url: string, tls: TlsOptions = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const done = (res: http.IncomingMessage): void => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    };
-    const req =
-      u.protocol === 'https:'
-        ? https.get(url, { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure, timeout: 1000 }, done)
-        : http.get(url, { timeout: 1000 }, done);
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-/** Polls `url` until it answers 200 (and `accept(body)` when given). */
-async function until200(url: string, proc: ServiceProcess, tls: TlsOptions, timeoutMs: number, accept?: (b: string) => boolean): Promise<void> {
-  await pollUntil(
-    async () => {
-      const { status, body } = await get(url, tls);
-      if (status !== 200) throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
-      return accept && !accept(body) ? undefined : true;
-    },
-    { what: `${proc.name} at ${url} (log: ${proc.logPath})`, timeoutMs, intervalMs: 100, abort: proc.exitError },
-  );
 }
 
 /** Starts etcd on fresh loopback ports, ready when /health reports true. */
@@ -79,7 +39,7 @@ export async function startEtcd(opts: { bin: string; runDir: string; onStart: (p
 }
 
 /** Starts kube-apiserver against etcd, ready when /readyz is 200 and namespace `default` exists. */
-export async function startApiserver(opts: { bin: string; runDir: string; etcdUrl: string; pki: Pki; onStart: (p: ServiceProcess) => void }): Promise<{ process: ServiceProcess; url: string }> {
+export async function startApiserver(opts: { bin: string; runDir: string; etcdUrl: string; pki: Pki; forNode?: boolean; onStart: (p: ServiceProcess) => void }): Promise<{ process: ServiceProcess; url: string }> {
   const [port] = (await freePorts(1)) as [number];
   const url = `https://127.0.0.1:${port}`;
   const { pki } = opts;
@@ -92,9 +52,18 @@ export async function startApiserver(opts: { bin: string; runDir: string; etcdUr
       `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.caCert}`,
       `--service-account-issuer=${url}/`, `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
-      // Cluster IPs are virtual: nothing here ever connects to them.
-      '--service-cluster-ip-range=10.0.0.0/16', '--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount',
-      '--allow-privileged=true',
+      // Cluster IPs are virtual: there is no kube-proxy, so nothing connects to them.
+      `--service-cluster-ip-range=${SERVICE_CIDR}`, '--authorization-mode=RBAC', '--allow-privileged=true',
+      ...(opts.forNode
+        ? [
+            // Pods on the node get service-account tokens (the ServiceAccount admission plugin stays on), and
+            // the pod log API reaches the kubelet at the node's InternalIP (not a DNS lookup of the node name)
+            // with a client certificate the kubelet's x509 authentication accepts.
+            '--kubelet-preferred-address-types=InternalIP',
+            `--kubelet-client-certificate=${pki.adminCert}`, `--kubelet-client-key=${pki.adminKey}`,
+          ]
+        : // Without a node no pod runs, and tests create pods in fresh namespaces before their SA exists.
+          ['--disable-admission-plugins=ServiceAccount']),
       // Keeps the apiserver from writing a loopback address into the `kubernetes` Service endpoints.
       '--endpoint-reconciler-type=none',
     ],
@@ -136,7 +105,7 @@ export async function startControllerManager(opts: { bin: string; runDir: string
  * Starts etcd (while the PKI is made), then kube-apiserver, then kube-controller-manager; each one is retried on
  * new ports if it loses a port race.
  */
-export async function startKube(opts: { etcdBin: string; k8sBin: string; runDir: string; registry: ProcessRegistry }): Promise<KubeServices> {
+export async function startKube(opts: { etcdBin: string; k8sBin: string; runDir: string; registry: ProcessRegistry; forNode?: boolean }): Promise<KubeServices> {
   const t0 = Date.now();
   const { etcdBin, k8sBin: bin, runDir, registry } = opts;
   const [pki, etcd] = await Promise.all([
@@ -144,11 +113,11 @@ export async function startKube(opts: { etcdBin: string; k8sBin: string; runDir:
     startWithPortRetry(registry, (onStart) => startEtcd({ bin: etcdBin, runDir, onStart })),
   ]);
   const apiserver = await startWithPortRetry(registry, (onStart) =>
-    startApiserver({ bin, runDir, etcdUrl: etcd.url, pki, onStart }),
+    startApiserver({ bin, runDir, etcdUrl: etcd.url, pki, forNode: opts.forNode, onStart }),
   );
   const kubeconfig = writeKubeconfig(runDir, pki, apiserver.url);
   const controllerManager = await startWithPortRetry(registry, (onStart) =>
     startControllerManager({ bin, runDir, kubeconfig, pki, onStart }),
   );
-  return { etcd, apiserver, controllerManager, kubeconfig, readyMs: Date.now() - t0 };
+  return { etcd, apiserver, controllerManager, kubeconfig, pki, readyMs: Date.now() - t0 };
 }

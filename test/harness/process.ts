@@ -109,6 +109,16 @@ export async function runCommand(command: string, args: string[], opts: { cwd: s
   }
 }
 
+/** True when the process `pid` exists. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True while any process of the group exists. */
 export function groupAlive(pgid: number): boolean {
   try {

@@ -3,9 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { startKafka } from './kafka.js';
 import { startKube } from './kube.js';
-import { killGroup, processMentions, startWithPortRetry, type ProcessRegistry, type ServiceProcess } from './process.js';
+import { startNode } from './node.js';
+import { hostLeftovers, killContainers, readHostRecord, restoreHost } from './node-host.js';
+import { killGroup, pidAlive, processMentions, startWithPortRetry, type ProcessRegistry, type ServiceProcess } from './process.js';
 import { readState, removeState, repoRoot, statePath, writeState, type ServicesState } from './state.js';
-import { resolveTools } from './tools.js';
+import { resolveNodeTools, resolveTools } from './tools.js';
 
 /** Options for {@link startServices}. */
 export interface StartOptions {
@@ -14,41 +16,46 @@ export interface StartOptions {
   report?: (line: string) => void;
   /** State file; defaults to {@link statePath}. */
   stateFile?: string;
+  /** Also start a real node (containerd, kubelet, kube-scheduler) that runs pods, with the kfaas images imported. */
+  node?: boolean;
 }
 
-/** True when the process `pid` exists. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive } from './process.js';
 
 /**
- * Stop order: clients before what they depend on. An apiserver whose etcd is already gone hangs in shutdown
+ * Stop order: clients before what they depend on. The node's containers are killed after the kubelet stops (so it
+ * restarts none) and before containerd does. An apiserver whose etcd is already gone hangs in shutdown
  * until the SIGKILL 10 s later, and so does a controller-manager without its apiserver; Kafka depends on nothing.
  */
-const STOP_STAGE: Record<string, number> = { 'kube-controller-manager': 0, kafka: 0, 'kube-apiserver': 1, etcd: 2 };
+const STOP_STAGE: Record<string, number> = {
+  'kube-controller-manager': 0, kafka: 0, kubelet: 0, 'kube-scheduler': 0, containerd: 1, 'kube-apiserver': 1, etcd: 2,
+};
 
 /** What {@link stopServices} needs from a state file. */
 export type StopTarget = Pick<ServicesState, 'pgids' | 'runDir'> & Partial<Pick<ServicesState, 'processes'>>;
 
 /**
  * Stops every process group the state records (SIGTERM, SIGKILL after 10 s; dependents before their
- * dependencies) and removes its run dir and the state file. A pgid whose process no longer mentions the run dir
+ * dependencies) and removes its run dir and the state file. A node's host changes are undone; what could not be
+ * is returned (empty when the host is as it was). A pgid whose process no longer mentions the run dir
  * was reused by the kernel and is left alone.
  */
-export async function stopServices(state: StopTarget, stateFile = statePath()): Promise<void> {
+export async function stopServices(state: StopTarget, stateFile = statePath()): Promise<string[]> {
   const named = state.processes ?? [];
   const stageOf = (pgid: number): number => STOP_STAGE[named.find((p) => p.pgid === pgid)?.name ?? ''] ?? 0;
   const ours = state.pgids.filter((pgid) => processMentions(pgid, state.runDir));
+  // A node this run claimed (even one that never finished starting) is known by the host record.
+  const host = readHostRecord();
+  const ownNode = host?.runDir === state.runDir;
   for (const stage of [0, 1, 2]) {
     await Promise.all(ours.filter((pgid) => stageOf(pgid) === stage).map((pgid) => killGroup(pgid)));
+    if (stage === 0 && ownNode) killContainers(state.runDir);
   }
+  // Mounts in the run dir (pod volumes, the kubelet's root) must go before the directory can be removed.
+  if (ownNode && host) restoreHost(host);
   if (!process.env.KFAAS_KEEP_RUN_DIR) fs.rmSync(state.runDir, { recursive: true, force: true });
   removeState(state.runDir, stateFile);
+  return ownNode && host ? hostLeftovers(host) : [];
 }
 
 /**
@@ -64,6 +71,8 @@ export function killServicesNow(state: StopTarget, stateFile = statePath()): voi
       // Already gone.
     }
   }
+  const host = readHostRecord();
+  if (host?.runDir === state.runDir) restoreHost(host);
   if (!process.env.KFAAS_KEEP_RUN_DIR) fs.rmSync(state.runDir, { recursive: true, force: true });
   removeState(state.runDir, stateFile);
 }
@@ -132,16 +141,21 @@ export async function startServices(opts: StartOptions): Promise<ServicesState> 
   recordStarting();
   try {
     const tools = await resolveTools(root);
+    const nodeTools = opts.node ? await resolveNodeTools(root, tools) : undefined;
     const [kafkaResult, kubeResult] = await Promise.allSettled([
       startWithPortRetry(registry, (onStart) => startKafka({ libDir: tools.kafkaLib, runDir, repoRoot: root, onStart })).then((k) => {
         report(`kafka ${tools.kafkaVersion} ready on ${k.broker} (${(k.readyMs / 1000).toFixed(1)}s)`);
         return k;
       }),
-      startKube({ etcdBin: tools.etcdBin, k8sBin: tools.k8sBin, runDir, registry }).then((k) => {
+      startKube({ etcdBin: tools.etcdBin, k8sBin: tools.k8sBin, runDir, registry, forNode: opts.node }).then(async (k) => {
         report(`etcd ${tools.etcdVersion} ready on ${k.etcd.url}`);
         report(`kube-apiserver ${tools.kubeVersion} ready on ${k.apiserver.url}`);
         report(`kube-controller-manager ${tools.kubeVersion} ready on ${k.controllerManager.url} (${(k.readyMs / 1000).toFixed(1)}s)`);
-        return k;
+        if (!nodeTools) return { ...k, node: undefined };
+        const node = await startNode({ runDir, k8sBin: tools.k8sBin, kubeconfig: k.kubeconfig, apiserverUrl: k.apiserver.url,
+          pki: k.pki, imagesDir: nodeTools.imagesDir, registry });
+        report(`node ${node.name} Ready on ${node.ip}: containerd, kubelet ${tools.kubeVersion}, kube-scheduler (${(node.readyMs / 1000).toFixed(1)}s, images imported)`);
+        return { ...k, node };
       }),
     ]);
     // Both branches have settled here, so nothing is still spawning while a failure is cleaned up.
@@ -149,6 +163,7 @@ export async function startServices(opts: StartOptions): Promise<ServicesState> 
     if (kubeResult.status === 'rejected') throw kubeResult.reason;
     const kafka = kafkaResult.value;
     const kube = kubeResult.value;
+    const node = kube.node;
     const rec = (p: ServiceProcess, version: string, endpoint: string) => ({ version, endpoint, pgid: p.pgid, log: p.logPath });
     const state: ServicesState = {
       ...base,
@@ -160,7 +175,18 @@ export async function startServices(opts: StartOptions): Promise<ServicesState> 
         etcd: rec(kube.etcd.process, tools.etcdVersion, kube.etcd.url),
         kubeApiserver: rec(kube.apiserver.process, tools.kubeVersion, kube.apiserver.url),
         kubeControllerManager: rec(kube.controllerManager.process, tools.kubeVersion, kube.controllerManager.url),
+        ...(node && {
+          containerd: rec(node.containerd, 'debian', `unix://${node.containerdSocket}`),
+          kubelet: rec(node.kubelet, tools.kubeVersion, node.ip),
+          kubeScheduler: rec(node.scheduler.process, tools.kubeVersion, node.scheduler.url),
+        }),
       },
+      ...(node && nodeTools && {
+        node: {
+          name: node.name, ip: node.ip, images: node.images, containerdSocket: node.containerdSocket,
+          kubectl: path.join(tools.k8sBin, 'kubectl'), helm: nodeTools.helmBin, host: node.host, readyMs: node.readyMs,
+        },
+      }),
       pgids: started.map((p) => p.pgid),
       processes: processes(),
       startupMs: Date.now() - t0,

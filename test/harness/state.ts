@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HostRecord } from './node-host.js';
 
 /** One running service as recorded in the state file. */
 export interface ServiceRecord {
@@ -28,13 +29,35 @@ export interface ServicesState {
     etcd: ServiceRecord;
     kubeApiserver: ServiceRecord;
     kubeControllerManager: ServiceRecord;
+    /** The test node's services, when it runs (the e2e suite, `make infra-up`). */
+    containerd?: ServiceRecord;
+    kubelet?: ServiceRecord;
+    kubeScheduler?: ServiceRecord;
   };
+  /** The real node: present when pods run (the e2e suite and `make infra-up`), absent for the integration suite. */
+  node?: NodeRecord;
   /** Every process group started, for teardown and for reaping after a crash. */
   pgids: number[];
   /** The same groups with the service each one runs, so teardown can stop them in dependency order. */
   processes: Array<{ name: string; pgid: number }>;
   /** Milliseconds from the start of startServices() until everything was ready. */
   startupMs: number;
+}
+
+/** The test node as recorded in the state file. */
+export interface NodeRecord {
+  name: string;
+  ip: string;
+  /** Image references in the node's containerd, by role. */
+  images: { kfaas: string; function: string; pause: string };
+  containerdSocket: string;
+  /** kubectl and helm binaries built from their Go modules. */
+  kubectl: string;
+  helm: string;
+  /** The host as it was before the node started, for teardown. */
+  host: HostRecord;
+  /** Milliseconds from the control plane being ready until the node was Ready (images imported). */
+  readyMs: number;
 }
 
 /** The state file while services are being launched: enough to reap them if the launcher dies. */

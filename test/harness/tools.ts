@@ -15,11 +15,18 @@ export interface Tools {
   kubeVersion: string;
 }
 
+/** What the test node needs on top of {@link Tools}. */
+export interface NodeTools {
+  /** scripts/images.sh output: the image tarballs and their `refs`. */
+  imagesDir: string;
+  helmBin: string;
+}
+
 /**
  * Runs one of the idempotent scripts/*.sh build scripts and returns the directory it prints. A warm cache
  * answers in milliseconds; a cold one builds (its progress goes to our stderr).
  */
-async function scriptDir(repoRoot: string, script: string, override: string | undefined): Promise<string> {
+export async function scriptDir(repoRoot: string, script: string, override: string | undefined): Promise<string> {
   if (override) return override;
   const file = path.join(repoRoot, 'scripts', script);
   try {
@@ -58,4 +65,26 @@ export async function resolveTools(repoRoot: string, env: NodeJS.ProcessEnv = pr
     versionOf(path.join(k8sBin, 'kube-apiserver'), ['--version'], /Kubernetes\s+(v\S+)/),
   ]);
   return { kafkaLib, kafkaVersion, etcdBin, etcdVersion, k8sBin, kubeVersion };
+}
+
+/**
+ * Installs the node's host packages when missing (scripts/node-deps.sh), builds the images (scripts/images.sh, after
+ * `make build`) and helm. KFAAS_IMAGES_DIR and KFAAS_HELM_BIN point at prebuilt directories instead.
+ */
+export async function resolveNodeTools(repoRoot: string, tools: Tools, env: NodeJS.ProcessEnv = process.env): Promise<NodeTools> {
+  for (const bin of ['kubelet', 'kubectl', 'kube-scheduler']) {
+    if (!fs.existsSync(path.join(tools.k8sBin, bin))) throw new Error(`${bin} is missing from ${tools.k8sBin}; run scripts/k8s-bins.sh`);
+  }
+  const deps = path.join(repoRoot, 'scripts', 'node-deps.sh');
+  try {
+    await execFileAsync('bash', [deps], { cwd: repoRoot, maxBuffer: 1 << 20 });
+  } catch (err) {
+    const e = err as Error & { stderr?: string };
+    throw new Error(`scripts/node-deps.sh failed: ${e.stderr?.trim() || e.message}`);
+  }
+  const [imagesDir, helmDir] = await Promise.all([
+    scriptDir(repoRoot, 'images.sh', env.KFAAS_IMAGES_DIR),
+    scriptDir(repoRoot, 'helm-bin.sh', env.KFAAS_HELM_BIN),
+  ]);
+  return { imagesDir, helmBin: path.join(helmDir, 'helm') };
 }

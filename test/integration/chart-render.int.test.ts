@@ -383,6 +383,29 @@ describe('functions.clusterWide', () => {
   });
 });
 
+describe('hostNetwork and worker.gatewayUrl (clusters whose pods cannot reach the apiserver or brokers)', () => {
+  it('puts every platform pod in the node network, listening on the pod (node) address, and points workers at the given URL', async () => {
+    const objects = await renderChart({
+      namespace: 'kfaas',
+      values: { ...BROKERS, hostNetwork: true, worker: { gatewayUrl: 'http://198.18.1.1:31080' } },
+    });
+    for (const d of deployments(objects)) {
+      expect({ name: d.metadata.name, hostNetwork: d.spec.template.spec.hostNetwork, dnsPolicy: d.spec.template.spec.dnsPolicy })
+        .toEqual({ name: d.metadata.name, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
+    }
+    const bind = (name: string, key: string) => container(pick(objects, 'Deployment', name)).env.find((e: Manifest) => e.name === key);
+    for (const [name, key] of [['kfaas-gateway', 'KFAAS_GATEWAY_BIND'], ['kfaas-worker', 'KFAAS_METRICS_BIND'], ['kfaas-operator', 'KFAAS_HEALTH_BIND']] as const) {
+      expect(bind(name, key)).toEqual({ name: key, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    }
+    const workerEnv = { ...processEnv(container(pick(objects, 'Deployment', 'kfaas-worker'))), KFAAS_METRICS_BIND: '198.18.1.1' };
+    expect(loadWorkerConfig(workerEnv).gatewayUrl).toBe('http://198.18.1.1:31080');
+    // Off by default: pods keep their own network and listen on every pod address.
+    const defaults = await renderChart({ namespace: 'kfaas', values: BROKERS });
+    for (const d of deployments(defaults)) expect(d.spec.template.spec.hostNetwork).toBeUndefined();
+    expect(envOf(container(pick(defaults, 'Deployment', 'kfaas-gateway'))).KFAAS_GATEWAY_BIND).toBe('0.0.0.0');
+  });
+});
+
 describe('server-side dry run against the real kube-apiserver', () => {
   let kc: k8s.KubeConfig;
   const created: string[] = [];

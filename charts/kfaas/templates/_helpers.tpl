@@ -220,3 +220,28 @@ spec:
       {{- .selector | nindent 6 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The address a platform listener binds in its pod. Probes and scrapes come from outside the pod, so it listens
+beyond loopback: on every address of the pod, or with hostNetwork on the pod IP alone (the node's address), so
+that the node's other interfaces and loopback stay closed. Usage: include "kfaas.bindEnv" (dict "name" "KFAAS_GATEWAY_BIND" "root" .)
+*/}}
+{{- define "kfaas.bindEnv" -}}
+- name: {{ .name }}
+{{- if .root.Values.hostNetwork }}
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+{{- else }}
+  value: 0.0.0.0
+{{- end }}
+{{- end }}
+
+{{/* Pod spec fields of hostNetwork mode (none otherwise). */}}
+{{- define "kfaas.hostNetwork" -}}
+{{- if .Values.hostNetwork }}
+hostNetwork: true
+# Keep cluster DNS for the pod's own lookups where the cluster has it.
+dnsPolicy: ClusterFirstWithHostNet
+{{- end }}
+{{- end }}

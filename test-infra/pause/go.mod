@@ -1,0 +1,3 @@
+module kfaas.dev/test-infra/pause
+
+go 1.22
