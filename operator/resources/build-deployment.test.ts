@@ -11,6 +11,7 @@ function withoutHash(d: V1Deployment): V1Deployment {
 }
 
 const probeTimings = { initialDelaySeconds: 2, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 };
+const livenessTimings = { initialDelaySeconds: 3, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
 
 describe('buildDeployment', () => {
   it('builds the whole Deployment of a minimal function', () => {
@@ -51,7 +52,7 @@ describe('buildDeployment', () => {
                   { name: 'write_timeout', value: '30s' },
                 ],
                 readinessProbe: { httpGet: { path: '/_/ready', port: 'http', scheme: 'HTTP' }, ...probeTimings },
-                livenessProbe: { httpGet: { path: '/_/health', port: 'http', scheme: 'HTTP' }, ...probeTimings },
+                livenessProbe: { httpGet: { path: '/_/health', port: 'http', scheme: 'HTTP' }, ...livenessTimings },
               },
             ],
             terminationGracePeriodSeconds: 62,
@@ -123,7 +124,7 @@ describe('buildDeployment', () => {
                 ],
                 resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m' } },
                 readinessProbe: { httpGet: { path: '/_/ready', port: 'http', scheme: 'HTTP' }, ...probeTimings },
-                livenessProbe: { httpGet: { path: '/_/health', port: 'http', scheme: 'HTTP' }, ...probeTimings },
+                livenessProbe: { httpGet: { path: '/_/health', port: 'http', scheme: 'HTTP' }, ...livenessTimings },
                 volumeMounts: [
                   { name: 'function-secrets', mountPath: '/var/openfaas/secrets', readOnly: true },
                   { name: 'tmp', mountPath: '/tmp' },

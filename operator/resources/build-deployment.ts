@@ -39,7 +39,9 @@ export interface BuildOptions {
 /** The documented builder defaults. */
 export const DEFAULT_BUILD_OPTIONS: BuildOptions = Object.freeze({
   readiness: Object.freeze({ initialDelaySeconds: 2, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 }),
-  liveness: Object.freeze({ initialDelaySeconds: 2, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 }),
+  // Readiness reacts within seconds; liveness restarts a container only after 30 s without a health answer. A
+  // watchdog saturated by forked calls answers slowly, and a restart would kill its in-flight calls and add load.
+  liveness: Object.freeze({ initialDelaySeconds: 3, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
   revisionHistoryLimit: 5,
 });
 

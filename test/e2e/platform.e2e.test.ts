@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { freePorts } from '../harness/ports.js';
 import { kubeConfigFor, loadServices, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
 import {
-  gatewayClient, helm, kubectl, nodeOf, ok, REPO, startReceiver, steadyLoad, valuesFile, type Answer, type LoadReport,
+  gatewayClient, helm, kubectl, nodeOf, ok, REPO, run, startReceiver, steadyLoad, valuesFile, type Answer, type LoadReport,
 } from './support.js';
 
 jest.setTimeout(300_000);
@@ -89,6 +89,37 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
     await receiver?.close();
     // eslint-disable-next-line no-console
     console.log(`e2e step timings:\n${timings.map(([what, ms]) => `  ${what}: ${(ms / 1000).toFixed(1)} s`).join('\n')}`);
+  });
+
+  it('0. the images keep the Dockerfile\'s contract: entrypoint, non-root user, ports', async () => {
+    const node = nodeOf(state);
+    /** The OCI image config inside one of scripts/images.sh's tarballs. */
+    const configOf = async (file: string): Promise<{ config: { User?: string; Entrypoint?: string[]; ExposedPorts?: Record<string, unknown>; WorkingDir?: string } }> => {
+      const tarball = path.join(node.imagesDir, file);
+      const blob = async (name: string): Promise<unknown> => JSON.parse(ok(await run('tar', ['-xOf', tarball, `./${name}`]), `tar ${name}`));
+      const index = await blob('index.json') as { manifests: Array<{ digest: string }> };
+      const manifest = await blob(`blobs/sha256/${index.manifests[0]!.digest.slice(7)}`) as { config: { digest: string } };
+      return await blob(`blobs/sha256/${manifest.config.digest.slice(7)}`) as never;
+    };
+    /** The value of a directive in the final stage of a Dockerfile (its last occurrence). */
+    const directive = (file: string, name: string): string => {
+      const all = [...fs.readFileSync(path.join(REPO, file), 'utf8').matchAll(new RegExp(`^${name} (.*)$`, 'gm'))];
+      if (!all.length) throw new Error(`${file} has no ${name}`);
+      return all[all.length - 1]![1]!.trim();
+    };
+    const platform = (await configOf('kfaas.tar')).config;
+    expect({ entrypoint: platform.Entrypoint, user: platform.User, ports: Object.keys(platform.ExposedPorts ?? {}).sort(), workdir: platform.WorkingDir })
+      .toEqual({
+        entrypoint: JSON.parse(directive('Dockerfile', 'ENTRYPOINT')) as string[],
+        user: directive('Dockerfile', 'USER'),
+        ports: directive('Dockerfile', 'EXPOSE').split(/\s+/).map((p) => `${p}/tcp`).sort(),
+        workdir: directive('Dockerfile', 'WORKDIR'),
+      });
+    const fnFile = 'examples/function-image/Dockerfile';
+    const fn = (await configOf('function.tar')).config;
+    expect({ entrypoint: fn.Entrypoint, user: fn.User, workdir: fn.WorkingDir }).toEqual({
+      entrypoint: JSON.parse(directive(fnFile, 'ENTRYPOINT')) as string[], user: directive(fnFile, 'USER'), workdir: directive(fnFile, 'WORKDIR'),
+    });
   });
 
   it('1. helm install: the operator, gateway and worker run as pods and become Ready', async () => {
@@ -223,7 +254,8 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
       const a = await gateway.call('POST', '/async-function/whoami', '', { 'x-callback-url': receiver.url });
       if (a.status === 202) ids.push(a.headers.get('x-call-id')!);
       return a;
-    }, ok2xx, () => done);
+      // A steady 40 calls/s at most: two cores cannot run more forked calls while pods roll.
+    }, ok2xx, () => done, 100);
     await waitFor(() => ids.length >= 50, { timeoutMs: 30_000, description: '50 accepted calls' });
     await timed('rolling update of 3 pods under async load', () =>
       rollOut('whoami', functionYaml('whoami', { handler: 'cat /etc/hostname', environment: { ROLLED: '2' } })));

@@ -112,10 +112,10 @@ export interface LoadReport {
 }
 
 /**
- * Runs `callers` loops of `one()` until `stop()` says so; counts every call and keeps every failure (a thrown
- * fetch counts as status 0).
+ * Runs `callers` loops of `one()` (each pausing `pauseMs` between calls) until `stop()` says so; counts every call
+ * and keeps every failure (a thrown fetch counts as status 0).
  */
-export async function steadyLoad(callers: number, one: () => Promise<Answer>, ok2xx: (a: Answer) => boolean, stop: () => boolean): Promise<LoadReport> {
+export async function steadyLoad(callers: number, one: () => Promise<Answer>, ok2xx: (a: Answer) => boolean, stop: () => boolean, pauseMs = 0): Promise<LoadReport> {
   const report: LoadReport = { calls: 0, failures: [] };
   await Promise.all(Array.from({ length: callers }, async () => {
     while (!stop()) {
@@ -126,6 +126,7 @@ export async function steadyLoad(callers: number, one: () => Promise<Answer>, ok
       } catch (err) {
         report.failures.push({ status: 0, body: (err as Error).message });
       }
+      if (pauseMs) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }));
   return report;

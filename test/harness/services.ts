@@ -183,7 +183,7 @@ export async function startServices(opts: StartOptions): Promise<ServicesState> 
       },
       ...(node && nodeTools && {
         node: {
-          name: node.name, ip: node.ip, images: node.images, containerdSocket: node.containerdSocket,
+          name: node.name, ip: node.ip, images: node.images, imagesDir: nodeTools.imagesDir, containerdSocket: node.containerdSocket,
           kubectl: path.join(tools.k8sBin, 'kubectl'), helm: nodeTools.helmBin, host: node.host, readyMs: node.readyMs,
         },
       }),

@@ -50,6 +50,8 @@ export interface NodeRecord {
   ip: string;
   /** Image references in the node's containerd, by role. */
   images: { kfaas: string; function: string; pause: string };
+  /** scripts/images.sh output: the OCI image tarballs they were imported from. */
+  imagesDir: string;
   containerdSocket: string;
   /** kubectl and helm binaries built from their Go modules. */
   kubectl: string;

@@ -124,7 +124,7 @@ describe('operator reconcile', () => {
     // The apiserver stores quantities canonically: 0.5 becomes 500m.
     expect(c.resources).toEqual({ limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '64Mi' } });
     expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/_/ready', port: 'http' }, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 });
-    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/_/health', port: 'http' }, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 3 });
+    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/_/health', port: 'http' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
     expect(c.volumeMounts).toEqual([
       { name: 'function-secrets', mountPath: '/var/openfaas/secrets', readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
