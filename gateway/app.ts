@@ -72,10 +72,11 @@ interface Route {
 /** The gateway's request listener: the fast routes, then the Express app for everything else. */
 export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) & { readonly express: Express };
 
-// Express 5 / path-to-regexp v8: `{/*path}` is an optional wildcard tail, so one pattern covers
-// `/function/f`, `/function/f/` and `/function/f/a/b`. (The sync route is served by prefix, before Express.)
+// Express 5 / path-to-regexp v8: `{/*rest}` is an optional wildcard tail. Everything under the prefix reaches
+// the handler, whose route parser (handlers/invoke-route.ts) answers 404 for `/async-function/` and other names
+// no function can have. (The sync route is served by prefix, before Express.)
 const INVOKE_PATH = '/function/:name{/*path}';
-const ASYNC_PATH = '/async-function/:name{/*path}';
+const ASYNC_PATH = '/async-function{/*rest}';
 
 /** Builds the gateway's request listener (no listen). */
 export function createApp(deps: AppDeps): GatewayApp {

@@ -11,7 +11,7 @@ import { createCallIdMiddleware } from '../http/call-id.js';
 import { createErrorHandler } from '../http/error-handler.js';
 import type { FunctionResolver, ResolvedFunction } from '../ports.js';
 import { serve, type Served } from '../testing/serve.js';
-import { type AsyncInvokeDeps, compileCallbackAllowlist, createAsyncInvokeHandler, subPathAndQuery } from './async-invoke.js';
+import { type AsyncInvokeDeps, compileCallbackAllowlist, createAsyncInvokeHandler } from './async-invoke.js';
 
 const logger = winston.createLogger({ silent: true });
 const NOW = 1_700_000_000_123;
@@ -32,7 +32,7 @@ class FakeQueue implements InvocationQueue {
 
 const fnA: ResolvedFunction = {
   name: 'fn-a',
-  namespace: 'kfaas-fn',
+  namespace: 'openfaas-fn',
   endpoints: ['http://127.0.0.1:1'],
   policy: { ...DEFAULT_POLICY, maxAttempts: 7 },
 };
@@ -56,8 +56,8 @@ async function makeApp(overrides: Partial<AsyncInvokeDeps> = {}, opts: { callIdM
   const handler = createAsyncInvokeHandler({
     resolver,
     queue,
-    defaultNamespace: 'kfaas-fn',
-    allowedNamespaces: ['kfaas-fn', 'team'],
+    defaultNamespace: 'openfaas-fn',
+    allowedNamespaces: ['openfaas-fn', 'team'],
     bodyLimitBytes: 1024,
     logger,
     now: () => NOW,
@@ -66,8 +66,7 @@ async function makeApp(overrides: Partial<AsyncInvokeDeps> = {}, opts: { callIdM
   });
   const app = express();
   if (opts.callIdMiddleware) app.use(createCallIdMiddleware(logger));
-  app.all('/async-function/:name', handler);
-  app.all('/async-function/:name/*path', handler);
+  app.all('/async-function{/*rest}', handler);
   app.use(createErrorHandler(logger));
   const server = await serve(app);
   served.push(server);
@@ -94,7 +93,7 @@ describe('POST /async-function/:name', () => {
       version: 1,
       callId: res.headers['x-call-id'],
       function: 'fn-a',
-      namespace: 'kfaas-fn',
+      namespace: 'openfaas-fn',
       method: 'POST',
       path: '/',
       rawQuery: '',
@@ -110,7 +109,7 @@ describe('POST /async-function/:name', () => {
     expect(inv.headers['content-type']).toBe('text/plain');
     expect(inv.headers['x-call-id']).toBe(inv.callId);
     expect(inv.headers['x-start-time']).toBe('1700000000123000000');
-    expect(accepted).toEqual(['fn-a.kfaas-fn']);
+    expect(accepted).toEqual(['fn-a.openfaas-fn']);
   });
 
   it('keeps a valid caller X-Call-Id and replaces an unsafe one', async () => {
@@ -135,7 +134,7 @@ describe('POST /async-function/:name', () => {
     await request(app).post('/async-function/fn-a/').send('');
     expect(queue.calls.map((c) => [c.function, c.namespace, c.path, c.rawQuery, c.queue])).toEqual([
       ['fn-b', 'team', '/a/b%2Fc/', 'x=1&y=%20z&x=2', 'slow'],
-      ['fn-a', 'kfaas-fn', '/', '', undefined],
+      ['fn-a', 'openfaas-fn', '/', '', undefined],
     ]);
   });
 
@@ -185,8 +184,10 @@ describe('POST /async-function/:name', () => {
   });
 
   it.each([
-    ['Bad_Name', 'INVALID_NAME', 400],
-    ['fn-a.Bad_NS', 'INVALID_NAME', 400],
+    ['', 'FN_NOT_FOUND', 404],
+    ['.openfaas-fn', 'FN_NOT_FOUND', 404],
+    ['Bad_Name', 'FN_NOT_FOUND', 404],
+    ['fn-a.Bad_NS', 'INVALID_NAMESPACE', 400],
     ['fn-a.other', 'INVALID_NAMESPACE', 400],
     ['nope', 'FN_NOT_FOUND', 404],
     ['fn-b', 'FN_NOT_FOUND', 404],
@@ -297,19 +298,6 @@ describe('POST /async-function/:name', () => {
     const res = await request(app).post('/async-function/fn-a').send('x');
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
-  });
-});
-
-describe('subPathAndQuery', () => {
-  it.each([
-    ['/async-function/f', '/', ''],
-    ['/async-function/f/', '/', ''],
-    ['/async-function/f?x=1', '/', 'x=1'],
-    ['/async-function/f.ns/a/b?x=1&y', '/a/b', 'x=1&y'],
-    ['/prefix/async-function/f/a%20b', '/a%20b', ''],
-    ['/async-function/f/?', '/', ''],
-  ])('%s -> %s ? %s', (url, path, rawQuery) => {
-    expect(subPathAndQuery(url)).toEqual({ path, rawQuery });
   });
 });
 

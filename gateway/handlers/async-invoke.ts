@@ -10,10 +10,10 @@ import { KfaasError, isKfaasError } from '../../common/errors.js';
 import { Headers, isValidCallId, unixNanos, withoutHopByHop } from '../../common/headers.js';
 import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
-import { dns1123Problem, parseFunctionRef } from '../../common/names.js';
 import type { InvocationQueue } from '../../common/queue.js';
 import { resolveCallId } from '../http/call-id.js';
 import type { FunctionResolver } from '../ports.js';
+import { parseInvokeRoute, type RouteNamespaces } from './invoke-route.js';
 
 /** Observes accepted async calls (metrics); `fn` is `name.namespace`. */
 export interface AsyncInvokeObserver {
@@ -26,7 +26,7 @@ export interface AsyncInvokeDeps {
   readonly queue: InvocationQueue;
   /** Namespace used when the route names none. */
   readonly defaultNamespace: string;
-  /** When set, a namespace outside this list is refused with 400. */
+  /** Namespaces a call may name (others get 400); default: only the default namespace. */
   readonly allowedNamespaces?: readonly string[];
   /** Largest accepted body in bytes (config `asyncBodyLimitBytes`). */
   readonly bodyLimitBytes: number;
@@ -42,7 +42,7 @@ export interface AsyncInvokeDeps {
   readonly now?: () => number;
 }
 
-const ROUTE_MARKER = '/async-function/';
+const ROUTE_PREFIX = '/async-function/';
 
 /** Creates the Express 5 handler for `/async-function/:name` and `/async-function/:name/*path`. */
 export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
@@ -51,6 +51,7 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
   const retryAfterSeconds = deps.retryAfterSeconds ?? 5;
   const now = deps.now ?? Date.now;
   const observers = deps.observers ?? [];
+  const namespaces: RouteNamespaces = { functionNamespace: deps.defaultNamespace, allowedNamespaces: deps.allowedNamespaces ?? [deps.defaultNamespace] };
 
   return async (req: Request, res: Response) => {
     if (req.method !== 'POST') {
@@ -58,7 +59,8 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
         headers: { Allow: 'POST' },
       });
     }
-    const { name, namespace } = functionRef(String(req.params['name'] ?? ''), deps);
+    // The raw URL, not Express's decoded params: the sync route parses the same bytes the same way.
+    const { name, namespace, path, rawQuery } = parseInvokeRoute(req.originalUrl, ROUTE_PREFIX, namespaces);
     const callbackUrl = checkCallbackUrl(req.headers[Headers.callbackUrl], allowCallback);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > deps.bodyLimitBytes) throw tooLarge(deps.bodyLimitBytes);
@@ -70,7 +72,6 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
     const callId = pickCallId(req, res);
     const enqueuedAt = now();
     const startTime = unixNanos(enqueuedAt);
-    const { path, rawQuery } = subPathAndQuery(req.originalUrl);
     const headers = { ...copyHeaders(req.headers), [Headers.callId]: callId, [Headers.startTime]: startTime };
     const orderingKey = req.headers[Headers.orderingKey];
     const invocation: Invocation = {
@@ -102,38 +103,10 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
   };
 }
 
-function functionRef(segment: string, deps: AsyncInvokeDeps): { name: string; namespace: string } {
-  const ref = parseFunctionRef(segment);
-  const nameProblem = dns1123Problem(ref.name);
-  if (nameProblem) throw new KfaasError('INVALID_NAME', `function name ${JSON.stringify(ref.name)} ${nameProblem}`);
-  const namespace = ref.namespace ?? deps.defaultNamespace;
-  const nsProblem = dns1123Problem(namespace);
-  if (nsProblem) throw new KfaasError('INVALID_NAME', `namespace ${JSON.stringify(namespace)} ${nsProblem}`);
-  if (deps.allowedNamespaces && !deps.allowedNamespaces.includes(namespace)) {
-    throw new KfaasError('INVALID_NAMESPACE', `namespace must be: ${deps.allowedNamespaces.join(', ')}`);
-  }
-  return { name: ref.name, namespace };
-}
-
 // The call-id middleware, when mounted before us, has already chosen (and echoed) an id: reuse it.
 function pickCallId(req: Request, res: Response): string {
   const chosen = res.locals['callId'];
   return typeof chosen === 'string' && isValidCallId(chosen) ? chosen : resolveCallId(req.headers[Headers.callId]);
-}
-
-/**
- * The function's sub-path and raw query, taken from the undecoded URL so that `%2F` and friends reach the
- * function exactly as sent (`/async-function/f/a/b?x=1` → `/a/b`, `x=1`; `/async-function/f` → `/`).
- */
-export function subPathAndQuery(originalUrl: string): { path: string; rawQuery: string } {
-  const q = originalUrl.indexOf('?');
-  const pathname = q < 0 ? originalUrl : originalUrl.slice(0, q);
-  const rawQuery = q < 0 ? '' : originalUrl.slice(q + 1);
-  const at = pathname.indexOf(ROUTE_MARKER);
-  const afterName = at < 0 ? '' : pathname.slice(at + ROUTE_MARKER.length);
-  const slash = afterName.indexOf('/');
-  const path = slash < 0 ? '/' : afterName.slice(slash);
-  return { path, rawQuery };
 }
 
 function copyHeaders(incoming: IncomingMessage['headers']): Record<string, string | string[]> {

@@ -7,7 +7,6 @@ import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from
 import { tryParseDuration } from '../../common/duration.js';
 import { KfaasError } from '../../common/errors.js';
 import { Headers, unixNanos } from '../../common/headers.js';
-import { dns1123Problem, parseFunctionRef } from '../../common/names.js';
 import { KFAAS_VERSION } from '../../common/version.js';
 import type { GatewayConfig } from '../config.js';
 import { resolveCallId } from '../http/call-id.js';
@@ -17,7 +16,7 @@ import { upstreamDeadlineMs } from '../proxy/deadline.js';
 import { forward, tooLarge } from '../proxy/forward.js';
 import { upstreamRequestHeaders } from '../proxy/forward-headers.js';
 import { RoundRobin } from '../proxy/round-robin.js';
-import { checkNamespace } from './namespace-policy.js';
+import { parseInvokeRoute } from './invoke-route.js';
 
 /** Methods a function may be called with (others get 405), as in OpenFaaS. */
 export const INVOKE_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']);
@@ -38,33 +37,6 @@ export interface SyncInvokeDeps {
   >;
   readonly observer: InvocationObserver;
   readonly agent: Agent;
-}
-
-/** A route target parsed from `/function/{segment}{suffix}?{query}`. */
-export interface InvokeTarget {
-  readonly name: string;
-  readonly namespace: string;
-  /** The path and query the function sees (`/` at least). */
-  readonly path: string;
-}
-
-/**
- * Parses the invocation URL: `{segment}` is `fn` or `fn.namespace` (last dot), the suffix is kept raw and the
- * query copied verbatim. Throws INVALID_NAME / INVALID_NAMESPACE.
- */
-export function parseInvokeUrl(url: string, prefix: string, config: SyncInvokeDeps['config']): InvokeTarget {
-  const q = url.indexOf('?');
-  const pathPart = q < 0 ? url : url.slice(0, q);
-  const query = q < 0 ? '' : url.slice(q);
-  const rest = pathPart.slice(prefix.length);
-  const slash = rest.indexOf('/');
-  const segment = slash < 0 ? rest : rest.slice(0, slash);
-  const suffix = slash < 0 ? '/' : rest.slice(slash);
-  const ref = parseFunctionRef(segment);
-  const problem = dns1123Problem(ref.name);
-  if (problem) throw new KfaasError('INVALID_NAME', `function name ${JSON.stringify(ref.name)}: ${problem}`);
-  const namespace = checkNamespace(ref.namespace, config);
-  return { name: ref.name, namespace, path: suffix + query };
 }
 
 /** Per-call facts the reply headers carry, success or error. */
@@ -89,7 +61,7 @@ export function createSyncInvokeHandler(deps: SyncInvokeDeps) {
     if (!INVOKE_METHODS.has(method)) {
       throw new KfaasError('METHOD_NOT_ALLOWED', `method ${method} is not allowed on /function`, { headers: { allow: ALLOW } });
     }
-    const target = parseInvokeUrl(req.url ?? '/', '/function/', config);
+    const target = parseInvokeRoute(req.url ?? '/', '/function/', config);
     const limit = config.syncBodyLimitBytes;
     const length = Number(req.headers['content-length']);
     if (limit > 0 && length > limit) throw tooLarge(limit);
@@ -109,7 +81,7 @@ export function createSyncInvokeHandler(deps: SyncInvokeDeps) {
         req,
         res,
         endpoint,
-        path: target.path,
+        path: target.rawQuery === '' ? target.path : `${target.path}?${target.rawQuery}`,
         headers: upstreamRequestHeaders(req.headers, { callId, startTimeNs, remoteAddress: req.socket.remoteAddress }),
         agent,
         deadlineMs: upstreamDeadlineMs(resolved.policy.execTimeoutMs, config.timeoutMarginMs, config.maxUpstreamTimeoutMs, requestedTimeoutMs(req)),
