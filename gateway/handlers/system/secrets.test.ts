@@ -30,7 +30,7 @@ class MapSecrets implements SecretStore {
 
 class ProviderWithSecrets extends MemoryProvider {
   constructor(readonly secrets: MapSecrets) {
-    super({ namespaces: ['kfaas-fn', 'other'] });
+    super({ namespaces: ['openfaas-fn', 'other'] });
   }
 }
 
@@ -43,7 +43,7 @@ describe('/system/secrets', () => {
 
   async function setup() {
     const secrets = new MapSecrets();
-    const config = loadConfig({ basic_auth: 'false', KFAAS_ALLOWED_NAMESPACES: 'kfaas-fn,other' });
+    const config = loadConfig({ basic_auth: 'false', KFAAS_ALLOWED_NAMESPACES: 'openfaas-fn,other' });
     served = await serve(createApp({ config, provider: new ProviderWithSecrets(secrets), logger }));
     return { secrets, http: request(served.server) };
   }
@@ -60,22 +60,32 @@ describe('/system/secrets', () => {
       { name: 'b', namespace: 'other' },
     ]);
     expect(JSON.stringify(listed.body)).not.toContain('v1');
-    await http.get('/system/secrets').expect(200, [{ name: 'c', namespace: 'kfaas-fn' }]);
+    await http.get('/system/secrets').expect(200, [{ name: 'c', namespace: 'openfaas-fn' }]);
     await http.put('/system/secrets?namespace=other').send({ name: 'a', value: 'v2' }).expect(200);
     expect(secrets.values.get('other/a')!.toString()).toBe('v2');
     await http.delete('/system/secrets?namespace=other').send({ name: 'a' }).expect(202);
     await http.delete('/system/secrets').send({ name: 'b', namespace: 'other' }).expect(202);
-    expect([...secrets.values.keys()]).toEqual(['kfaas-fn/c']);
+    expect([...secrets.values.keys()]).toEqual(['openfaas-fn/c']);
     // Secret names are Kubernetes Secret names (DNS-1123 subdomains), as faas-cli checks them: dots are fine.
     await http.post('/system/secrets').send({ name: 'db.password', value: 'p' }).expect(201);
     await http.delete('/system/secrets').send({ name: 'db.password' }).expect(202);
   });
 
+  // faas-cli 0.18.12 `secret create --from-file` sends the file both as value and as rawValue.
+  it('takes rawValue when a client sends both value and rawValue', async () => {
+    const { http, secrets } = await setup();
+    const bytes = Buffer.from([0x00, 0xff, 0x10, 0x80]);
+    await http.post('/system/secrets').send({ name: 'both', value: bytes.toString('latin1'), rawValue: bytes.toString('base64') }).expect(201);
+    expect(secrets.values.get('openfaas-fn/both')).toEqual(bytes);
+    await http.put('/system/secrets').send({ name: 'both', value: 'text', rawValue: Buffer.from('raw').toString('base64') }).expect(200);
+    expect(secrets.values.get('openfaas-fn/both')!.toString()).toBe('raw');
+  });
+
   it.each([
-    [{ name: 'x' }, 'value: give exactly one of value or rawValue (base64)'],
-    [{ name: 'x', value: 'a', rawValue: 'YQ==' }, 'value: give exactly one of value or rawValue (base64)'],
+    [{ name: 'x' }, 'value: give value (text) or rawValue (base64)'],
+    [{ name: 'x', value: 'a', rawValue: 'not base64!' }, 'rawValue: must be base64'],
     [{ name: 'x', rawValue: 'not base64!' }, 'rawValue: must be base64'],
-    [{ name: 'x', value: 'a', namespace: 'kube-system' }, 'namespace must be: kfaas-fn, other'],
+    [{ name: 'x', value: 'a', namespace: 'kube-system' }, 'namespace must be: openfaas-fn, other'],
     [{ name: 'Bad_Name', value: 'a' }, 'name: "Bad_Name" must be a DNS-1123 subdomain'],
     [{ name: 'trailing.', value: 'a' }, 'name: "trailing." must be a DNS-1123 subdomain'],
   ])('refuses %j with 400', async (body, message) => {

@@ -40,12 +40,13 @@ export function createSecretsHandler(deps: SystemDeps, action: 'list' | 'create'
       return;
     }
     const body = parseSecret(req.body);
-    if ((body.value === undefined) === (body.rawValue === undefined)) {
-      throw new KfaasError('INVALID_FIELD', 'value: give exactly one of value or rawValue (base64)');
+    if (body.value === undefined && body.rawValue === undefined) {
+      throw new KfaasError('INVALID_FIELD', 'value: give value (text) or rawValue (base64)');
     }
     // Go clients send rawValue as a []byte, i.e. standard base64; Buffer would silently skip anything else.
     if (body.rawValue !== undefined && !BASE64.test(body.rawValue)) throw new KfaasError('INVALID_FIELD', 'rawValue: must be base64');
-    const value = body.value !== undefined ? Buffer.from(body.value, 'utf8') : Buffer.from(body.rawValue!, 'base64');
+    // faas-cli 0.18 `secret create --from-file` sends both, for older gateways; rawValue holds the exact bytes.
+    const value = body.rawValue !== undefined ? Buffer.from(body.rawValue, 'base64') : Buffer.from(body.value!, 'utf8');
     const secret = { name: secretName(body.name), namespace: requestNamespace(req, deps, body.namespace), value };
     if (action === 'create') {
       await secrets.create(secret);
