@@ -43,7 +43,7 @@ type Backend = 'kafka' | 'embedded';
 
 const BODY = Buffer.alloc(64, 'a');
 const FN = 'noop';
-const NS = 'kfaas-fn';
+const NS = 'openfaas-fn';
 const logger = winston.createLogger({ silent: true });
 
 /** Runs the async scenarios and returns their results. */

@@ -8,11 +8,11 @@ describe('kfaas generate', () => {
   ];
 
   it('turns stack functions into Function resources in the namespace', () => {
-    const resources = toFunctionResources(functions, 'kfaas-fn', 'ghcr.io/acme/kfaas:0.1.0');
+    const resources = toFunctionResources(functions, 'openfaas-fn', 'ghcr.io/acme/kfaas:0.1.0');
     expect(resources[0]).toEqual({
       apiVersion: 'kfaas.dev/v1alpha1',
       kind: 'Function',
-      metadata: { name: 'echo', namespace: 'kfaas-fn' },
+      metadata: { name: 'echo', namespace: 'openfaas-fn' },
       spec: { name: 'echo', image: 'ghcr.io/acme/kfaas:0.1.0', handler: 'cat', timeouts: { exec: '5s' } },
     });
     expect(resources[1]!.spec.image).toBe('ghcr.io/acme/resize:1');

@@ -45,7 +45,7 @@ export function buildProgram(): Command {
     .command('generate')
     .description('print the Function resources of a stack file, for kubectl apply -f -')
     .requiredOption('-f, --file <path>', 'stack file')
-    .option('-n, --namespace <ns>', 'namespace of the resources', 'kfaas-fn')
+    .option('-n, --namespace <ns>', 'namespace of the resources', 'openfaas-fn')
     .option('--image <image>', 'image for functions whose stack entry names none')
     .action(async (opts: { file: string; namespace: string; image?: string }) => (await import('./generate-command.js')).main(opts));
 

@@ -14,7 +14,7 @@ function anInvocation(overrides: Partial<Invocation> = {}): Invocation {
     version: 1,
     callId: 'call-1',
     function: 'echo',
-    namespace: 'kfaas-fn',
+    namespace: 'openfaas-fn',
     method: 'POST',
     path: '/a/b',
     rawQuery: 'x=1&y=%20',

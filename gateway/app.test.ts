@@ -20,7 +20,7 @@ describe('gateway app', () => {
   });
 
   async function setup(env: Record<string, string> = {}, extra: Partial<AppDeps> = {}) {
-    const config = loadConfig({ KFAAS_ALLOWED_NAMESPACES: 'kfaas-fn,other', KFAAS_SYSTEM_BODY_LIMIT: '4Ki', ...env });
+    const config = loadConfig({ KFAAS_ALLOWED_NAMESPACES: 'openfaas-fn,other', KFAAS_SYSTEM_BODY_LIMIT: '4Ki', ...env });
     const provider = new MemoryProvider({ namespaces: config.allowedNamespaces });
     const metrics = createGatewayMetrics();
     const app = createApp({
@@ -94,7 +94,7 @@ describe('gateway app', () => {
       expect(list.body).toEqual([
         {
           name: 'hello',
-          namespace: 'kfaas-fn',
+          namespace: 'openfaas-fn',
           image: 'ghcr.io/acme/hello:1',
           envProcess: 'node index.js',
           envVars: { GREETING: 'hi' },
@@ -118,7 +118,7 @@ describe('gateway app', () => {
       const { sys } = await setup();
       await sys.post('/system/functions').send(deployment).expect(202);
       const one = await sys.get('/system/function/hello').expect(200);
-      expect(one.body).toMatchObject({ name: 'hello', namespace: 'kfaas-fn', labels: { faas_function: 'hello' } });
+      expect(one.body).toMatchObject({ name: 'hello', namespace: 'openfaas-fn', labels: { faas_function: 'hello' } });
       const missing = await sys.get('/system/function/nope');
       expect(missing.status).toBe(404);
       expect(missing.body.code).toBe('FN_NOT_FOUND');
@@ -132,7 +132,7 @@ describe('gateway app', () => {
       await sys.post('/system/functions').send(deployment).expect(202);
       await sys.post('/system/scale-function/hello').send({ replicas: 4 }).expect(202);
       await sys.put('/system/functions').send({ ...deployment, image: 'ghcr.io/acme/hello:2' }).expect(202);
-      const status = (await provider.functions.get('hello', 'kfaas-fn'))!;
+      const status = (await provider.functions.get('hello', 'openfaas-fn'))!;
       expect(status).toMatchObject({ image: 'ghcr.io/acme/hello:2', replicas: 4 });
     });
 
@@ -163,8 +163,8 @@ describe('gateway app', () => {
       [JSON.stringify({ service: 'x', image: 'i', constraints: ['no-equals'] }), /^constraints: "no-equals" must look like "key=value"/],
       [JSON.stringify({ service: 'x', image: 'i', annotations: { 'com.openfaas.retry.attempts': 'many' } }), /com\.openfaas\.retry\.attempts: must be a whole number/],
       [JSON.stringify({ service: 'Hello', image: 'i' }), /^service: must be a DNS-1123 label/],
-      [JSON.stringify({ service: 'x', image: 'i', namespace: 'elsewhere' }), /^namespace must be: kfaas-fn, other$/],
-      [JSON.stringify({ service: 'x', image: 'i', namespace: 'kube-system' }), /^namespace must be: kfaas-fn, other$/],
+      [JSON.stringify({ service: 'x', image: 'i', namespace: 'elsewhere' }), /^namespace must be: openfaas-fn, other$/],
+      [JSON.stringify({ service: 'x', image: 'i', namespace: 'kube-system' }), /^namespace must be: openfaas-fn, other$/],
       ['[1,2]', /^request body must be object$/],
       // An empty body parses as {}: the first missing field is named.
       ['', /^service: is required$/],
@@ -205,8 +205,8 @@ describe('gateway app', () => {
     it('scales (202), validates, and 404s a missing function', async () => {
       const { sys, provider } = await setup();
       await sys.post('/system/functions').send({ service: 'sc', image: 'i' }).expect(202);
-      await sys.post('/system/scale-function/sc').send({ serviceName: 'sc', replicas: 0, namespace: 'kfaas-fn' }).expect(202);
-      expect((await provider.functions.get('sc', 'kfaas-fn'))!.replicas).toBe(0);
+      await sys.post('/system/scale-function/sc').send({ serviceName: 'sc', replicas: 0, namespace: 'openfaas-fn' }).expect(202);
+      expect((await provider.functions.get('sc', 'openfaas-fn'))!.replicas).toBe(0);
       const negative = await sys.post('/system/scale-function/sc').send({ replicas: -1 });
       expect(negative.status).toBe(400);
       expect(negative.body.message).toBe('replicas: must be >= 0');
@@ -227,7 +227,7 @@ describe('gateway app', () => {
         version: { release: '0.1.0', sha: 'unknown' },
         arch: process.arch,
       });
-      await sys.get('/system/namespaces').expect(200, ['kfaas-fn', 'other']);
+      await sys.get('/system/namespaces').expect(200, ['openfaas-fn', 'other']);
     });
 
     it('answers 501 for secrets and logs when the provider has none', async () => {
@@ -245,7 +245,7 @@ describe('gateway app', () => {
       const fn = await serve((_req, res) => res.end('ok'));
       open.push(fn);
       await sys.post('/system/functions').send({ service: 'counted', image: 'i' }).expect(202);
-      provider.setEndpoints('counted', 'kfaas-fn', [fn.url]);
+      provider.setEndpoints('counted', 'openfaas-fn', [fn.url]);
       for (let i = 0; i < 3; i++) await http.get('/function/counted').expect(200);
       expect((await sys.get('/system/function/counted')).body.invocationCount).toBe(3);
       expect((await sys.get('/system/functions')).body[0].invocationCount).toBe(3);

@@ -6,7 +6,7 @@
  * | `KFAAS_GATEWAY_PORT` (or `port`) | 8080 | Listen port (0 = any free port) |
  * | `KFAAS_GATEWAY_BIND` | 127.0.0.1 | Listen address; set 0.0.0.0 in a container |
  * | `KFAAS_PROVIDER` | kubernetes | `kubernetes` or `local` |
- * | `function_namespace` (or `KFAAS_FUNCTION_NAMESPACE`) | kfaas-fn | Namespace used when a request names none |
+ * | `function_namespace` (or `KFAAS_FUNCTION_NAMESPACE`) | openfaas-fn | Namespace used when a request names none |
  * | `KFAAS_ALLOWED_NAMESPACES` | the function namespace | Comma list of namespaces functions may live in |
  * | `KFAAS_SYNC_BODY_LIMIT` | 64Mi | Largest sync request body (bytes, or `Ki`/`Mi`/`Gi`/`KB`/`MB`/`GB`); 0 = no limit |
  * | `KFAAS_ASYNC_BODY_LIMIT` | 1Mi | Largest async request body |
@@ -95,7 +95,7 @@ const { integer, port, bool, duration, positiveDuration, size, positiveSize, log
 
 /** Parses and validates the gateway configuration; throws naming the offending key and value. */
 export function loadConfig(env: Env): GatewayConfig {
-  const functionNamespace = namespace('function_namespace', pickEnv(env, 'function_namespace', 'KFAAS_FUNCTION_NAMESPACE') ?? 'kfaas-fn');
+  const functionNamespace = namespace('function_namespace', pickEnv(env, 'function_namespace', 'KFAAS_FUNCTION_NAMESPACE') ?? 'openfaas-fn');
   const allowedRaw = pickEnv(env, 'KFAAS_ALLOWED_NAMESPACES');
   const allowedNamespaces = allowedRaw === undefined ? [functionNamespace] : splitList(allowedRaw).map((ns) => namespace('KFAAS_ALLOWED_NAMESPACES', ns));
   if (allowedNamespaces.length === 0) fail('KFAAS_ALLOWED_NAMESPACES', allowedRaw ?? '', 'must list at least one namespace');

@@ -56,7 +56,7 @@ describe('createGateway', () => {
       void released.then(() => res.end('finished'));
     });
     const provider = new MemoryProvider();
-    provider.put({ name: 'slow' }, 'kfaas-fn', [fn.url]);
+    provider.put({ name: 'slow' }, 'openfaas-fn', [fn.url]);
     const config = loadConfig({ basic_auth: 'false', KFAAS_GATEWAY_PORT: '0', KFAAS_DRAIN_DELAY: '100ms', KFAAS_DRAIN_TIMEOUT: '300ms' });
     const gateway = createGateway(config, { provider, logger, metrics: createGatewayMetrics() });
     const { port } = await gateway.start();

@@ -71,7 +71,7 @@ function anInvocation(overrides: Partial<Invocation> = {}): Invocation {
     version: 1,
     callId: 'call-1',
     function: 'echo',
-    namespace: 'kfaas-fn',
+    namespace: 'openfaas-fn',
     method: 'POST',
     path: '/sub/path',
     rawQuery: 'x=1&y=%20',
@@ -134,7 +134,7 @@ describe('createInvocationHandler', () => {
     expect(fn.seen).toHaveLength(1);
     const call = fn.seen[0]!;
     expect(call.method).toBe('POST');
-    expect(call.url).toBe('/function/echo.kfaas-fn/sub/path?x=1&y=%20');
+    expect(call.url).toBe('/function/echo.openfaas-fn/sub/path?x=1&y=%20');
     expect(call.body.toString()).toBe('hello');
     expect(call.headers).toMatchObject({
       'x-call-id': 'call-1',
@@ -156,7 +156,7 @@ describe('createInvocationHandler', () => {
       'x-fn': 'made-by-fn',
       'x-call-id': 'call-1',
       'x-function-name': 'echo',
-      'x-function-namespace': 'kfaas-fn',
+      'x-function-namespace': 'openfaas-fn',
       'x-function-status': '201',
       'x-start-time': '1699999999000000000',
       'x-attempts': '1',

@@ -11,8 +11,8 @@ import type { Stack } from './stack-file.js';
 import type { UpOptions } from './options.js';
 import { ensureCredentials, type LocalCredentials } from './credentials.js';
 
-/** Namespace of functions on a local platform. */
-export const LOCAL_NAMESPACE = 'kfaas-fn';
+/** Namespace of functions on a local platform: OpenFaaS's default, which faas-cli names on every call. */
+export const LOCAL_NAMESPACE = 'openfaas-fn';
 
 /** A started local platform. */
 export interface LocalPlatform {
@@ -39,7 +39,11 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
     KFAAS_PROVIDER: 'local',
     KFAAS_GATEWAY_PORT: String(options.port),
     KFAAS_GATEWAY_BIND: '127.0.0.1',
+    // The local platform has one namespace. A `function_namespace` or KFAAS_ALLOWED_NAMESPACES left in the shell
+    // (say, for a remote gateway) must not point the gateway away from where the local functions run.
+    function_namespace: LOCAL_NAMESPACE,
     KFAAS_FUNCTION_NAMESPACE: LOCAL_NAMESPACE,
+    KFAAS_ALLOWED_NAMESPACES: LOCAL_NAMESPACE,
     secret_mount_path: credentials.dir,
     KFAAS_STATE_DIR: `${options.dataDir}/state`,
     KFAAS_CLI_ENTRY: cliEntryPath,
@@ -54,7 +58,8 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
     ...(stack ? { workingDir: stack.workingDir } : {}),
     secretsDir: options.secretsDir,
     stateDir: `${options.dataDir}/state`,
-    baseEnv: childEnv(),
+    // The documented base (PATH, HOME, LANG, ...; see gateway/config.ts), not the whole shell of `kfaas up`.
+    baseEnv: gatewayConfig.localBaseEnv,
     logger,
     // Function output in the terminal, like `docker compose up`: a handler that cannot start says why here.
     onLog: (fn, _ns, instance, text) => logger.info(text, { component: instance }),
@@ -107,15 +112,6 @@ async function waitForFunctions(provider: LocalProvider, names: readonly string[
     if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return pending;
-}
-
-/** The environment local functions start from: the user's, minus the platform's own settings. */
-function childEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('KFAAS_') && !key.startsWith('npm_')) env[key] = value;
-  }
-  return env;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -56,10 +56,10 @@ describe('createGatewayMetrics', () => {
 describe('async accepted counters', () => {
   it('counts accepted calls and bytes per function', async () => {
     const metrics = createGatewayMetrics();
-    metrics.onAccepted('echo.kfaas-fn', 10);
-    metrics.onAccepted('echo.kfaas-fn', 5);
+    metrics.onAccepted('echo.openfaas-fn', 10);
+    metrics.onAccepted('echo.openfaas-fn', 5);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('gateway_async_accepted_total{function_name="echo.kfaas-fn"} 2');
-    expect(text).toContain('gateway_async_accepted_bytes_total{function_name="echo.kfaas-fn"} 15');
+    expect(text).toContain('gateway_async_accepted_total{function_name="echo.openfaas-fn"} 2');
+    expect(text).toContain('gateway_async_accepted_bytes_total{function_name="echo.openfaas-fn"} 15');
   });
 });

@@ -24,12 +24,12 @@ export class MemoryProvider implements Provider {
   private readonly readyPromise: Promise<void>;
 
   constructor(options: { namespaces?: readonly string[]; ready?: Promise<void> } = {}) {
-    this.allowed = options.namespaces ?? ['kfaas-fn'];
+    this.allowed = options.namespaces ?? ['openfaas-fn'];
     this.readyPromise = options.ready ?? Promise.resolve();
   }
 
   /** Adds (or replaces) a function with the given endpoints. */
-  put(spec: Partial<FunctionSpec> & { name: string }, namespace = 'kfaas-fn', endpoints: string[] = []): void {
+  put(spec: Partial<FunctionSpec> & { name: string }, namespace = 'openfaas-fn', endpoints: string[] = []): void {
     this.entries.set(`${namespace}/${spec.name}`, { spec: { image: 'test', ...spec }, namespace, endpoints });
   }
 

@@ -14,7 +14,7 @@ import { loadConfig as loadWorkerConfig } from '../../worker/config.js';
 import { createWorker, type Worker } from '../../worker/index.js';
 import { silentLogger, startHttpServer, waitFor } from '../helpers/index.js';
 
-const NS = 'kfaas-fn';
+const NS = 'openfaas-fn';
 const logger = silentLogger();
 
 interface Received {

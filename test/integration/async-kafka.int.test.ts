@@ -24,7 +24,7 @@ import { repoRoot } from '../harness/state.js';
 import { resolveTools } from '../harness/tools.js';
 import { kafkaFor, loadServices, silentLogger, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
 
-const NS = 'kfaas-fn';
+const NS = 'openfaas-fn';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Real collaborators

@@ -92,15 +92,15 @@ describe('default values (plus kafka.brokers)', () => {
         'Deployment kfaas/kfaas-gateway',
         'Deployment kfaas/kfaas-operator',
         'Deployment kfaas/kfaas-worker',
-        'Namespace -/kfaas-fn',
+        'Namespace -/openfaas-fn',
         'PodDisruptionBudget kfaas/kfaas-gateway',
         'PodDisruptionBudget kfaas/kfaas-operator',
         'PodDisruptionBudget kfaas/kfaas-worker',
-        'Role kfaas-fn/kfaas-gateway',
-        'Role kfaas-fn/kfaas-operator',
+        'Role openfaas-fn/kfaas-gateway',
+        'Role openfaas-fn/kfaas-operator',
         'Role kfaas/kfaas-operator-leader-election',
-        'RoleBinding kfaas-fn/kfaas-gateway',
-        'RoleBinding kfaas-fn/kfaas-operator',
+        'RoleBinding openfaas-fn/kfaas-gateway',
+        'RoleBinding openfaas-fn/kfaas-operator',
         'RoleBinding kfaas/kfaas-operator-leader-election',
         'Secret kfaas/kfaas-basic-auth',
         'Service kfaas/kfaas-gateway',
@@ -162,8 +162,8 @@ describe('default values (plus kafka.brokers)', () => {
       bindAddress: '0.0.0.0',
       port: port('http'),
       metricsPort: port('metrics'),
-      functionNamespace: 'kfaas-fn',
-      allowedNamespaces: ['kfaas-fn'],
+      functionNamespace: 'openfaas-fn',
+      allowedNamespaces: ['openfaas-fn'],
       kafkaBrokers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'],
       auth: { enabled: true, invocations: false },
     });
@@ -222,7 +222,7 @@ describe('default values (plus kafka.brokers)', () => {
     expect(env).toMatchObject({ KFAAS_LEASE_NAMESPACE: '<field:metadata.namespace>', POD_NAME: '<field:metadata.name>' });
     const cfg = loadOperatorConfig({ ...processEnv(c), KFAAS_LEASE_NAMESPACE: 'kfaas', POD_NAME: 'kfaas-operator-abc' });
     expect(cfg).toMatchObject({
-      watchNamespaces: ['kfaas-fn'],
+      watchNamespaces: ['openfaas-fn'],
       healthBind: '0.0.0.0',
       healthPort: c.ports[0].containerPort,
       identity: 'kfaas-operator-abc',
@@ -249,7 +249,7 @@ describe('default values (plus kafka.brokers)', () => {
   });
 
   it('keeps the function namespace on uninstall', () => {
-    const ns = pick(objects, 'Namespace', 'kfaas-fn');
+    const ns = pick(objects, 'Namespace', 'openfaas-fn');
     expect(ns.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
   });
 });
@@ -378,7 +378,7 @@ describe('functions.clusterWide', () => {
     expect(operatorRole.rules).toContainEqual({ apiGroups: ['kfaas.dev'], resources: ['functions'], verbs: ['get', 'list', 'watch'] });
     expect(pick(objects, 'ClusterRoleBinding', 'kfaas-operator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kfaas-operator', namespace: 'kfaas' }]);
     const roles = objects.filter((o) => o.kind === 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort();
-    expect(roles).toEqual(['fn-b/kfaas-gateway', 'kfaas-fn/kfaas-gateway', 'kfaas/kfaas-operator-leader-election']);
+    expect(roles).toEqual(['fn-b/kfaas-gateway', 'openfaas-fn/kfaas-gateway', 'kfaas/kfaas-operator-leader-election']);
     expect(envOf(container(pick(objects, 'Deployment', 'kfaas-operator'))).KFAAS_WATCH_NAMESPACES).toBe('');
   });
 });

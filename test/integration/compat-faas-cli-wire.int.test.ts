@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/index.js';
 import { asGoFunctionStatus, asGoLogMessages, callbackReceiver, startUp, stopUp, writeScript, type Up } from './compat-support.js';
 
 const FN = 'cli-fn';
-const NS = 'kfaas-fn';
+const NS = 'openfaas-fn';
 
 /** What faas-cli does with an answer: the outcome its proxy package derives from the status code. */
 type Outcome = 'ok' | 'unauthorized' | 'not-found' | 'conflict' | 'failed';
@@ -104,7 +104,7 @@ describe('faas-cli on the wire against kfaas up', () => {
     expect(Array.isArray(list)).toBe(true);
     const mine = list.map(asGoFunctionStatus).find((s) => s['name'] === FN);
     expect(mine).toMatchObject({ name: FN, image: 'ghcr.io/example/cli-fn:latest', invocationCount: expect.any(Number), replicas: 1 });
-    // `faas-cli list -n kfaas-fn` adds ?namespace=.
+    // `faas-cli list -n openfaas-fn` adds ?namespace=.
     const namespaced = (await (await cli('GET', `/system/functions?namespace=${NS}`)).json()) as Array<{ name: string }>;
     expect(namespaced.map((s) => s.name)).toContain(FN);
   });
@@ -129,7 +129,7 @@ describe('faas-cli on the wire against kfaas up', () => {
       { timeoutMs: 20_000, description: 'the deployed function to serve' },
     );
     expect(await res.text()).toBe('HELLO FROM FAAS-CLI');
-    // `faas-cli invoke -n kfaas-fn --query repo=faas-cli` calls /function/<name>.<namespace>?repo=faas-cli.
+    // `faas-cli invoke -n openfaas-fn --query repo=faas-cli` calls /function/<name>.<namespace>?repo=faas-cli.
     const shout = await invoke(`/function/${FN}.${NS}?repo=faas-cli`, 'namespaced');
     expect(shout.status).toBe(200);
     expect(await shout.text()).toBe('NAMESPACED');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { waitFor } from '../helpers/index.js';
 import { ROOT, asGoFunctionStatus, asGoLogMessages, startUp, stopUp, writeScript, type Up } from './compat-support.js';
 
-const NS = 'kfaas-fn';
+const NS = 'openfaas-fn';
 
 describe('OpenFaaS compatibility of kfaas up', () => {
   let dir: string;

@@ -134,8 +134,8 @@ describe('kfaas up (the README quick start)', () => {
     expect(Number(cb.headers['x-duration-seconds'])).toBeGreaterThan(0);
     expect(cb.headers['x-start-time']).toMatch(/^\d+$/);
     const metrics = await (await fetch(`${up!.url}/metrics`)).text();
-    expect(metrics).toMatch(/gateway_async_accepted_total\{function_name="echo.kfaas-fn"\} [1-9]/);
-    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="echo.kfaas-fn",code="200"\} [1-9]/);
+    expect(metrics).toMatch(/gateway_async_accepted_total\{function_name="echo.openfaas-fn"\} [1-9]/);
+    expect(metrics).toMatch(/gateway_function_invocation_total\{function_name="echo.openfaas-fn",code="200"\} [1-9]/);
   });
 
   it('retries the flaky function until it succeeds', async () => {

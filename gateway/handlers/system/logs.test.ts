@@ -9,7 +9,7 @@ import { serve, type Served } from '../../testing/serve.js';
 
 const logger = winston.createLogger({ silent: true });
 
-const line = (instance: string, text: string): LogLine => ({ name: 'fn', namespace: 'kfaas-fn', instance, timestamp: '2024-05-01T10:00:00.000Z', text });
+const line = (instance: string, text: string): LogLine => ({ name: 'fn', namespace: 'openfaas-fn', instance, timestamp: '2024-05-01T10:00:00.000Z', text });
 
 /** A LogSource that records each query and serves fixed lines, or follows until the reader leaves. */
 class RecordingLogs implements LogSource {
@@ -30,7 +30,7 @@ class RecordingLogs implements LogSource {
 
 class ProviderWithLogs extends MemoryProvider {
   constructor(readonly logs: RecordingLogs) {
-    super({ namespaces: ['kfaas-fn', 'other'] });
+    super({ namespaces: ['openfaas-fn', 'other'] });
   }
 }
 
@@ -47,7 +47,7 @@ describe('GET /system/logs', () => {
     const logs = new RecordingLogs(lines);
     const provider = new ProviderWithLogs(logs);
     provider.put({ name: 'fn' });
-    const config = loadConfig({ basic_auth: 'false', KFAAS_ALLOWED_NAMESPACES: 'kfaas-fn,other' });
+    const config = loadConfig({ basic_auth: 'false', KFAAS_ALLOWED_NAMESPACES: 'openfaas-fn,other' });
     served = await serve(createApp({ config, provider, logger }));
     return { logs, http: request(served.server) };
   }
@@ -65,7 +65,7 @@ describe('GET /system/logs', () => {
     ['name=fn&tail=0', { follow: false }],
     ['name=fn&tail=5&follow=true', { follow: true, tail: 5 }],
     ['name=fn&follow=1&since=2024-05-01T09:00:00Z', { follow: true, sinceMs: Date.parse('2024-05-01T09:00:00Z') }],
-    ['name=fn&namespace=kfaas-fn&follow=F', { follow: false }],
+    ['name=fn&namespace=openfaas-fn&follow=F', { follow: false }],
   ])('passes ?%s to the source as %j', async (qs, expected) => {
     const { logs } = await setup();
     // fetch resolves on the status line, so a followed stream need not end; aborting leaves it.
@@ -75,7 +75,7 @@ describe('GET /system/logs', () => {
     abort.abort();
     const { signal, ...query } = logs.queries[0]!;
     expect(signal).toBeInstanceOf(AbortSignal);
-    expect(query).toEqual({ name: 'fn', namespace: 'kfaas-fn', ...expected });
+    expect(query).toEqual({ name: 'fn', namespace: 'openfaas-fn', ...expected });
   });
 
   it('keeps only the asked instance', async () => {
@@ -90,7 +90,7 @@ describe('GET /system/logs', () => {
     ['name=fn&tail=1.5', 'tail: must be a whole number (got "1.5")'],
     ['name=fn&since=yesterday', 'since: must be an RFC 3339 time (got "yesterday")'],
     ['name=fn&follow=yes', 'follow: must be true or false (got "yes")'],
-    ['name=fn&namespace=kube-system', 'namespace must be: kfaas-fn, other'],
+    ['name=fn&namespace=kube-system', 'namespace must be: openfaas-fn, other'],
     ['name=Bad_Name', 'name: '],
     ['', 'name: '],
   ])('refuses ?%s with 400 naming the parameter', async (qs, message) => {
@@ -109,11 +109,11 @@ describe('GET /system/logs', () => {
 
   it('answers with the source refusal status (501) instead of starting a stream', async () => {
     const { http, logs } = await setup();
-    logs.refusal = new KfaasError('NOT_IMPLEMENTED', 'no started pods for function fn.kfaas-fn (1 Pending)');
+    logs.refusal = new KfaasError('NOT_IMPLEMENTED', 'no started pods for function fn.openfaas-fn (1 Pending)');
     const res = await http.get('/system/logs?name=fn');
     expect(res.status).toBe(501);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toMatchObject({ code: 'NOT_IMPLEMENTED', message: 'no started pods for function fn.kfaas-fn (1 Pending)' });
+    expect(res.body).toMatchObject({ code: 'NOT_IMPLEMENTED', message: 'no started pods for function fn.openfaas-fn (1 Pending)' });
   });
 
   it('streams with follow until the client leaves, then stops reading the source', async () => {

@@ -28,7 +28,7 @@ export interface SupervisedInformer<T extends KubernetesObject> {
 
 /** Options of superviseInformer. */
 export interface SupervisedInformerOptions {
-  /** What is watched, for logs (e.g. `functions in kfaas-fn`). */
+  /** What is watched, for logs (e.g. `functions in openfaas-fn`). */
   readonly name: string;
   readonly logger: Logger;
   readonly backoff?: InformerBackoff;

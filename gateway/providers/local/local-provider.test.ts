@@ -66,7 +66,7 @@ describe('local provider (real watchdog children)', () => {
   }
 
   const readyEndpoints = (p: LocalProvider, name: string, n = 1) =>
-    until(async () => ((await p.resolver.resolve(name, 'kfaas-fn'))?.endpoints.length ?? 0) >= n, `${name} to have ${n} ready replica(s)`);
+    until(async () => ((await p.resolver.resolve(name, 'openfaas-fn'))?.endpoints.length ?? 0) >= n, `${name} to have ${n} ready replica(s)`);
 
   it('runs stack-file functions as watchdog children and routes calls to them', async () => {
     const { provider, http } = await start({ functions: [{ name: 'cat-fn', image: 'local', handler: 'cat' }] });
@@ -75,7 +75,7 @@ describe('local provider (real watchdog children)', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('hello local');
     const [status] = (await http.get('/system/functions').expect(200)).body;
-    expect(status).toMatchObject({ name: 'cat-fn', namespace: 'kfaas-fn', envProcess: 'cat', replicas: 1, availableReplicas: 1, invocationCount: 1 });
+    expect(status).toMatchObject({ name: 'cat-fn', namespace: 'openfaas-fn', envProcess: 'cat', replicas: 1, availableReplicas: 1, invocationCount: 1 });
   });
 
   it('deploys through /system with an envProcess, passing only the function environment on', async () => {
@@ -94,7 +94,7 @@ describe('local provider (real watchdog children)', () => {
     expect(env).toMatch(/^bind_address=127\.0\.0\.1$/m);
     // Nothing else of this process's environment leaks in (HOME was not in baseEnv).
     expect(env).not.toMatch(/^HOME=/m);
-    expect((await provider.resolver.resolve('env-fn', 'kfaas-fn'))!.policy.execTimeoutMs).toBe(5000);
+    expect((await provider.resolver.resolve('env-fn', 'openfaas-fn'))!.policy.execTimeoutMs).toBe(5000);
 
     const noCommand = await http.post('/system/functions').send({ service: 'no-cmd', image: 'x' });
     expect(noCommand.status).toBe(400);
@@ -156,7 +156,7 @@ describe('local provider (real watchdog children)', () => {
     expect(res.headers['content-type']).toMatch(/application\/x-ndjson/);
     const lines = res.text.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line).toMatchObject({ name: 'loggy', namespace: 'kfaas-fn', instance: 'loggy-0', timestamp: expect.any(String) });
+    for (const line of lines) expect(line).toMatchObject({ name: 'loggy', namespace: 'openfaas-fn', instance: 'loggy-0', timestamp: expect.any(String) });
     const tail = (await http.get('/system/logs?name=loggy&tail=1').expect(200)).text.trim().split('\n');
     expect(tail).toHaveLength(1);
     await http.get('/system/logs?name=missing').expect(404);
@@ -211,7 +211,7 @@ describe('local provider (real watchdog children)', () => {
       await http.put('/system/secrets').send({ name: 'db-pass', rawValue: Buffer.from('rotated').toString('base64') }).expect(200);
       expect(readFileSync(join(secretsDir, 'db-pass'), 'utf8')).toBe('rotated');
       expect(statSync(join(secretsDir, 'db-pass')).mode & 0o777).toBe(0o600);
-      await http.get('/system/secrets').expect(200, [{ name: 'db-pass', namespace: 'kfaas-fn' }]);
+      await http.get('/system/secrets').expect(200, [{ name: 'db-pass', namespace: 'openfaas-fn' }]);
 
       await http.post('/system/functions').send({ service: 'needs', image: 'x', envProcess: 'env', secrets: ['db-pass'] }).expect(202);
       await readyEndpoints(provider, 'needs');
