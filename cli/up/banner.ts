@@ -10,8 +10,20 @@ export function renderBanner(
   notReady: readonly string[] = [],
 ): string {
   const names = functions.map((f) => f.name);
-  const pick = (preferred: string): string => (names.includes(preferred) ? preferred : names[0] ?? 'echo');
-  const echo = pick('echo');
+  const pick = (preferred: string): string => (names.includes(preferred) ? preferred : names[0]!);
+  const auth = `-u ${user}:$(cat ${passwordFile})`;
+  const tryLines =
+    functions.length > 0
+      ? [
+          `  curl -s ${url}/function/${pick('echo')} -d 'hello kfaas'`,
+          `  curl -si ${url}/async-function/${pick('flaky')} -d 'queued' -H 'X-Callback-Url: ${url}/function/${pick('callback-log')}'`,
+          `  curl -s ${url}/function/${pick('callback-log')}                 # what callbacks arrived`,
+        ]
+      : [
+          // Nothing runs yet, so the first call to suggest is the deploy that makes the second one work.
+          `  curl -s ${auth} ${url}/system/functions -d '{"service":"echo","image":"local/echo","envProcess":"cat"}'`,
+          `  curl -s ${url}/function/echo -d 'hello kfaas'`,
+        ];
   const lines = [
     '',
     `kfaas is up: ${url}`,
@@ -22,11 +34,9 @@ export function renderBanner(
     ),
     '',
     'Try:',
-    `  curl -s ${url}/function/${echo} -d 'hello kfaas'`,
-    `  curl -si ${url}/async-function/${pick('flaky')} -d 'queued' -H 'X-Callback-Url: ${url}/function/${pick('callback-log')}'`,
-    `  curl -s ${url}/function/${pick('callback-log')}                 # what callbacks arrived`,
-    `  curl -s -u ${user}:$(cat ${passwordFile}) ${url}/system/functions`,
-    `  curl -s -u ${user}:$(cat ${passwordFile}) ${url}/system/dead-letters`,
+    ...tryLines,
+    `  curl -s ${auth} ${url}/system/functions`,
+    `  curl -s ${auth} ${url}/system/dead-letters`,
     '',
     'Ctrl-C stops everything.',
     '',
