@@ -16,7 +16,15 @@ describe('policyFromSpec', () => {
     expect(policy).toMatchObject({ execTimeoutMs: 600_000, maxAttempts: 5, minBackoffMs: 100, maxBackoffMs: 2_000, maxEventAgeMs: 3_600_000 });
   });
 
+  // The seed's way to set timeouts: as environment variables. The policy's exec timeout (the gateway's sync
+  // deadline, the async envelope, the worker) must be the one the watchdog gets.
+  it('takes the exec timeout from environment.exec_timeout, with timeouts.exec winning when both are set', () => {
+    expect(policyFromSpec({ name: 'f', image: 'i', environment: { exec_timeout: '2m' } }).execTimeoutMs).toBe(120_000);
+    expect(policyFromSpec({ name: 'f', image: 'i', environment: { exec_timeout: '2m' }, timeouts: { exec: '5s' } }).execTimeoutMs).toBe(5_000);
+  });
+
   it.each([
+    [{ environment: { exec_timeout: 'later' } }, /environment.exec_timeout: invalid duration "later"/],
     [{ retry: { maxAttempts: 0 } }, /retry.maxAttempts/],
     [{ retry: { minBackoff: 'soon' } }, /retry.minBackoff: invalid duration "soon"/],
     [{ retry: { minBackoff: '5s', maxBackoff: '1s' } }, /retry.maxBackoff: must not be below/],

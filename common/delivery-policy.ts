@@ -1,5 +1,6 @@
 /** The async delivery policy of a function: its timeouts and retry rules, fixed at enqueue time. */
 import { parseDuration } from './duration.js';
+import { effectivePlatformSettings } from './function-settings.js';
 import type { FunctionSpec } from './function-types.js';
 
 /** Timeouts and retry rules carried in every envelope, so a spec change never alters a queued call. */
@@ -15,9 +16,6 @@ export interface DeliveryPolicy {
   readonly retryOn: readonly number[];
 }
 
-/** Documented defaults for function timeouts, applied when a spec leaves them unset. */
-export const DEFAULT_TIMEOUTS = Object.freeze({ read: '30s', write: '30s', exec: '30s' });
-
 /** Documented defaults for the async delivery policy. */
 export const DEFAULT_POLICY: DeliveryPolicy = Object.freeze({
   execTimeoutMs: 30_000,
@@ -30,7 +28,8 @@ export const DEFAULT_POLICY: DeliveryPolicy = Object.freeze({
 
 /** Builds the delivery policy of a function from its spec, applying the defaults; throws naming a bad field. */
 export function policyFromSpec(spec: FunctionSpec, defaults: DeliveryPolicy = DEFAULT_POLICY): DeliveryPolicy {
-  const exec = spec.timeouts?.exec;
+  // The same exec timeout the watchdog gets, whether it came from timeouts.exec or environment.exec_timeout.
+  const settings = effectivePlatformSettings(spec);
   const retry = spec.retry ?? {};
   const maxAttempts = retry.maxAttempts ?? defaults.maxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
@@ -42,7 +41,7 @@ export function policyFromSpec(spec: FunctionSpec, defaults: DeliveryPolicy = DE
     throw new Error(`retry.maxBackoff: must not be below retry.minBackoff (${retry.maxBackoff} < ${retry.minBackoff})`);
   }
   return Object.freeze({
-    execTimeoutMs: exec ? parseDuration(exec, 'timeouts.exec') : defaults.execTimeoutMs,
+    execTimeoutMs: parseDuration(settings.timeouts.exec, settings.sources.exec.replace(/^(default of )?spec\./, '')),
     maxAttempts,
     minBackoffMs,
     maxBackoffMs,

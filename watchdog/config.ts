@@ -2,7 +2,7 @@
  * Watchdog configuration, read from the OpenFaaS watchdog environment variable names. `loadConfig` is pure:
  * main.ts passes `process.env`, tests pass a literal. Invalid values stop the watchdog, naming key and value.
  */
-import { DEFAULT_TIMEOUTS } from '../common/delivery-policy.js';
+import { DEFAULT_TIMEOUTS } from '../common/function-settings.js';
 import { parseDuration } from '../common/duration.js';
 
 /** How the function runs: a process per request (`fork`) or a long-lived HTTP server (`http`). */

@@ -275,6 +275,16 @@ describe('sync invocation proxy', () => {
       }
     });
 
+    it('takes the deadline from an exec_timeout set as an environment variable', async () => {
+      const { provider, up, http } = await setup({ KFAAS_TIMEOUT_MARGIN: '50ms' }, () => {
+        /* never answers */
+      });
+      provider.put({ name: 'env-timeout', environment: { exec_timeout: '200ms' } }, 'openfaas-fn', [up.url]);
+      const res = await http.get('/function/env-timeout');
+      expectGatewayError(res, 504, 'UPSTREAM_TIMEOUT');
+      expect(res.body.message).toMatch(/within 250 ms/);
+    });
+
     it('lets a caller lower (never raise) the deadline with X-Timeout', async () => {
       const { provider, up, http } = await setup({ KFAAS_TIMEOUT_MARGIN: '50ms' }, () => {
         /* never answers */

@@ -18,7 +18,8 @@ import {
   SPEC_HASH_ANNOTATION,
   TMP_VOLUME,
 } from './names.js';
-import { containerEnv, effectivePlatformSettings } from './platform-env.js';
+import { effectivePlatformSettings } from '../../common/function-settings.js';
+import { containerEnv } from './platform-env.js';
 import { parseConstraint } from './validate-function.js';
 
 /** Probe timings; faas-netes's values (2s period, 1s timeout, 3 failures). */

@@ -6,7 +6,7 @@ import { policyFromSpec } from '../../common/delivery-policy.js';
 import { tryParseDuration } from '../../common/duration.js';
 import type { FunctionMode, FunctionResource, ResourceQuantities } from '../../common/function-types.js';
 import { queueNameProblem } from '../../common/topics.js';
-import { effectivePlatformSettings } from './platform-env.js';
+import { effectivePlatformSettings } from '../../common/function-settings.js';
 import { APP_LABEL, FAAS_FUNCTION_LABEL, FUNCTION_LABEL, functionLabels, SCALE_MIN_LABEL } from './names.js';
 import { parseQuantity } from './quantity.js';
 
@@ -98,7 +98,10 @@ export function validateFunction(fn: FunctionResource): string[] {
   try {
     policyFromSpec(spec);
   } catch (err) {
-    problems.push(`spec.${(err as Error).message}`);
+    const problem = `spec.${(err as Error).message}`;
+    // The policy parses the exec timeout the loop above already judged: report each field once.
+    const field = problem.slice(0, problem.indexOf(': ') + 2);
+    if (!problems.some((p) => p.startsWith(field))) problems.push(problem);
   }
 
   quantityProblems('limits', spec.limits, problems);

@@ -1,5 +1,6 @@
 /** One function run locally: its spec, its replicas (watchdog children) and its log ring. */
-import { DEFAULT_POLICY, DEFAULT_TIMEOUTS, policyFromSpec, type DeliveryPolicy } from '../../../common/delivery-policy.js';
+import { DEFAULT_POLICY, policyFromSpec, type DeliveryPolicy } from '../../../common/delivery-policy.js';
+import { effectivePlatformSettings } from '../../../common/function-settings.js';
 import type { FunctionSpec, FunctionStatus } from '../../../common/function-types.js';
 import type { Logger } from '../../../common/logger.js';
 import { specToStatus } from '../function-spec.js';
@@ -32,13 +33,15 @@ export interface LocalRuntime {
  * the platform owns (command, mode, loopback bind, timeouts), which the spec's variables cannot override.
  */
 export function watchdogEnv(spec: FunctionSpec, baseEnv: Readonly<Record<string, string>>, secretsDir?: string): Record<string, string> {
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...(spec.timeouts ?? {}) };
+  // The settings the operator, the gateway's deadline and the async policy use too (`exec_timeout` in
+  // `environment` included), so a local function times out where its Kubernetes twin does.
+  const { handler, mode, timeouts } = effectivePlatformSettings(spec);
   return {
     ...baseEnv,
     ...(spec.environment ?? {}),
     ...(secretsDir ? { KFAAS_SECRETS_DIR: secretsDir } : {}),
-    fprocess: spec.handler ?? '',
-    mode: spec.mode ?? 'fork',
+    fprocess: handler ?? '',
+    mode: mode ?? 'fork',
     bind_address: '127.0.0.1',
     // Replicas run in their own process groups; this makes them exit even if the gateway is SIGKILLed.
     KFAAS_EXIT_WITH_PARENT: 'true',
