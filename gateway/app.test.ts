@@ -216,6 +216,17 @@ describe('gateway app', () => {
       expect(mismatch.status).toBe(400);
       await sys.post('/system/scale-function/missing').send({ replicas: 1 }).expect(404);
     });
+
+    it('keeps a function whose scale.min equals scale.max at that count (409 for any other)', async () => {
+      const { sys, provider } = await setup();
+      const labels = { 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '2' };
+      await sys.post('/system/functions').send({ service: 'pinned', image: 'i', labels }).expect(202);
+      const refused = await sys.post('/system/scale-function/pinned').send({ replicas: 0 });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toBe('pinned.openfaas-fn is pinned at 2 replicas (com.openfaas.scale.min = com.openfaas.scale.max): scaling is disabled');
+      await sys.post('/system/scale-function/pinned').send({ replicas: 2 }).expect(202);
+      expect((await provider.functions.get('pinned', 'openfaas-fn'))!.replicas).toBe(2);
+    });
   });
 
   describe('info, namespaces, secrets, logs', () => {

@@ -89,7 +89,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const system: SystemDeps = { provider, metrics, config, ...(deps.buildSha !== undefined ? { buildSha: deps.buildSha } : {}) };
   const sync = createSyncInvokeHandler({
     resolver: provider.resolver,
+    functions: provider.functions,
     config,
+    logger: logger.child({ component: 'sync-invoke' }),
     observer: metrics,
     agent: deps.agent ?? createUpstreamAgent(config.maxIdleSocketsPerHost),
   });

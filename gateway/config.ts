@@ -12,6 +12,7 @@
  * | `KFAAS_ASYNC_BODY_LIMIT` | 1Mi | Largest async request body |
  * | `KFAAS_SYSTEM_BODY_LIMIT` | 1Mi | Largest /system JSON body |
  * | `upstream_timeout` (or `KFAAS_MAX_UPSTREAM_TIMEOUT`) | 5m | Cap on any function's gateway deadline |
+ * | `KFAAS_SCALE_FROM_ZERO_TIMEOUT` | 30s | How long a call to a function with no ready endpoint waits for one (scaling it from zero first); 0 = 503 at once |
  * | `KFAAS_TIMEOUT_MARGIN` | 2s | Added to a function's exec timeout so the watchdog's own 504 arrives first |
  * | `read_timeout` | 5m | Server limit for receiving a whole request (Node `requestTimeout`) |
  * | `max_idle_conns_per_host` | 1024 | Idle keep-alive sockets kept per upstream |
@@ -65,6 +66,8 @@ export interface GatewayConfig {
   readonly systemBodyLimitBytes: number;
   readonly maxUpstreamTimeoutMs: number;
   readonly timeoutMarginMs: number;
+  /** Longest wait of a call for a first ready endpoint (after scaling from zero); 0 = answer 503 at once. */
+  readonly scaleFromZeroTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly maxIdleSocketsPerHost: number;
   readonly auth: AuthConfig;
@@ -122,6 +125,7 @@ export function loadConfig(env: Env): GatewayConfig {
     systemBodyLimitBytes: positiveSize('KFAAS_SYSTEM_BODY_LIMIT', pickEnv(env, 'KFAAS_SYSTEM_BODY_LIMIT') ?? '1Mi'),
     maxUpstreamTimeoutMs: positiveDuration('upstream_timeout', pickEnv(env, 'upstream_timeout', 'KFAAS_MAX_UPSTREAM_TIMEOUT') ?? '5m'),
     timeoutMarginMs: duration('KFAAS_TIMEOUT_MARGIN', pickEnv(env, 'KFAAS_TIMEOUT_MARGIN') ?? '2s'),
+    scaleFromZeroTimeoutMs: duration('KFAAS_SCALE_FROM_ZERO_TIMEOUT', pickEnv(env, 'KFAAS_SCALE_FROM_ZERO_TIMEOUT') ?? '30s'),
     readTimeoutMs: duration('read_timeout', pickEnv(env, 'read_timeout') ?? '5m'),
     maxIdleSocketsPerHost: integer('max_idle_conns_per_host', pickEnv(env, 'max_idle_conns_per_host') ?? '1024', 1),
     auth: {

@@ -6,6 +6,7 @@ import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { MemoryProvider } from '../testing/memory-provider.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { serve } from '../testing/serve.js';
 
 const logger = winston.createLogger({ silent: true });
@@ -225,12 +226,29 @@ describe('sync invocation proxy', () => {
       expect(res.body.message).toBe('function missing.openfaas-fn not found');
     });
 
-    it('503 with Retry-After for a known function without ready endpoints', async () => {
-      const { provider, http } = await setup();
+    it('503 with Retry-After for a known function without ready endpoints, once the wait for one is over', async () => {
+      const { provider, http } = await setup({ KFAAS_SCALE_FROM_ZERO_TIMEOUT: '100ms' });
       provider.setEndpoints('echo', 'openfaas-fn', []);
       const res = await http.get('/function/echo');
       expectGatewayError(res, 503, 'NO_ENDPOINTS');
+      expect(res.body.message).toBe('No endpoints available for: echo.openfaas-fn. (none became ready within 100 ms)');
       expect(res.headers['retry-after']).toBe('1');
+      const { http: noWait, provider: other } = await setup({ KFAAS_SCALE_FROM_ZERO_TIMEOUT: '0' });
+      other.setEndpoints('echo', 'openfaas-fn', []);
+      expect((await noWait.get('/function/echo')).body.message).toBe('No endpoints available for: echo.openfaas-fn.');
+    });
+
+    it('scales a function at zero to max(1, scale.min) and waits for its first endpoint', async () => {
+      const { provider, up, http } = await setup();
+      provider.put({ name: 'idle', replicas: 0, labels: { 'com.openfaas.scale.min': '2' } }, 'openfaas-fn', []);
+      // The "platform": once the gateway asks for replicas, an endpoint becomes ready a little later.
+      const platform = (async () => {
+        await waitFor(async () => (await provider.functions.get('idle', 'openfaas-fn'))!.replicas === 2, { timeoutMs: 5_000, description: 'the scale-up' });
+        provider.setEndpoints('idle', 'openfaas-fn', [up.url]);
+      })();
+      const calls = await Promise.all(Array.from({ length: 20 }, () => http.post('/function/idle').send('x')));
+      await platform;
+      expect(calls.map((c) => c.status)).toEqual(Array(20).fill(201));
     });
 
     it('502 when the connection is refused', async () => {

@@ -7,16 +7,18 @@ import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from
 import { tryParseDuration } from '../../common/duration.js';
 import { KfaasError } from '../../common/errors.js';
 import { Headers, unixNanos } from '../../common/headers.js';
+import type { Logger } from '../../common/logger.js';
 import { KFAAS_VERSION } from '../../common/version.js';
 import type { GatewayConfig } from '../config.js';
 import { resolveCallId } from '../http/call-id.js';
 import type { InvocationObserver } from '../metrics/gateway-metrics.js';
-import type { FunctionResolver } from '../ports.js';
+import type { FunctionManager, FunctionResolver } from '../ports.js';
 import { upstreamDeadlineMs } from '../proxy/deadline.js';
 import { forward, tooLarge } from '../proxy/forward.js';
 import { upstreamRequestHeaders } from '../proxy/forward-headers.js';
 import { RoundRobin } from '../proxy/round-robin.js';
 import { parseInvokeRoute } from './invoke-route.js';
+import { createReadyEndpoints } from './ready-endpoints.js';
 
 /** Methods a function may be called with (others get 405), as in OpenFaaS. */
 export const INVOKE_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']);
@@ -25,16 +27,16 @@ const ALLOW = [...INVOKE_METHODS].join(', ');
 /** The value of `X-Served-By`. */
 export const SERVED_BY = `kfaas/${KFAAS_VERSION}`;
 
-/** Seconds a caller should wait before retrying a function with no ready endpoint. */
-const NO_ENDPOINTS_RETRY_AFTER_SECONDS = 1;
-
 /** What the sync route needs. */
 export interface SyncInvokeDeps {
   readonly resolver: FunctionResolver;
+  /** Scales a function from zero when a call arrives for it. */
+  readonly functions: Pick<FunctionManager, 'get' | 'scale'>;
   readonly config: Pick<
     GatewayConfig,
-    'functionNamespace' | 'allowedNamespaces' | 'syncBodyLimitBytes' | 'maxUpstreamTimeoutMs' | 'timeoutMarginMs'
+    'functionNamespace' | 'allowedNamespaces' | 'syncBodyLimitBytes' | 'maxUpstreamTimeoutMs' | 'timeoutMarginMs' | 'scaleFromZeroTimeoutMs'
   >;
+  readonly logger?: Logger;
   readonly observer: InvocationObserver;
   readonly agent: Agent;
 }
@@ -50,6 +52,12 @@ interface CallState {
 export function createSyncInvokeHandler(deps: SyncInvokeDeps) {
   const { resolver, config, observer, agent } = deps;
   const roundRobin = new RoundRobin();
+  const readyEndpoints = createReadyEndpoints({
+    resolver,
+    functions: deps.functions,
+    timeoutMs: config.scaleFromZeroTimeoutMs,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
 
   const invoke = async (req: IncomingMessage, res: ServerResponse, call: CallState): Promise<void> => {
     const callId = resolveCallId(req.headers[Headers.callId]);
@@ -67,15 +75,14 @@ export function createSyncInvokeHandler(deps: SyncInvokeDeps) {
     if (limit > 0 && length > limit) throw tooLarge(limit);
 
     const fn = `${target.name}.${target.namespace}`;
-    const resolved = await resolver.resolve(target.name, target.namespace);
-    if (!resolved) throw new KfaasError('FN_NOT_FOUND', `function ${fn} not found`);
+    const found = await resolver.resolve(target.name, target.namespace);
+    if (!found) throw new KfaasError('FN_NOT_FOUND', `function ${fn} not found`);
 
     observer.onStart(fn);
     let status = 0;
     try {
-      if (resolved.endpoints.length === 0) {
-        throw new KfaasError('NO_ENDPOINTS', `No endpoints available for: ${fn}.`, { retryAfterSeconds: NO_ENDPOINTS_RETRY_AFTER_SECONDS });
-      }
+      // Inside the try: time spent scaling from zero counts in the call's duration and status metrics.
+      const resolved = await readyEndpoints(found);
       const endpoint = roundRobin.pick(fn, resolved.endpoints);
       const outcome = await forward({
         req,

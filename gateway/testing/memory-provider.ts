@@ -4,6 +4,7 @@
  */
 import { DEFAULT_POLICY, policyFromSpec, type DeliveryPolicy } from '../../common/delivery-policy.js';
 import { KfaasError } from '../../common/errors.js';
+import { initialReplicas } from '../../common/scale-labels.js';
 import type { FunctionDeployment, FunctionSpec, FunctionStatus } from '../../common/function-types.js';
 import type { FunctionManager, FunctionResolver, NamespaceLister, Provider, ResolvedFunction } from '../ports.js';
 import { deploymentToSpec, specToStatus } from '../providers/function-spec.js';
@@ -92,6 +93,6 @@ export class MemoryProvider implements Provider {
   async close(): Promise<void> {}
 
   private status(e: Entry): FunctionStatus {
-    return specToStatus(e.spec, { namespace: e.namespace, replicas: e.spec.replicas ?? 1, availableReplicas: e.endpoints.length });
+    return specToStatus(e.spec, { namespace: e.namespace, replicas: initialReplicas(e.spec), availableReplicas: e.endpoints.length });
   }
 }

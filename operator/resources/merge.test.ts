@@ -1,7 +1,8 @@
 import { aFunction, liveDeployment, withLabel } from '../testing/fixtures.js';
 import { buildDeployment } from './build-deployment.js';
 import { buildService } from './build-service.js';
-import { deploymentForCreate, deploymentForUpdate, initialReplicas, mergeMap, serviceForUpdate } from './merge.js';
+import { initialReplicas } from '../../common/scale-labels.js';
+import { deploymentForCreate, deploymentForUpdate, mergeMap, serviceForUpdate } from './merge.js';
 
 describe('initialReplicas', () => {
   it.each([
@@ -10,7 +11,7 @@ describe('initialReplicas', () => {
     [aFunction({}, withLabel('com.openfaas.scale.min', '2')), 2],
     [aFunction(), 1],
   ])('%#', (fn, replicas) => {
-    expect(initialReplicas(fn)).toBe(replicas);
+    expect(initialReplicas(fn.spec)).toBe(replicas);
     expect(deploymentForCreate(buildDeployment(fn), fn).spec!.replicas).toBe(replicas);
   });
 });

@@ -5,18 +5,12 @@
  */
 import type { V1Deployment, V1ObjectMeta, V1OwnerReference, V1Service } from '@kubernetes/client-node';
 import type { FunctionResource } from '../../common/function-types.js';
-import { MANAGED_ANNOTATIONS_ANNOTATION, MANAGED_LABELS_ANNOTATION, SCALE_MIN_LABEL } from './names.js';
-
-/** Replicas of a new Deployment: the spec's, else the OpenFaaS `com.openfaas.scale.min` label, else 1. */
-export function initialReplicas(fn: FunctionResource): number {
-  if (fn.spec.replicas !== undefined) return fn.spec.replicas;
-  const min = fn.spec.labels?.[SCALE_MIN_LABEL];
-  return min !== undefined && /^\d+$/.test(min) ? Number(min) : 1;
-}
+import { initialReplicas } from '../../common/scale-labels.js';
+import { MANAGED_ANNOTATIONS_ANNOTATION, MANAGED_LABELS_ANNOTATION } from './names.js';
 
 /** The body to create a Deployment with: the desired object with its initial replica count. */
 export function deploymentForCreate(desired: V1Deployment, fn: FunctionResource): V1Deployment {
-  return { ...desired, spec: { ...desired.spec!, replicas: initialReplicas(fn) } };
+  return { ...desired, spec: { ...desired.spec!, replicas: initialReplicas(fn.spec) } };
 }
 
 function managedKeys(annotations: Record<string, string> | undefined, key: string): string[] {

@@ -18,8 +18,8 @@ export const FUNCTION_LABEL = 'kfaas.dev/function';
 export const FAAS_FUNCTION_LABEL = 'faas_function';
 /** Generic app label. */
 export const APP_LABEL = 'app';
-/** OpenFaaS label giving the initial replica count when `spec.replicas` is unset. */
-export const SCALE_MIN_LABEL = 'com.openfaas.scale.min';
+/** OpenFaaS label giving the initial replica count when `spec.replicas` is unset (common/scale-labels.ts). */
+export { SCALE_MIN_LABEL } from '../../common/scale-labels.js';
 
 /** Hash of the desired state last written; a mismatch means the spec changed. */
 export const SPEC_HASH_ANNOTATION = 'kfaas.dev/spec-hash';

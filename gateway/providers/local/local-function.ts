@@ -1,6 +1,7 @@
 /** One function run locally: its spec, its replicas (watchdog children) and its log ring. */
 import { DEFAULT_POLICY, policyFromSpec, type DeliveryPolicy } from '../../../common/delivery-policy.js';
 import { effectivePlatformSettings } from '../../../common/function-settings.js';
+import { initialReplicas } from '../../../common/scale-labels.js';
 import type { FunctionSpec, FunctionStatus } from '../../../common/function-types.js';
 import type { Logger } from '../../../common/logger.js';
 import { specToStatus } from '../function-spec.js';
@@ -77,9 +78,9 @@ export class LocalFunction {
     return this.currentSpec;
   }
 
-  /** Desired replica count (1 unless scaled). */
+  /** Desired replica count: as scaled, else `com.openfaas.scale.min`, else 1 (as the operator starts it). */
   get desiredReplicas(): number {
-    return this.currentSpec.replicas ?? 1;
+    return initialReplicas(this.currentSpec);
   }
 
   /** The delivery policy from the spec (defaults if the spec's values are invalid). */

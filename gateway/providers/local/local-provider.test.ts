@@ -115,7 +115,7 @@ describe('local provider (real watchdog children)', () => {
     await http.post('/function/crashy').send('back').expect(200, 'back');
   });
 
-  it('scales replicas up and down, to zero (503) and back', async () => {
+  it('scales replicas up and down, to zero and back, and a call to a function at zero scales it up', async () => {
     const { provider, http } = await start({ functions: [{ name: 'scaled', image: 'local', handler: 'cat' }] });
     await readyEndpoints(provider, 'scaled');
     await http.post('/system/scale-function/scaled').send({ replicas: 3 }).expect(202);
@@ -126,13 +126,23 @@ describe('local provider (real watchdog children)', () => {
 
     await http.post('/system/scale-function/scaled').send({ replicas: 0 }).expect(202);
     await until(() => pids.every((pid) => !alive(pid)), 'the replicas to stop');
-    const res = await http.get('/function/scaled');
-    expect(res.status).toBe(503);
-    expect(res.body.code).toBe('NO_ENDPOINTS');
+    expect((await http.get('/system/function/scaled')).body).toMatchObject({ replicas: 0, availableReplicas: 0 });
+    // The call waits while the gateway scales the function back to one replica and it becomes ready.
+    await http.post('/function/scaled').send('from zero').expect(200, 'from zero');
+    expect((await http.get('/system/function/scaled')).body).toMatchObject({ replicas: 1, availableReplicas: 1 });
 
-    await http.post('/system/scale-function/scaled').send({ replicas: 1 }).expect(202);
-    await readyEndpoints(provider, 'scaled');
+    await http.post('/system/scale-function/scaled').send({ replicas: 3 }).expect(202);
+    await readyEndpoints(provider, 'scaled', 3);
     await http.post('/function/scaled').send('one').expect(200, 'one');
+  });
+
+  it('starts a function at com.openfaas.scale.min replicas', async () => {
+    const labels = { 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '2' };
+    const { provider, http } = await start({ functions: [{ name: 'two', image: 'local', handler: 'cat', labels }] });
+    await readyEndpoints(provider, 'two', 2);
+    expect((await http.get('/system/function/two')).body).toMatchObject({ replicas: 2, availableReplicas: 2 });
+    await http.post('/system/scale-function/two').send({ replicas: 5 }).expect(409);
+    expect(provider.running('two')!.processes).toHaveLength(2);
   });
 
   it('updates by starting the new spec before stopping the old one', async () => {
