@@ -241,6 +241,20 @@ describe('gateway app', () => {
       await sys.get('/system/namespaces').expect(200, ['openfaas-fn', 'other']);
     });
 
+    // faas-cli namespace get/create/update/delete.
+    it('describes a function namespace, 404s others, and answers 501 naming the setting to namespace writes', async () => {
+      const { sys } = await setup();
+      await sys.get('/system/namespace/openfaas-fn').expect(200, { name: 'openfaas-fn', labels: {}, annotations: {} });
+      const missing = await sys.get('/system/namespace/kube-public');
+      expect(missing.status).toBe(404);
+      expect(missing.body.message).toBe('namespace "kube-public" is not a function namespace');
+      for (const [method, path] of [['post', '/system/namespace/'], ['post', '/system/namespace'], ['put', '/system/namespace/other'], ['delete', '/system/namespace/other']] as const) {
+        const res = await sys[method](path).send({ name: 'team-a', labels: {}, annotations: {} });
+        expect(res.status).toBe(501);
+        expect(res.body.message).toMatch(/KFAAS_ALLOWED_NAMESPACES \(Helm: functions.namespace and functions.extraNamespaces\)$/);
+      }
+    });
+
     it('answers 501 for secrets and logs when the provider has none', async () => {
       const { sys } = await setup();
       const secrets = await sys.get('/system/secrets');

@@ -14,7 +14,7 @@ import { createDeadLettersHandler } from './handlers/system/dead-letters.js';
 import { createDeleteFunctionHandler } from './handlers/system/delete-function.js';
 import { createDeployFunctionHandler } from './handlers/system/deploy-function.js';
 import { createGetFunctionHandler } from './handlers/system/get-function.js';
-import { createInfoHandler, createNamespacesHandler } from './handlers/system/info.js';
+import { createInfoHandler, createNamespaceHandler, createNamespacesHandler } from './handlers/system/info.js';
 import { createListFunctionsHandler } from './handlers/system/list-functions.js';
 import { createLogsHandler } from './handlers/system/logs.js';
 import { createScaleFunctionHandler } from './handlers/system/scale-function.js';
@@ -111,6 +111,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['POST'], path: '/system/scale-function/:name', access: 'system', json: true, handler: createScaleFunctionHandler(system) },
     { methods: ['GET'], path: '/system/info', access: 'system', handler: createInfoHandler(system) },
     { methods: ['GET'], path: '/system/namespaces', access: 'system', handler: createNamespacesHandler(system) },
+    { methods: ['GET'], path: '/system/namespace/:name', access: 'system', handler: createNamespaceHandler(system, 'get') },
+    { methods: ['POST', 'PUT', 'DELETE'], path: '/system/namespace{/:name}', access: 'system', handler: createNamespaceHandler(system, 'write') },
     { methods: ['GET'], path: '/system/secrets', access: 'system', handler: createSecretsHandler(system, 'list') },
     { methods: ['POST'], path: '/system/secrets', access: 'system', json: true, handler: createSecretsHandler(system, 'create') },
     { methods: ['PUT'], path: '/system/secrets', access: 'system', json: true, handler: createSecretsHandler(system, 'update') },
