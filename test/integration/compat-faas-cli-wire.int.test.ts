@@ -1,18 +1,20 @@
 /**
- * faas-cli against `kfaas up`, replayed on the wire. faas-cli itself cannot be built here (the Go module proxy
- * refuses github.com/openfaas/faas-cli), so each command below sends the HTTP requests faas-cli's proxy package
- * sends (method, path, query, headers and the JSON bytes encoding/json produces for the faas-provider types, in
+ * faas-cli 0.18.12 (commit c8191b71) against `kfaas up`, replayed on the wire. faas-cli itself cannot be built
+ * here (the Go module proxy refuses github.com/openfaas/faas-cli), so each command below sends the HTTP requests
+ * faas-cli's proxy package and vendored go-sdk send (method, path, query, headers and the JSON bytes encoding/json produces for the faas-provider types, in
  * field order) and reads the answer as faas-cli does: which status codes it treats as success, and whether the
  * JSON decodes into the Go types it declares (asGoFunctionStatus, asGoLogMessages).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/index.js';
 import { asGoFunctionStatus, asGoLogMessages, callbackReceiver, startUp, stopUp, writeScript, type Up } from './compat-support.js';
 
 const FN = 'cli-fn';
+// faas-cli's go-sdk names this namespace on every invoke when the user gives no -n (DefaultNamespace).
 const NS = 'openfaas-fn';
+const USER_AGENT = 'faas-cli/0.18.12';
 
 /** What faas-cli does with an answer: the outcome its proxy package derives from the status code. */
 type Outcome = 'ok' | 'unauthorized' | 'not-found' | 'conflict' | 'failed';
@@ -39,7 +41,8 @@ describe('faas-cli on the wire against kfaas up', () => {
     receiver = await callbackReceiver();
     // A handler that shouts its input back: fork mode, body on stdin.
     script = writeScript(dir, 'shout.sh', 'tr a-z A-Z');
-    up = await startUp(join(dir, 'data'));
+    // A shell set up for some other gateway: kfaas up must keep serving its own namespace anyway.
+    up = await startUp(join(dir, 'data'), [], { function_namespace: 'team-a', KFAAS_ALLOWED_NAMESPACES: 'team-a,team-b' });
   }, 90_000);
 
   afterAll(async () => {
@@ -58,7 +61,7 @@ describe('faas-cli on the wire against kfaas up', () => {
       method,
       redirect: 'manual',
       headers: {
-        'user-agent': 'faas-cli/0.17.0',
+        'user-agent': USER_AGENT,
         'accept-encoding': 'gzip',
         ...(options.auth === false ? {} : { authorization: options.auth ?? up.authorization }),
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -118,27 +121,32 @@ describe('faas-cli on the wire against kfaas up', () => {
     expect(readOutcome((await cli('GET', '/system/function/no-such-fn')).status)).toBe('not-found');
   });
 
-  it('faas-cli invoke: POST /function/<name>, text/plain, no credentials', async () => {
+  it('faas-cli invoke with no -n: POST /function/<name>.openfaas-fn, text/plain, no credentials', async () => {
     const invoke = (path: string, body: string) =>
-      fetch(`${up.url}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain', 'user-agent': 'faas-cli/0.17.0' }, body });
-    const res = await waitFor(
-      async () => {
-        const r = await invoke(`/function/${FN}`, 'hello from faas-cli');
-        return r.status === 200 ? r : undefined;
-      },
-      { timeoutMs: 20_000, description: 'the deployed function to serve' },
-    );
+      fetch(`${up.url}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain', 'user-agent': USER_AGENT }, body });
+    // The first call right after the deploy waits for the replica to become ready instead of getting 503.
+    const res = await invoke(`/function/${FN}.${NS}`, 'hello from faas-cli');
+    expect(res.status).toBe(200);
     expect(await res.text()).toBe('HELLO FROM FAAS-CLI');
-    // `faas-cli invoke -n openfaas-fn --query repo=faas-cli` calls /function/<name>.<namespace>?repo=faas-cli.
+    // `faas-cli invoke --query repo=faas-cli` keeps the query after the namespaced name.
     const shout = await invoke(`/function/${FN}.${NS}?repo=faas-cli`, 'namespaced');
     expect(shout.status).toBe(200);
     expect(await shout.text()).toBe('NAMESPACED');
+    // Plain HTTP clients that name no namespace reach the same function.
+    expect(await (await invoke(`/function/${FN}`, 'plain')).text()).toBe('PLAIN');
   });
 
-  it('faas-cli invoke --async -H X-Callback-Url=...: 202 ("Function submitted asynchronously."), then the callback', async () => {
-    const res = await fetch(`${up.url}/async-function/${FN}`, {
+  it('answers 404, as for a missing function, to names no function can have, sync and async', async () => {
+    for (const path of ['/function/', `/function/.${NS}`, '/function/Upper', '/async-function/', `/async-function/.${NS}`, '/async-function/bad_name']) {
+      const res = await fetch(`${up.url}${path}`, { method: 'POST', headers: { 'user-agent': USER_AGENT }, body: 'x' });
+      expect([path, res.status]).toEqual([path, 404]);
+    }
+  });
+
+  it('faas-cli invoke --async -H X-Callback-Url=...: POST /async-function/<name>.openfaas-fn, 202, then the callback', async () => {
+    const res = await fetch(`${up.url}/async-function/${FN}.${NS}`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain', 'x-callback-url': `${receiver.url}/cb`, 'user-agent': 'faas-cli/0.17.0' },
+      headers: { 'content-type': 'text/plain', 'x-callback-url': `${receiver.url}/cb`, 'user-agent': USER_AGENT },
       body: 'queued by faas-cli',
     });
     expect(res.status).toBe(202);
@@ -149,9 +157,30 @@ describe('faas-cli on the wire against kfaas up', () => {
     expect(cb.headers['x-function-status']).toBe('200');
   });
 
+  it('faas-cli namespace list / get / create: the one function namespace, and a 501 naming the setting for writes', async () => {
+    expect(await (await cli('GET', '/system/namespaces')).json()).toEqual([NS]);
+    const got = await cli('GET', `/system/namespace/${NS}`);
+    expect(got.status).toBe(200);
+    expect(await got.json()).toEqual({ name: NS, labels: {}, annotations: {} });
+    expect((await cli('GET', '/system/namespace/team-a')).status).toBe(404);
+    const create = await cli('POST', '/system/namespace/', { body: JSON.stringify({ name: 'team-a', labels: {}, annotations: {} }) });
+    expect(create.status).toBe(501);
+    expect(((await create.json()) as { message: string }).message).toMatch(/KFAAS_ALLOWED_NAMESPACES/);
+  });
+
+  it('faas-cli secret create --from-file: value and rawValue both sent, rawValue kept', async () => {
+    // types.Secret field order: name, namespace, value, rawValue. 0.18.12 fills both from the file's bytes.
+    const file = Buffer.from([0x70, 0x77, 0x0a, 0xff, 0x00]);
+    const body = JSON.stringify({ name: 'from-file', namespace: NS, value: file.toString('utf8'), rawValue: file.toString('base64') });
+    const create = await cli('POST', '/system/secrets', { body });
+    expect(secretCreateOutcome(create.status)).toBe('ok');
+    expect(readFileSync(join(up.dataDir, 'secrets', 'from-file'))).toEqual(file);
+    expect(secretChangeOutcome((await cli('DELETE', '/system/secrets', { body: JSON.stringify({ name: 'from-file', namespace: NS }) })).status)).toBe('ok');
+  });
+
   it('faas-cli secret create / list / update / remove', async () => {
     // types.Secret: name, then namespace and value (omitempty); --from-literal fills value, -n the namespace.
-    const create = await cli('POST', '/system/secrets', { body: JSON.stringify({ name: 'cli-secret', value: 'literal' }) });
+    const create = await cli('POST', '/system/secrets', { body: JSON.stringify({ name: 'cli-secret', namespace: NS, value: 'literal' }) });
     expect(secretCreateOutcome(create.status)).toBe('ok');
     expect(secretCreateOutcome((await cli('POST', '/system/secrets', { body: JSON.stringify({ name: 'cli-secret', value: 'literal' }) })).status)).toBe('conflict');
     const namespaced = await cli('POST', '/system/secrets', { body: JSON.stringify({ name: 'db.password', namespace: NS, value: 'p' }) });

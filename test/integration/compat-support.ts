@@ -27,14 +27,14 @@ export interface Up {
 }
 
 
-/** Starts `kfaas up --port <free> --data-dir <dataDir> ...extra` and waits for its banner. */
-export async function startUp(dataDir: string, extra: readonly string[] = []): Promise<Up> {
+/** Starts `kfaas up --port <free> --data-dir <dataDir> ...extra` (with `env` added to this shell's) and waits for its banner. */
+export async function startUp(dataDir: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<Up> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (make test does) first`);
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'up', '--port', String(port), '--data-dir', dataDir, ...extra], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KFAAS_LOG_LEVEL: 'warn' },
+    env: { ...process.env, KFAAS_LOG_LEVEL: 'warn', ...env },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
