@@ -1,7 +1,7 @@
 /**
  * `POST /async-function/{name}[/{path…}]`: validate, look the function up, store the call durably, and only
  * then answer 202. Unlike OpenFaaS CE, an unknown function gets 404 and a failed write gets 503, so a 202
- * always means a stored record (openfaas-behaviour.md §4, §10).
+ * always means a stored record (docs/openfaas-compatibility.md).
  */
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';

@@ -1,4 +1,4 @@
-/** Header rules of the sync proxy (openfaas-behaviour.md §3), as pure functions. */
+/** Header rules of the sync proxy (docs/openfaas-compatibility.md, "Calls"), as pure functions. */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { HOP_BY_HOP, Headers } from '../../common/headers.js';
 

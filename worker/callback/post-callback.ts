@@ -1,6 +1,6 @@
 /**
  * Delivers a call's final outcome to its `X-Callback-Url`, with OpenFaaS's callback headers plus the Pro ones
- * (openfaas-behaviour.md §7). One POST per call; retries are the handler's (a re-queued callback phase), so the
+ * (docs/openfaas-compatibility.md). One POST per call; retries are the handler's (a re-queued callback phase), so the
  * function itself never runs again just because a callback failed.
  */
 import type http from 'node:http';
