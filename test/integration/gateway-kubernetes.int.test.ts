@@ -127,7 +127,8 @@ describe('gateway with the kubernetes provider', () => {
   let gw: Running;
 
   beforeAll(async () => {
-    gw = await startGateway(kc);
+    // Calls to functions with no ready endpoint wait this long before their 503 (the default is 30 s).
+    gw = await startGateway(kc, { KFAAS_SCALE_FROM_ZERO_TIMEOUT: '300ms' });
     await waitFor(async () => (await request(gw.url).get('/readyz')).status === 200, { timeoutMs: 20_000, description: 'gateway ready' });
   });
   afterAll(async () => {
@@ -257,6 +258,30 @@ describe('gateway with the kubernetes provider', () => {
 
     await system().put('/system/functions').send({ service: 'no-such-fn', image: 'x' }).expect(404);
     await system().post('/system/scale-function/no-such-fn').send({ replicas: 1 }).expect(404);
+  });
+
+  it('scales a function at zero to scale.min when a call arrives, and the call waits for its endpoint', async () => {
+    const name = 'idle';
+    await system().post('/system/functions').send({ service: name, image: 'img:1', labels: { 'com.openfaas.scale.min': '2' } }).expect(202);
+    await system().post(`/system/scale-function/${name}`).send({ serviceName: name, replicas: 0, namespace: ns }).expect(202);
+    const patient = await startGateway(kc, { KFAAS_SCALE_FROM_ZERO_TIMEOUT: '20s' });
+    try {
+      await waitFor(async () => (await request(patient.url).get('/readyz')).status === 200, { timeoutMs: 20_000, description: 'second gateway ready' });
+      const call = request(patient.url).post(`/function/${name}.${ns}`).set('content-type', 'text/plain').send('woken');
+      const answered = call.then((r) => r);
+      // The gateway asks for max(1, scale.min) replicas; this test then plays the kubelet and makes one ready.
+      await waitFor(async () => (await getFunction(client, ns, name))!.spec.replicas === 2, { description: 'the scale from zero' });
+      await createFqdnSlice(name, fnServer.port);
+      const res = await answered;
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('echo:woken');
+    } finally {
+      await stopGateway(patient);
+    }
+    // A pinned function (scale.min = scale.max) is not scaled by /system/scale-function.
+    await system().post('/system/functions').send({ service: 'pinned', image: 'img:1', labels: { 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '2' } }).expect(202);
+    await system().post('/system/scale-function/pinned').send({ serviceName: 'pinned', replicas: 5, namespace: ns }).expect(409);
+    expect((await getFunction(client, ns, 'pinned'))!.spec.replicas).toBeUndefined();
   });
 
   it('sees Functions created directly in the API (kubectl apply) and their deletion', async () => {
