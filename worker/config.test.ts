@@ -13,7 +13,7 @@ describe('loadConfig', () => {
       deadLetterTopic: 'kfaas.dead-letter',
       maxInflight: 100,
       drainTimeoutMs: 30_000,
-      invokeTimeoutMarginMs: 5_000,
+      invokeTimeoutMarginMs: 35_000,
       retryOn: [408, 429, 500, 502, 503, 504],
       jitter: 'equal',
       callbackTimeoutMs: 10_000,

@@ -11,7 +11,7 @@
  * | `KFAAS_DEAD_LETTER_TOPIC` | kfaas.dead-letter | Dead-letter topic |
  * | `max_inflight` (or `KFAAS_MAX_INFLIGHT`) | 100 | Calls run at once by this worker |
  * | `KFAAS_DRAIN_TIMEOUT` | 30s | After SIGTERM: how long in-flight calls may take before the worker leaves anyway |
- * | `KFAAS_INVOKE_TIMEOUT_MARGIN` | 5s | Added to a function's exec timeout for the worker's own deadline, so the gateway's 504 comes first |
+ * | `KFAAS_INVOKE_TIMEOUT_MARGIN` | 35s | Added to a function's exec timeout for the worker's own deadline, so the gateway's 504 comes first; it covers the gateway's wait for a first ready endpoint (`KFAAS_SCALE_FROM_ZERO_TIMEOUT`, 30s) |
  * | `KFAAS_RETRY_HTTP_CODES` | 408,429,500,502,503,504 | Statuses retried when the envelope's policy lists none |
  * | `KFAAS_RETRY_JITTER` | equal | `full` or `equal` jitter on backoffs |
  * | `KFAAS_CALLBACK_TIMEOUT` | 10s | Deadline of one callback POST |
@@ -96,7 +96,7 @@ export function loadConfig(env: Env): WorkerConfig {
     deadLetterTopic: topic('KFAAS_DEAD_LETTER_TOPIC', pickEnv(env, 'KFAAS_DEAD_LETTER_TOPIC') ?? DEFAULT_DEAD_LETTER_TOPIC),
     maxInflight: integer('max_inflight', pickEnv(env, 'max_inflight', 'KFAAS_MAX_INFLIGHT') ?? '100', 1, 10_000),
     drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
-    invokeTimeoutMarginMs: duration('KFAAS_INVOKE_TIMEOUT_MARGIN', pickEnv(env, 'KFAAS_INVOKE_TIMEOUT_MARGIN') ?? '5s'),
+    invokeTimeoutMarginMs: duration('KFAAS_INVOKE_TIMEOUT_MARGIN', pickEnv(env, 'KFAAS_INVOKE_TIMEOUT_MARGIN') ?? '35s'),
     retryOn: statuses(pickEnv(env, 'KFAAS_RETRY_HTTP_CODES') ?? '408,429,500,502,503,504'),
     jitter,
     callbackTimeoutMs: positiveDuration('KFAAS_CALLBACK_TIMEOUT', pickEnv(env, 'KFAAS_CALLBACK_TIMEOUT') ?? '10s'),
