@@ -378,7 +378,7 @@ describe('functions.clusterWide', () => {
     expect(operatorRole.rules).toContainEqual({ apiGroups: ['kfaas.dev'], resources: ['functions'], verbs: ['get', 'list', 'watch'] });
     expect(pick(objects, 'ClusterRoleBinding', 'kfaas-operator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kfaas-operator', namespace: 'kfaas' }]);
     const roles = objects.filter((o) => o.kind === 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort();
-    expect(roles).toEqual(['fn-b/kfaas-gateway', 'openfaas-fn/kfaas-gateway', 'kfaas/kfaas-operator-leader-election']);
+    expect(roles).toEqual(['fn-b/kfaas-gateway', 'kfaas/kfaas-operator-leader-election', 'openfaas-fn/kfaas-gateway']);
     expect(envOf(container(pick(objects, 'Deployment', 'kfaas-operator'))).KFAAS_WATCH_NAMESPACES).toBe('');
   });
 });
