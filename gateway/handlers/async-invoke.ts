@@ -13,7 +13,7 @@ import type { Logger } from '../../common/logger.js';
 import type { InvocationQueue } from '../../common/queue.js';
 import { resolveCallId } from '../http/call-id.js';
 import type { FunctionResolver } from '../ports.js';
-import { parseInvokeRoute, type RouteNamespaces } from './invoke-route.js';
+import { parseInvokeRoute, resolveTarget, type RouteNamespaces } from './invoke-route.js';
 
 /** Observes accepted async calls (metrics); `fn` is `name.namespace`. */
 export interface AsyncInvokeObserver {
@@ -65,8 +65,7 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > deps.bodyLimitBytes) throw tooLarge(deps.bodyLimitBytes);
 
-    const resolved = await deps.resolver.resolve(name, namespace);
-    if (!resolved) throw new KfaasError('FN_NOT_FOUND', `function ${name}.${namespace} not found`);
+    const resolved = await resolveTarget(deps.resolver, { name, namespace });
     const body = await readBody(req, deps.bodyLimitBytes);
 
     const callId = pickCallId(req, res);

@@ -5,6 +5,7 @@
 import { KfaasError } from '../../common/errors.js';
 import { dns1123Problem, parseFunctionRef } from '../../common/names.js';
 import type { GatewayConfig } from '../config.js';
+import type { FunctionResolver, ResolvedFunction } from '../ports.js';
 import { checkNamespace } from './namespace-policy.js';
 
 /** The namespaces a route may name, and the one it gets when it names none. */
@@ -38,4 +39,16 @@ export function parseInvokeRoute(url: string, prefix: string, namespaces: RouteN
   if (problem) throw new KfaasError('FN_NOT_FOUND', `no function can be named ${JSON.stringify(ref.name)}: a function name ${problem}`);
   const namespace = checkNamespace(ref.namespace, namespaces);
   return { name: ref.name, namespace, path, rawQuery };
+}
+
+/** The FN_NOT_FOUND (404) both routes answer for a function that does not exist. */
+export function functionNotFound(name: string, namespace: string): KfaasError {
+  return new KfaasError('FN_NOT_FOUND', `function ${name}.${namespace} not found`);
+}
+
+/** Resolves a parsed target; throws functionNotFound when there is no such function. */
+export async function resolveTarget(resolver: FunctionResolver, target: Pick<InvokeTarget, 'name' | 'namespace'>): Promise<ResolvedFunction> {
+  const resolved = await resolver.resolve(target.name, target.namespace);
+  if (!resolved) throw functionNotFound(target.name, target.namespace);
+  return resolved;
 }

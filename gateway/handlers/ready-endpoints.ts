@@ -8,6 +8,7 @@ import { KfaasError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { pinnedReplicas, scaleFromZeroReplicas } from '../../common/scale-labels.js';
 import type { FunctionManager, FunctionResolver, ResolvedFunction } from '../ports.js';
+import { functionNotFound } from './invoke-route.js';
 
 /** Seconds a caller should wait before retrying a function with no ready endpoint. */
 const NO_ENDPOINTS_RETRY_AFTER_SECONDS = 1;
@@ -61,7 +62,7 @@ export function createReadyEndpoints(deps: ReadyEndpointsDeps): ReadyEndpoints {
         waits.set(fn, wait);
       }
       const ready = await wait;
-      if (!ready) throw new KfaasError('FN_NOT_FOUND', `function ${fn} not found`);
+      if (!ready) throw functionNotFound(name, namespace);
       if (ready.endpoints.length > 0) return ready;
     }
     const waited = deps.timeoutMs > 0 ? ` (none became ready within ${deps.timeoutMs} ms)` : '';

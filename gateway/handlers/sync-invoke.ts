@@ -17,7 +17,7 @@ import { upstreamDeadlineMs } from '../proxy/deadline.js';
 import { forward, tooLarge } from '../proxy/forward.js';
 import { upstreamRequestHeaders } from '../proxy/forward-headers.js';
 import { RoundRobin } from '../proxy/round-robin.js';
-import { parseInvokeRoute } from './invoke-route.js';
+import { parseInvokeRoute, resolveTarget } from './invoke-route.js';
 import { createReadyEndpoints } from './ready-endpoints.js';
 
 /** Methods a function may be called with (others get 405), as in OpenFaaS. */
@@ -75,8 +75,7 @@ export function createSyncInvokeHandler(deps: SyncInvokeDeps) {
     if (limit > 0 && length > limit) throw tooLarge(limit);
 
     const fn = `${target.name}.${target.namespace}`;
-    const found = await resolver.resolve(target.name, target.namespace);
-    if (!found) throw new KfaasError('FN_NOT_FOUND', `function ${fn} not found`);
+    const found = await resolveTarget(resolver, target);
 
     observer.onStart(fn);
     let status = 0;
