@@ -44,7 +44,7 @@ export interface AsyncInvokeDeps {
 
 const ROUTE_PREFIX = '/async-function/';
 
-/** Creates the Express 5 handler for `/async-function/:name` and `/async-function/:name/*path`. */
+/** Creates the Express 5 handler mounted at `/async-function{/*rest}`; the route parser reads the raw URL. */
 export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
   const allowCallback = compileCallbackAllowlist(deps.callbackAllowlist ?? []);
   const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 10_000;
