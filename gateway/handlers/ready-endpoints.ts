@@ -47,7 +47,8 @@ export function createReadyEndpoints(deps: ReadyEndpointsDeps): ReadyEndpoints {
     for (;;) {
       const current = await deps.resolver.resolve(name, namespace);
       if (!current || current.endpoints.length > 0 || Date.now() >= deadline) return current;
-      await delay(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+      // Unref'd: a call still waiting when the gateway shuts down must not keep the process alive.
+      await delay(Math.min(pollMs, Math.max(0, deadline - Date.now())), undefined, { ref: false });
     }
   };
 
