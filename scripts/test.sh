@@ -18,14 +18,15 @@ run_jest() {
   local projects=()
   while [ "$1" != -- ]; do projects+=("$1"); shift; done; shift
   rm -f "$out"
-  # Two workers: the machine has two cores, and the suites of one run share one set of services.
-  npx jest --selectProjects "${projects[@]}" --maxWorkers=2 --passWithNoTests --json --outputFile="$out" "$@"
+  # Two workers: the machine has two cores, and the suites of one run share one set of services. The e2e suite
+  # asks for one (its steps share one install).
+  npx jest --selectProjects "${projects[@]}" --maxWorkers="${WORKERS:-2}" --passWithNoTests --json --outputFile="$out" "$@"
 }
 
 runs=()
 rc=0
 if [ "$#" -gt 0 ]; then
-  if printf '%s\n' "$@" | grep -q 'test/e2e'; then run_jest "$RESULTS" e2e -- "$@" || rc=$?
+  if printf '%s\n' "$@" | grep -q 'test/e2e'; then WORKERS=1 run_jest "$RESULTS" e2e -- "$@" || rc=$?
   else run_jest "$RESULTS" unit integration -- "$@" || rc=$?; fi
   runs+=("$RESULTS")
 else
@@ -33,7 +34,7 @@ else
   runs+=("$RESULTS")
   if [ "${KFAAS_E2E:-1}" != 0 ]; then
     E2E="${RESULTS%.json}-e2e.json"
-    run_jest "$E2E" e2e -- --runInBand || rc=$(( rc == 0 ? $? : rc ))
+    WORKERS=1 run_jest "$E2E" e2e -- || rc=$(( rc == 0 ? $? : rc ))
     runs+=("$E2E")
   fi
 fi
