@@ -36,7 +36,7 @@ describe('test node host restore', () => {
     sh('iptables', ['-t', 'nat', '-N', 'KUBE-KUBELET-CANARY']);
     sh('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
     fs.mkdirSync(cgroup, { recursive: true });
-    fs.mkdirSync('/var/log/pods/kfaas-fn_x', { recursive: true });
+    fs.mkdirSync('/var/log/pods/openfaas-fn_x', { recursive: true });
     fs.rmSync(crashedRunDir, { recursive: true });
     expect(hostLeftovers(original).length).toBeGreaterThanOrEqual(6);
 
