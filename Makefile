@@ -80,7 +80,8 @@ run: install build ## Run the local stack from examples/stack.yaml
 	node dist/cli/main.js up -f examples/stack.yaml
 
 .PHONY: bench
-bench: install build tools ## Run the benchmarks (real Kafka and control plane started for the run); writes bench/results/
+bench: install build tools ## Run the benchmarks (real Kafka and control plane started for the run; load from wrk); writes bench/results/
+	scripts/bench-deps.sh
 	node dist/bench/run.js $(BENCH_ARGS)
 
 .PHONY: clean

@@ -1,9 +1,9 @@
 /**
- * Sync gateway benchmark: one function server, called directly, through a minimal bare node:http proxy, and
- * through the real kfaas gateway (createGateway from the build, its sync route, metrics and all), with the same
- * load generator in alternating rounds. Each server runs in its own child process, so the CPU each proxy spends
+ * Sync gateway benchmark: one function server, called directly, through nginx (the reverse proxy users compare
+ * against), through a minimal bare node:http proxy, and through the real kfaas gateway (createGateway from the
+ * build, its sync route, metrics and all), with the same load generator (wrk) in alternating rounds. Each server runs in its own child process, so the CPU each proxy spends
  * per request is read from that process alone (process.cpuUsage), and the gateway's RSS is its own.
- * Targets: gateway >= 0.5x direct req/s; gateway CPU per request <= 1.3x the bare proxy's.
+ * Targets: gateway CPU per request <= 1.25x the bare proxy's, req/s >= 0.8x the bare proxy's, p99 <= 4x p50.
  * Needs the build (`dist/gateway/index.js`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { interleaved, runLoad, type LoadResult } from './load.js';
+import { startNginx } from './nginx.js';
 import { procStatusKb, repoRoot, round, row } from './support.js';
 import type { BenchResult } from './types.js';
 
@@ -83,6 +84,7 @@ ${CPU_PROBE}`;
 
 interface Child {
   readonly port: number;
+  /** The process whose CPU and RSS are read. */
   readonly pid: number;
   /** CPU microseconds (user + system) and current RSS bytes. */
   sample(): Promise<{ cpuUs: number; rss: number }>;
@@ -102,6 +104,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     children.push(bare);
     const gw = await startChild(gatewayScript(dist), { TARGET_PORT: String(fn.port) });
     children.push(gw);
+    const nginx = await startNginx(fn.port);
+    children.push(nginx);
 
     const cpu = new Map<Child, { us: number; requests: number }>();
     let gatewayPeakRss = 0;
@@ -121,24 +125,32 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     const direct = `http://127.0.0.1:${fn.port}/`;
     const viaBare = `http://127.0.0.1:${bare.port}/`;
     const viaGateway = `http://127.0.0.1:${gw.port}/function/echo`;
+    const viaNginx = `http://127.0.0.1:${nginx.port}/`;
     const warmUpMs = Math.min(1_000, opts.durationMs / 4);
-    for (const url of [direct, viaBare, viaGateway]) await runLoad({ url, body, durationMs: warmUpMs, connections: opts.connections });
+    for (const url of [direct, viaNginx, viaBare, viaGateway]) await runLoad({ url, body, durationMs: warmUpMs, connections: opts.connections });
 
     const results = await interleaved(
-      { direct: measured(direct, undefined), bare: measured(viaBare, bare), gateway: measured(viaGateway, gw) },
+      { direct: measured(direct, undefined), nginx: measured(viaNginx, nginx), bare: measured(viaBare, bare), gateway: measured(viaGateway, gw) },
       opts.durationMs,
     );
     const perRequest = (c: Child): number => {
       const acc = cpu.get(c);
       return acc && acc.requests > 0 ? acc.us / acc.requests : NaN;
     };
+    const nginxCpu = perRequest(nginx);
     const bareCpu = perRequest(bare);
     const gwCpu = perRequest(gw);
     const rpsRatio = results.gateway.reqPerSec / results.direct.reqPerSec;
     const cpuRatio = gwCpu / bareCpu;
+    const bareRatio = results.gateway.reqPerSec / results.bare.reqPerSec;
+    const tail = results.gateway.p99Ms / results.gateway.p50Ms;
     const size = `${body.length} B POST, ${opts.connections} connections`;
     return [
       row(`function server called directly (${size})`, 'itself', results.direct, results.direct.reqPerSec),
+      {
+        ...row(`nginx ${nginx.version} reverse proxy, 1 worker, keep-alive (${size})`, 'function server called directly', results.nginx, results.direct.reqPerSec),
+        notes: `proxy CPU ${nginxCpu.toFixed(0)} us/req; errors ${results.nginx.errors}`,
+      },
       {
         ...row(`bare node:http proxy (${size})`, 'function server called directly', results.bare, results.direct.reqPerSec),
         notes: `proxy CPU ${bareCpu.toFixed(0)} us/req; errors ${results.bare.errors}`,
@@ -147,9 +159,11 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
         ...row(`kfaas gateway /function (${size})`, 'function server called directly', results.gateway, results.direct.reqPerSec),
         rssMb: round(gatewayPeakRss / 1024 / 1024),
         notes:
-          `gateway CPU ${gwCpu.toFixed(0)} us/req = ${cpuRatio.toFixed(2)}x the bare proxy's (target <= 1.3: ${cpuRatio <= 1.3 ? 'met' : 'MISSED'}); ` +
-          `req/s ${rpsRatio.toFixed(2)}x direct (target >= 0.5: ${rpsRatio >= 0.5 ? 'met' : 'MISSED'}); ` +
-          `vs bare proxy ${(results.gateway.reqPerSec / results.bare.reqPerSec).toFixed(2)}x req/s; errors ${results.gateway.errors}`,
+          `gateway CPU ${gwCpu.toFixed(0)} us/req = ${cpuRatio.toFixed(2)}x the bare proxy's (target <= 1.25: ${cpuRatio <= 1.25 ? 'met' : 'MISSED'}); ` +
+          `req/s ${bareRatio.toFixed(2)}x the bare proxy's (target >= 0.8: ${bareRatio >= 0.8 ? 'met' : 'MISSED'}); ` +
+          `p99 ${tail.toFixed(1)}x p50 (target <= 4: ${tail <= 4 ? 'met' : 'MISSED'}); ` +
+          `vs nginx ${(gwCpu / nginxCpu).toFixed(1)}x CPU and ${(results.gateway.reqPerSec / results.nginx.reqPerSec).toFixed(2)}x req/s; ` +
+          `${rpsRatio.toFixed(2)}x direct; errors ${results.gateway.errors}`,
       },
     ];
   } finally {

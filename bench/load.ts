@@ -1,8 +1,10 @@
 /**
- * A small closed-loop HTTP load generator: `connections` loops, each sending one request at a time over a shared
- * keep-alive agent for a fixed duration, recording every latency.
+ * Closed-loop HTTP load: wrk by default (see wrk.ts), or a small Node generator (`connections` loops, each
+ * sending one request at a time over a shared keep-alive agent, recording every latency) where wrk cannot
+ * measure what is needed, or with KFAAS_BENCH_LOADGEN=node.
  */
 import { Agent, request } from 'node:http';
+import { runWrk } from './wrk.js';
 
 /** What to send and for how long. */
 export interface LoadOptions {
@@ -25,12 +27,19 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
-  /** Every successful request's latency, ascending. */
+  /** Latency samples of successful requests, ascending: every one (Node generator) or quantiles (wrk). */
   readonly latenciesMs: readonly number[];
+  /** How many requests each sample stands for (1 when every latency is kept). */
+  readonly sampleWeight?: number;
 }
 
-/** Runs closed-loop load against `url` and returns the figures of successful requests. */
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+/** Runs closed-loop load with wrk, or with the Node generator when KFAAS_BENCH_LOADGEN=node. */
+export function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  return process.env['KFAAS_BENCH_LOADGEN'] === 'node' ? runNodeLoad(opts) : runWrk(opts);
+}
+
+/** Runs closed-loop load from this process against `url` and returns the figures of successful requests. */
+export async function runNodeLoad(opts: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
   const latencies: number[] = [];
   let errors = 0;
@@ -67,12 +76,33 @@ export function summarize(latencies: number[], errors: number, durationMs: numbe
   };
 }
 
-/** Combines runs of the same target (e.g. interleaved rounds) into one result. */
+/** Combines runs of the same target (e.g. interleaved rounds) into one result, weighting each run's samples. */
 export function combine(results: readonly LoadResult[]): LoadResult {
-  const latencies = results.flatMap((r) => [...r.latenciesMs]);
-  const errors = results.reduce((sum, r) => sum + r.errors, 0);
+  const weighted = results
+    .flatMap((r) => r.latenciesMs.map((ms) => ({ ms, w: r.sampleWeight ?? 1 })))
+    .sort((a, b) => a.ms - b.ms);
+  const total = weighted.reduce((sum, s) => sum + s.w, 0);
+  const at = (q: number): number => {
+    let seen = 0;
+    for (const s of weighted) {
+      seen += s.w;
+      if (seen >= q * total) return s.ms;
+    }
+    return weighted.at(-1)?.ms ?? 0;
+  };
+  const requests = results.reduce((sum, r) => sum + r.requests, 0);
   const durationMs = results.reduce((sum, r) => sum + r.durationMs, 0);
-  return summarize(latencies, errors, durationMs);
+  return {
+    requests,
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    durationMs,
+    reqPerSec: requests / (durationMs / 1000),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: Math.max(0, ...results.map((r) => r.maxMs)),
+    latenciesMs: weighted.map((s) => s.ms),
+    sampleWeight: weighted.length ? total / weighted.length : 1,
+  };
 }
 
 /**
