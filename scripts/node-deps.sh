@@ -4,21 +4,8 @@
 # umoci (OCI images without Docker), tini (PID 1 of the kfaas images) and busybox-static (the shell tools of the
 # example function image), plus iptables and iproute2. CI runs as root, so apt-get is used directly.
 source "$(dirname "$0")/lib.sh"
-declare -A want=(
-  [containerd]=/usr/bin/containerd [runc]=/usr/sbin/runc [containernetworking-plugins]=/usr/lib/cni/bridge
-  [umoci]=/usr/bin/umoci [tini]=/usr/bin/tini-static [busybox-static]=/bin/busybox [iptables]=/usr/sbin/iptables
-  [iproute2]=/usr/sbin/ip
-)
-missing=()
-for pkg in "${!want[@]}"; do [ -x "${want[$pkg]}" ] || missing+=("$pkg"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "error: the test node needs these Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})" >&2
-    exit 1
-  fi
-  log "installing ${missing[*]} with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
-    || { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
-fi
+source "$(dirname "$0")/apt.sh"
+apt_ensure "the test node" containerd=/usr/bin/containerd runc=/usr/sbin/runc \
+  containernetworking-plugins=/usr/lib/cni/bridge umoci=/usr/bin/umoci tini=/usr/bin/tini-static \
+  busybox-static=/bin/busybox iptables=/usr/sbin/iptables iproute2=/usr/sbin/ip
 echo "containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1{print $3}')"
