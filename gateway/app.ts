@@ -4,10 +4,12 @@
  */
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
+import type { CallStatusReader } from '../common/call-status.js';
 import { KfaasError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import type { GatewayConfig } from './config.js';
+import { createCallStatusHandler } from './handlers/async-calls.js';
 import { createAsyncInvokeHandler } from './handlers/async-invoke.js';
 import { createSyncInvokeHandler } from './handlers/sync-invoke.js';
 import { createDeadLettersHandler } from './handlers/system/dead-letters.js';
@@ -43,6 +45,8 @@ export interface AppDeps {
   readonly queue?: InvocationQueue;
   /** Serves /system/dead-letters; without it the route answers 501. */
   readonly deadLetters?: DeadLetterReader;
+  /** Serves /async-calls; without it the route answers 501. */
+  readonly callStatus?: CallStatusReader;
   /** Upstream keep-alive agent; defaults to one sized from config. */
   readonly agent?: Agent;
   readonly buildSha?: string;
@@ -103,6 +107,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/metrics', access: 'public', handler: metricsHandler(metrics.registry) },
     { methods: 'all', path: INVOKE_PATH, fastPrefix: '/function/', access: 'invoke', handler: sync },
     { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: asyncInvokeHandler({ ...deps, metrics }) },
+    // The status of a call is its caller's business: the same auth as the invocation that made it.
+    {
+      methods: ['GET'],
+      path: '/async-calls/:callId',
+      access: 'invoke',
+      handler: createCallStatusHandler({ statuses: deps.callStatus, maxWaitMs: config.statusWaitMaxMs }),
+    },
     { methods: ['GET'], path: '/system/functions', access: 'system', handler: createListFunctionsHandler(system) },
     { methods: ['POST'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'create') },
     { methods: ['PUT'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'update') },

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CallStatusReader } from '../common/call-status.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import { createApp } from './app.js';
@@ -31,6 +32,8 @@ export interface GatewayDeps {
   readonly queue?: InvocationQueue;
   /** Serves /system/dead-letters. */
   readonly deadLetters?: DeadLetterReader;
+  /** Serves /async-calls/{callId}. */
+  readonly callStatus?: CallStatusReader;
   /** Defaults to readBasicAuthCredentials(config.auth) (env, else files under secret_mount_path). */
   readonly credentials?: BasicAuthCredentials;
   readonly metrics?: GatewayMetrics;
@@ -74,6 +77,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     ...(credentials ? { credentials } : {}),
     ...(deps.queue ? { queue: deps.queue } : {}),
     ...(deps.deadLetters ? { deadLetters: deps.deadLetters } : {}),
+    ...(deps.callStatus ? { callStatus: deps.callStatus } : {}),
     ...(deps.buildSha !== undefined ? { buildSha: deps.buildSha } : {}),
   });
 

@@ -102,7 +102,7 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
 
   async function finish(inv: Invocation, result: InvocationResult, reason: DeadLetterReason | undefined, signal: AbortSignal) {
     emit('onFinal', inv, reason === undefined);
-    if (!inv.callbackUrl) return conclude(inv, reason);
+    if (!inv.callbackUrl) return conclude(inv, result, reason);
     return deliver(inv, result, reason, signal);
   }
 
@@ -114,8 +114,8 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
       return { action: 'retry', invocation: { ...inv, result, notBefore: now() }, delayMs: 0 };
     }
     emit('onCallback', inv, cb, now() - inv.enqueuedAt);
-    if (cb.ok) return conclude(inv, reason);
     const tries = (inv.callbackAttempt ?? 0) + 1;
+    if (cb.ok) return conclude({ ...inv, callbackAttempt: tries }, result, reason);
     const log = { callId: inv.callId, fn: inv.function, namespace: inv.namespace, statusCode: cb.status, err: cb.error, callbackAttempt: tries };
     if (cb.permanent || tries >= deps.callbackRetry.maxAttempts) {
       const outcome = reason ? `the call itself failed (${reason}, last status ${result.failed ? 'none' : result.status})` : `the call succeeded with ${result.status}`;
@@ -132,8 +132,8 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
     return { action: 'retry', invocation: { ...inv, result, callbackAttempt: tries, notBefore: now() + delayMs }, delayMs };
   }
 
-  function conclude(inv: Invocation, reason: DeadLetterReason | undefined): ProcessDecision {
-    if (!reason) return { action: 'complete' };
+  function conclude(inv: Invocation, result: InvocationResult, reason: DeadLetterReason | undefined): ProcessDecision {
+    if (!reason) return { action: 'complete', invocation: inv, result };
     return {
       action: 'dead-letter',
       reason,

@@ -1,13 +1,14 @@
 /**
  * The embedded queue's SQLite file (better-sqlite3, WAL, synchronous=FULL): calls waiting or leased in
- * `invocations`, dead letters in `dead_letters`. Writes go through a group commit: every write requested in
- * the same event-loop turn shares one transaction and so one fsync, and each caller's promise settles after
+ * `invocations`, dead letters in `dead_letters`, each call's status in `call_status`. Writes go through a
+ * group commit: every write requested in the same event-loop turn shares one transaction and so one fsync, and each caller's promise settles after
  * that commit (each write runs in its own savepoint, so one failing write does not undo the others). A lease
  * (owner + expiry) marks a claimed row; a crashed owner's rows become claimable again once the lease expires.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { openCallStatusTable, type CallStatusTable } from '../shared/call-status-table.js';
 
 /** The database file name inside the data dir. */
 export const DB_FILE = 'kfaas-queue.db';
@@ -106,12 +107,15 @@ export class EmbeddedStore {
   private readonly stmt;
   private readonly flushTx;
   private readonly claimTx;
+  /** Call status by call id; write it inside write() next to the change of the call it describes. */
+  readonly statuses: CallStatusTable;
 
   constructor(
     private readonly db: Database.Database,
     /** Path of the database file. */
     readonly file: string,
   ) {
+    this.statuses = openCallStatusTable(db);
     this.stmt = {
       insert: db.prepare(
         'INSERT INTO invocations (queue, ordering_key, fn, envelope, due_at, enqueued_at) VALUES (@queue, @orderingKey, @fn, @envelope, @dueAt, @enqueuedAt)',

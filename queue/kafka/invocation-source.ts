@@ -17,6 +17,7 @@ import type { Logger } from '../../common/logger.js';
 import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
 import { DEFAULT_INFRA_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
+import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
 import { settlesWithin } from '../shared/settle-within.js';
 import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
@@ -27,6 +28,7 @@ import { startLagReporter } from './lag-reporter.js';
 import { createOffsetCommitter } from './offset-committer.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import { createRetryRelay, type RetryRelay } from './retry-relay.js';
+import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { stickyAssigner } from './sticky-assigner.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
 
@@ -63,6 +65,8 @@ export interface KafkaInvocationSourceOptions extends KafkaConnectionOptions, Ba
   readonly lagIntervalMs?: number;
   readonly commitIntervalMs?: number;
   readonly observer?: QueueObserver;
+  /** Write every call's status snapshots (running, then what was decided) to this topic. */
+  readonly status?: StatusTopicOptions;
   /** Backoff of in-process retries of infrastructure faults. */
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
@@ -121,6 +125,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   let owned: number[] = [];
   let consumer: Consumer | undefined;
   let dispatcher: Dispatcher | undefined;
+  let statusTracker: CallStatusTracker | undefined;
   let relay: RetryRelay | undefined;
   let stopLag: (() => void) | undefined;
   let stopping = false;
@@ -138,7 +143,14 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     },
   });
 
-  const persist = async (decision: ProcessDecision): Promise<void> => {
+  const persist = async (inv: Invocation, decision: ProcessDecision): Promise<void> => {
+    const status = statusTracker?.decided(inv, decision);
+    // The final snapshot is acknowledged before the offset may be committed: a crash never loses it.
+    const statusDone = status && o.status ? producer.send(statusRecord(o.status.topic, status)).done : Promise.resolve();
+    await Promise.all([statusDone, persistDecision(decision)]);
+  };
+
+  const persistDecision = async (decision: ProcessDecision): Promise<void> => {
     if (decision.action === 'complete') return;
     if (decision.action === 'retry') {
       const next: Invocation = { ...decision.invocation, notBefore: now() + Math.max(0, decision.delayMs) };
@@ -192,7 +204,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       );
       return;
     }
-    void d.dispatch(inv, persist).then((stored) => settle(progress, offset, stored));
+    void d.dispatch(inv, (decision) => persist(inv, decision)).then((stored) => settle(progress, offset, stored));
   };
 
   /** A stored decision makes the offset committable; an unstored one leaves it pending so it is never committed. */
@@ -210,9 +222,16 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       { topic, partitions: o.partitions, maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES },
       { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
       { topic: o.deadLetterTopic, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+      ...(o.status ? [statusTopicSpec(o.status, o.partitions)] : []),
     ]);
     await producer.connect();
-    const d = createDispatcher({ handler, maxInflight, logger, observer: o.observer, backoff, now });
+    const { status } = o;
+    if (status) {
+      statusTracker = trackCallStatus(handler, (snapshot) => {
+        producer.send(statusRecord(status.topic, snapshot)).done.catch((err: unknown) => logger.debug('writing a running status failed', { err }));
+      }, now);
+    }
+    const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
     dispatcher = d;
     const c = kafka.consumer({
       groupId,

@@ -15,6 +15,8 @@ export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
   readonly maxMessageBytes: number;
+  /** Further topic configuration (cleanup.policy, retention.ms, …) set at creation. */
+  readonly configs?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -31,7 +33,10 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], ti
       topics: missing.map((s) => ({
         topic: s.topic,
         numPartitions: s.partitions,
-        configEntries: [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }],
+        configEntries: [
+          { name: 'max.message.bytes', value: String(s.maxMessageBytes) },
+          ...Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+        ],
       })),
     });
   }

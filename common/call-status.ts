@@ -1,0 +1,237 @@
+/**
+ * The status of an async call by its id: the snapshot both queues keep for every call, the port the gateway
+ * reads it through, and the pure rules that turn queue events (accepted, started, a decision) into snapshots.
+ * Every snapshot is whole (no deltas), so a compacted topic keyed by call id keeps exactly what a reader needs.
+ */
+import type { DeadLetterReason, Invocation } from './invocation.js';
+import type { ProcessDecision } from './queue.js';
+
+/** Where a call is in its life. */
+export type CallState = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'dead-lettered' | 'cancelled';
+
+/** States a call never leaves by itself; a long poll ends on them. */
+export const FINAL_STATES: ReadonlySet<CallState> = new Set<CallState>(['succeeded', 'failed', 'dead-lettered', 'cancelled']);
+
+/** Where the delivery of a call's callback is. */
+export type CallbackState = 'pending' | 'delivering' | 'retrying' | 'delivered' | 'failed';
+
+/** What is known of a call's callback. */
+export interface CallbackStatus {
+  readonly state: CallbackState;
+  readonly attempts: number;
+}
+
+/** One whole snapshot of a call; epoch-ms times. */
+export interface CallStatus {
+  readonly callId: string;
+  readonly function: string;
+  readonly namespace: string;
+  readonly state: CallState;
+  /** Invocation attempts started so far. */
+  readonly attempts: number;
+  readonly enqueuedAt: number;
+  /** When the latest attempt (or callback delivery) started. */
+  readonly startedAt?: number;
+  /** When the call reached its final state. */
+  readonly finishedAt?: number;
+  /** When a waiting retry runs. */
+  readonly nextAttemptAt?: number;
+  /** HTTP status of the latest attempt. */
+  readonly lastStatus?: number;
+  /** Why the call was dead-lettered or failed. */
+  readonly reason?: DeadLetterReason;
+  readonly error?: string;
+  readonly callback?: CallbackStatus;
+  /** When this snapshot was written. */
+  readonly updatedAt: number;
+}
+
+/** Reads call status; the Kafka and embedded adapters implement it and pass one contract suite. */
+export interface CallStatusReader {
+  /** The latest snapshot, or undefined for an unknown or expired call id. */
+  get(callId: string): Promise<CallStatus | undefined>;
+  /**
+   * Resolves with the first snapshot in a final state, or with the latest snapshot (undefined when none)
+   * once `timeoutMs` passes or `signal` aborts.
+   */
+  waitForFinal(callId: string, timeoutMs: number, signal?: AbortSignal): Promise<CallStatus | undefined>;
+}
+
+/** True when a call in this state is over. */
+export function isFinal(state: CallState): boolean {
+  return FINAL_STATES.has(state);
+}
+
+const identity = (inv: Invocation): Pick<CallStatus, 'callId' | 'function' | 'namespace' | 'enqueuedAt'> => ({
+  callId: inv.callId,
+  function: inv.function,
+  namespace: inv.namespace,
+  enqueuedAt: inv.enqueuedAt,
+});
+
+const callbackOf = (inv: Invocation, state: CallbackState, attempts = inv.callbackAttempt ?? 0): { callback?: CallbackStatus } =>
+  inv.callbackUrl === undefined ? {} : { callback: { state, attempts } };
+
+/** The snapshot of a call the gateway has just stored. */
+export function queuedStatus(inv: Invocation, at: number): CallStatus {
+  return {
+    ...identity(inv),
+    state: 'queued',
+    attempts: inv.attempt,
+    ...(inv.notBefore !== undefined ? { nextAttemptAt: inv.notBefore } : {}),
+    ...callbackOf(inv, 'pending'),
+    updatedAt: at,
+  };
+}
+
+/** The snapshot of a call whose handler starts now: an attempt, or (with a stored result) a callback delivery. */
+export function runningStatus(inv: Invocation, at: number): CallStatus {
+  if (inv.result) {
+    return {
+      ...outcomeOf(inv, inv.result.status, inv.result.failed),
+      ...identity(inv),
+      attempts: inv.attempt,
+      startedAt: at,
+      ...callbackOf(inv, 'delivering', (inv.callbackAttempt ?? 0) + 1),
+      updatedAt: at,
+    };
+  }
+  return {
+    ...identity(inv),
+    state: 'running',
+    attempts: inv.attempt + 1,
+    startedAt: at,
+    ...(inv.lastStatus !== undefined ? { lastStatus: inv.lastStatus } : {}),
+    ...callbackOf(inv, 'pending'),
+    updatedAt: at,
+  };
+}
+
+/** The snapshot after the source stored `decision` for `inv` (the call as it entered the handler). */
+export function decidedStatus(inv: Invocation, decision: ProcessDecision, startedAt: number | undefined, at: number): CallStatus {
+  const started = startedAt !== undefined ? { startedAt } : {};
+  if (decision.action === 'complete') {
+    // Without the handler's final envelope, the attempt (or callback delivery) that just ran still counts.
+    const after =
+      decision.invocation ?? (inv.result ? { ...inv, callbackAttempt: (inv.callbackAttempt ?? 0) + 1 } : { ...inv, attempt: inv.attempt + 1 });
+    const delivered = after.callbackUrl !== undefined ? { callback: { state: 'delivered' as const, attempts: after.callbackAttempt ?? 0 } } : {};
+    return {
+      ...identity(after),
+      state: 'succeeded',
+      attempts: after.attempt,
+      ...started,
+      finishedAt: at,
+      ...lastStatusOf(after, decision.result?.status),
+      ...delivered,
+      updatedAt: at,
+    };
+  }
+  const after = decision.invocation;
+  if (decision.action === 'retry') {
+    const callbackRetry = after.result !== undefined;
+    return {
+      ...(callbackRetry ? outcomeOf(after, after.result?.status, after.result?.failed) : { state: 'retrying' as const }),
+      ...identity(after),
+      attempts: after.attempt,
+      ...started,
+      ...(callbackRetry && inv.result === undefined ? { finishedAt: at } : {}),
+      nextAttemptAt: after.notBefore ?? at + decision.delayMs,
+      ...lastStatusOf(after, after.result?.status),
+      ...callbackOf(after, callbackRetry ? 'retrying' : 'pending'),
+      updatedAt: at,
+    };
+  }
+  // A 4xx the function meant, or a function deleted meanwhile: a final failure, not a delivery problem.
+  const failed = decision.reason === 'not_retriable' || decision.reason === 'function_not_found';
+  return {
+    ...identity(after),
+    state: failed ? 'failed' : 'dead-lettered',
+    attempts: after.attempt,
+    ...started,
+    finishedAt: at,
+    ...lastStatusOf(after, decision.lastStatus),
+    reason: decision.reason,
+    ...(decision.error !== undefined ? { error: decision.error } : {}),
+    ...callbackOf(after, decision.reason === 'callback_failed' ? 'failed' : 'pending'),
+    updatedAt: at,
+  };
+}
+
+function lastStatusOf(inv: Invocation, fallback: number | undefined): { lastStatus?: number } {
+  const status = inv.lastStatus ?? fallback;
+  return status === undefined ? {} : { lastStatus: status };
+}
+
+// The outcome of a call whose result is kept while its callback is delivered.
+function outcomeOf(inv: Invocation, status: number | undefined, noAnswer: boolean | undefined): Pick<CallStatus, 'state'> & { lastStatus?: number } {
+  const ok = !noAnswer && status !== undefined && status < 400;
+  return { state: ok ? 'succeeded' : 'failed', ...lastStatusOf(inv, status) };
+}
+
+const PHASE_RANK: Readonly<Record<CallState, number>> = {
+  queued: 0,
+  running: 1,
+  retrying: 2,
+  succeeded: 3,
+  failed: 3,
+  'dead-lettered': 3,
+  cancelled: 4,
+};
+
+/**
+ * True when `next` describes a later point of the call than `current`. Writers race (the gateway's `queued`
+ * and a fast worker's `running` travel by different producers), so readers keep the most advanced snapshot:
+ * ordered by attempts, then callback attempts, then phase, then write time.
+ */
+export function supersedes(next: CallStatus, current: CallStatus | undefined): boolean {
+  if (!current) return true;
+  const a = progressOf(next);
+  const b = progressOf(current);
+  for (let i = 0; i < a.length; i += 1) {
+    if (a[i] !== b[i]) return (a[i] as number) > (b[i] as number);
+  }
+  return true;
+}
+
+function progressOf(s: CallStatus): number[] {
+  const phase = s.callback?.state === 'delivering' ? 1 : PHASE_RANK[s.state];
+  return [s.attempts, s.callback?.attempts ?? 0, phase, s.updatedAt];
+}
+
+/** The JSON the status API answers with. */
+export function callStatusJson(s: CallStatus): Record<string, unknown> {
+  const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return {
+    callId: s.callId,
+    function: s.function,
+    namespace: s.namespace,
+    state: s.state,
+    attempts: s.attempts,
+    enqueuedAt: iso(s.enqueuedAt),
+    startedAt: iso(s.startedAt),
+    finishedAt: iso(s.finishedAt),
+    nextAttemptAt: iso(s.nextAttemptAt),
+    lastStatus: s.lastStatus,
+    reason: s.reason,
+    error: s.error,
+    callback: s.callback,
+  };
+}
+
+/** Encodes a snapshot for a status record or row. */
+export function encodeCallStatus(s: CallStatus): Buffer {
+  return Buffer.from(JSON.stringify(s), 'utf8');
+}
+
+/** Decodes a snapshot written by encodeCallStatus; throws naming what is wrong. */
+export function decodeCallStatus(value: Buffer): CallStatus {
+  const parsed = JSON.parse(value.toString('utf8')) as Partial<CallStatus>;
+  for (const key of ['callId', 'function', 'namespace', 'state'] as const) {
+    if (typeof parsed[key] !== 'string') throw new Error(`call status field "${key}" must be a string`);
+  }
+  for (const key of ['attempts', 'enqueuedAt', 'updatedAt'] as const) {
+    if (typeof parsed[key] !== 'number') throw new Error(`call status field "${key}" must be a number`);
+  }
+  if (!(parsed.state! in PHASE_RANK)) throw new Error(`call status state ${JSON.stringify(parsed.state)} is unknown`);
+  return parsed as CallStatus;
+}
