@@ -1,0 +1,156 @@
+// The adapter-agnostic contract of call status (common/call-status.ts), run against the Kafka adapters on the
+// real broker (status topic + a gateway's local view) and against the embedded SQLite queue. Every case gets
+// fresh adapters. Handlers are real functions of the test: gates hold a call mid-flight so a state can be seen.
+import type { CallStatus, CallStatusReader } from '../../common/call-status.js';
+import type { Invocation } from '../../common/invocation.js';
+import type { InvocationHandler, InvocationQueue, InvocationSource, ProcessDecision } from '../../common/queue.js';
+import { waitFor } from '../helpers/index.js';
+import { anInvocation, gate } from './invocation-queue.contract.js';
+
+/** Fresh status-tracking adapters over one unique topic set or data dir. */
+export interface StatusAdapters {
+  /** The accepting gateway's queue. */
+  readonly queue: InvocationQueue;
+  /** A source that writes status (a worker). */
+  source(): InvocationSource;
+  /** The accepting gateway's status reader. */
+  readonly statuses: CallStatusReader;
+  /** Closes everything made here; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Makes fresh adapters for one case. */
+export type MakeStatusAdapters = () => Promise<StatusAdapters>;
+
+const CASE_TIMEOUT_MS = 120_000;
+const SEEN_MS = 30_000;
+
+/** Polls the reader until the call's snapshot matches `predicate`; returns it. */
+async function seen(reader: CallStatusReader, callId: string, predicate: (s: CallStatus) => boolean, what: string): Promise<CallStatus> {
+  return waitFor(
+    async () => {
+      const s = await reader.get(callId);
+      return s && predicate(s) ? s : undefined;
+    },
+    { timeoutMs: SEEN_MS, intervalMs: 20, description: what },
+  );
+}
+
+const inState = (state: CallStatus['state']) => (s: CallStatus) => s.state === state;
+
+/** Defines the contract cases for one adapter. */
+export function describeCallStatusContract(name: string, makeAdapters: MakeStatusAdapters): void {
+  describe(`call status contract: ${name}`, () => {
+    let adapters: StatusAdapters;
+
+    beforeEach(async () => {
+      adapters = await makeAdapters();
+    }, CASE_TIMEOUT_MS);
+
+    afterEach(async () => {
+      await adapters.close();
+    }, CASE_TIMEOUT_MS);
+
+    it('knows nothing of an unknown call id, and a wait for it ends empty at its deadline', async () => {
+      expect(await adapters.statuses.get('no-such-call')).toBeUndefined();
+      const t0 = Date.now();
+      expect(await adapters.statuses.waitForFinal('no-such-call', 300)).toBeUndefined();
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    }, CASE_TIMEOUT_MS);
+
+    it('reads its own writes: a call is queued the moment enqueue resolves', async () => {
+      const inv = anInvocation({ callbackUrl: 'http://127.0.0.1:9/cb' });
+      await adapters.queue.enqueue(inv);
+      expect(await adapters.statuses.get(inv.callId)).toMatchObject({
+        callId: inv.callId,
+        function: inv.function,
+        namespace: inv.namespace,
+        state: 'queued',
+        attempts: 0,
+        enqueuedAt: inv.enqueuedAt,
+        callback: { state: 'pending', attempts: 0 },
+      });
+    }, CASE_TIMEOUT_MS);
+
+    it('shows every transition: queued, running, retrying, running again, succeeded', async () => {
+      const inv = anInvocation();
+      const gates = [gate(), gate()];
+      const handler: InvocationHandler = async (call) => {
+        await gates[call.attempt]?.promise;
+        if (call.attempt === 0) {
+          return { action: 'retry', invocation: { ...call, attempt: 1, lastStatus: 503, notBefore: Date.now() + 500 }, delayMs: 500 };
+        }
+        return { action: 'complete', invocation: { ...call, attempt: 2, lastStatus: 200 } };
+      };
+      await adapters.queue.enqueue(inv);
+      expect((await adapters.statuses.get(inv.callId))?.state).toBe('queued');
+      await adapters.source().start(handler);
+      const running = await seen(adapters.statuses, inv.callId, inState('running'), 'the first attempt running');
+      expect(running).toMatchObject({ attempts: 1 });
+      expect(running.startedAt).toBeGreaterThanOrEqual(inv.enqueuedAt);
+      gates[0]?.open();
+      const retrying = await seen(adapters.statuses, inv.callId, inState('retrying'), 'the retry waiting');
+      expect(retrying).toMatchObject({ attempts: 1, lastStatus: 503 });
+      expect(retrying.nextAttemptAt).toBeGreaterThan(retrying.startedAt ?? 0);
+      const again = await seen(adapters.statuses, inv.callId, (s) => s.state === 'running' && s.attempts === 2, 'the second attempt running');
+      expect(again.lastStatus).toBe(503);
+      gates[1]?.open();
+      const done = await seen(adapters.statuses, inv.callId, inState('succeeded'), 'success');
+      expect(done).toMatchObject({ attempts: 2, lastStatus: 200 });
+      expect(done.finishedAt).toBeGreaterThanOrEqual(again.startedAt ?? Infinity);
+    }, CASE_TIMEOUT_MS);
+
+    it.each([
+      ['not_retriable', 'failed'],
+      ['max_attempts', 'dead-lettered'],
+    ] as const)('a dead letter for %s reads as %s, with the reason and last status', async (reason, state) => {
+      const inv = anInvocation();
+      await adapters.queue.enqueue(inv);
+      await adapters.source().start(async (call): Promise<ProcessDecision> => ({
+        action: 'dead-letter',
+        reason,
+        invocation: { ...call, attempt: call.attempt + 1, lastStatus: 422 },
+        lastStatus: 422,
+        error: 'unprocessable',
+      }));
+      const final = await seen(adapters.statuses, inv.callId, inState(state), state);
+      expect(final).toMatchObject({ reason, lastStatus: 422, attempts: 1, error: 'unprocessable' });
+      expect(final.finishedAt).toBeDefined();
+    }, CASE_TIMEOUT_MS);
+
+    it('waitForFinal returns as soon as the call finishes, and the latest snapshot when its wait ends first', async () => {
+      const inv = anInvocation();
+      const hold = gate();
+      await adapters.queue.enqueue(inv);
+      await adapters.source().start(async (call) => {
+        await hold.promise;
+        return { action: 'complete', invocation: { ...call, attempt: 1, lastStatus: 204 } };
+      });
+      await seen(adapters.statuses, inv.callId, inState('running'), 'the call running');
+      const early = await adapters.statuses.waitForFinal(inv.callId, 300);
+      expect(early?.state).toBe('running');
+      const waiting = adapters.statuses.waitForFinal(inv.callId, 60_000);
+      hold.open();
+      const t0 = Date.now();
+      const final = await waiting;
+      expect(final).toMatchObject({ state: 'succeeded', lastStatus: 204 });
+      // Woken by the write (or the next poll), not by the 60 s deadline.
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    }, CASE_TIMEOUT_MS);
+
+    it('tracks a callback: retried after the call succeeded, then delivered', async () => {
+      const inv = anInvocation({ callbackUrl: 'http://127.0.0.1:9/cb' });
+      await adapters.queue.enqueue(inv);
+      const result = { status: 200, headers: {}, body: Buffer.from('ok'), durationMs: 1, startedAt: Date.now() };
+      await adapters.source().start(async (call: Invocation): Promise<ProcessDecision> => {
+        if (!call.result) {
+          const next = { ...call, attempt: 1, lastStatus: 200, result, callbackAttempt: 1, notBefore: Date.now() + 300 };
+          return { action: 'retry', invocation: next, delayMs: 300 };
+        }
+        return { action: 'complete', invocation: { ...call, callbackAttempt: 2 }, result };
+      });
+      const delivered = await seen(adapters.statuses, inv.callId, (s) => s.callback?.state === 'delivered', 'the callback delivered');
+      expect(delivered).toMatchObject({ state: 'succeeded', attempts: 1, lastStatus: 200, callback: { attempts: 2 } });
+    }, CASE_TIMEOUT_MS);
+  });
+}
