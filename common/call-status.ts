@@ -3,7 +3,7 @@
  * reads it through, and the pure rules that turn queue events (accepted, started, a decision) into snapshots.
  * Every snapshot is whole (no deltas), so a compacted topic keyed by call id keeps exactly what a reader needs.
  */
-import type { DeadLetterReason, Invocation } from './invocation.js';
+import type { DeadLetterReason, Invocation, InvocationResult } from './invocation.js';
 import type { ProcessDecision } from './queue.js';
 
 /** Where a call is in its life. */
@@ -19,6 +19,20 @@ export type CallbackState = 'pending' | 'delivering' | 'retrying' | 'delivered' 
 export interface CallbackStatus {
   readonly state: CallbackState;
   readonly attempts: number;
+}
+
+/** The function's answer as kept with the status; the body only when it fits the configured maximum. */
+export interface CallResult {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, base64; absent when truncated. */
+  readonly bodyBase64?: string;
+  /** Size of the function's body. */
+  readonly bytes: number;
+  /** True when the body was larger than the maximum and was dropped. */
+  readonly truncated: boolean;
+  /** True when no function answered (network error, timeout): the status is the platform's 503. */
+  readonly noAnswer?: boolean;
 }
 
 /** One whole snapshot of a call; epoch-ms times. */
@@ -42,6 +56,8 @@ export interface CallStatus {
   readonly reason?: DeadLetterReason;
   readonly error?: string;
   readonly callback?: CallbackStatus;
+  /** The function's answer, once there is a final one. */
+  readonly result?: CallResult;
   /** When this snapshot was written. */
   readonly updatedAt: number;
 }
@@ -55,6 +71,31 @@ export interface CallStatusReader {
    * once `timeoutMs` passes or `signal` aborts.
    */
   waitForFinal(callId: string, timeoutMs: number, signal?: AbortSignal): Promise<CallStatus | undefined>;
+}
+
+// Hop-by-hop and framing headers describe the original exchange, not the answer a reader gets later.
+const DROPPED_RESULT_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'trailer', 'upgrade']);
+
+/** The kept form of a result: its body only when at most `maxBytes`. */
+export function callResultOf(result: InvocationResult, maxBytes: number): CallResult {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(result.headers)) if (!DROPPED_RESULT_HEADERS.has(key.toLowerCase())) headers[key.toLowerCase()] = value;
+  const fits = result.body.length <= maxBytes;
+  return {
+    status: result.status,
+    headers,
+    ...(fits ? { bodyBase64: result.body.toString('base64') } : {}),
+    bytes: result.body.length,
+    truncated: !fits,
+    ...(result.failed ? { noAnswer: true } : {}),
+  };
+}
+
+/** The function's result a decision carries, if any (complete, dead letter, or a stored one awaiting its callback). */
+export function resultOfDecision(decision: ProcessDecision): InvocationResult | undefined {
+  if (decision.action === 'complete') return decision.result ?? decision.invocation?.result;
+  if (decision.action === 'dead-letter') return decision.result ?? decision.invocation.result;
+  return decision.invocation.result;
 }
 
 /** True when a call in this state is over. */
@@ -215,6 +256,8 @@ export function callStatusJson(s: CallStatus): Record<string, unknown> {
     reason: s.reason,
     error: s.error,
     callback: s.callback,
+    // The body is served by the result endpoint; the status only says what there is.
+    result: s.result ? { status: s.result.status, bytes: s.result.bytes, truncated: s.result.truncated } : undefined,
   };
 }
 

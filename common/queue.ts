@@ -28,6 +28,8 @@ export type ProcessDecision =
       readonly invocation: Invocation;
       readonly lastStatus?: number;
       readonly error?: string;
+      /** The function's final answer, for the call's status (the dead letter itself does not keep it). */
+      readonly result?: InvocationResult;
     };
 
 /** Processes one call. It must not throw for function failures; a throw means an infrastructure fault. */

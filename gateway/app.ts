@@ -9,6 +9,7 @@ import { KfaasError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import type { GatewayConfig } from './config.js';
+import { createCallResultHandler } from './handlers/async-call-result.js';
 import { createCallStatusHandler } from './handlers/async-calls.js';
 import { createAsyncInvokeHandler } from './handlers/async-invoke.js';
 import { createSyncInvokeHandler } from './handlers/sync-invoke.js';
@@ -100,6 +101,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     agent: deps.agent ?? createUpstreamAgent(config.maxIdleSocketsPerHost),
   });
 
+  const calls = { statuses: deps.callStatus, maxWaitMs: config.statusWaitMaxMs };
+
   const routes: Route[] = [
     { methods: ['GET'], path: '/healthz', access: 'public', handler: livenessHandler() },
     { methods: ['GET'], path: '/livez', access: 'public', handler: livenessHandler() },
@@ -108,12 +111,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: 'all', path: INVOKE_PATH, fastPrefix: '/function/', access: 'invoke', handler: sync },
     { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: asyncInvokeHandler({ ...deps, metrics }) },
     // The status of a call is its caller's business: the same auth as the invocation that made it.
-    {
-      methods: ['GET'],
-      path: '/async-calls/:callId',
-      access: 'invoke',
-      handler: createCallStatusHandler({ statuses: deps.callStatus, maxWaitMs: config.statusWaitMaxMs }),
-    },
+    { methods: ['GET'], path: '/async-calls/:callId', access: 'invoke', handler: createCallStatusHandler(calls) },
+    { methods: ['GET'], path: '/async-calls/:callId/result', access: 'invoke', handler: createCallResultHandler(calls) },
     { methods: ['GET'], path: '/system/functions', access: 'system', handler: createListFunctionsHandler(system) },
     { methods: ['POST'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'create') },
     { methods: ['PUT'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'update') },

@@ -138,6 +138,7 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
       action: 'dead-letter',
       reason,
       invocation: inv,
+      result,
       ...(inv.lastStatus !== undefined ? { lastStatus: inv.lastStatus } : {}),
       ...(inv.lastError !== undefined ? { error: inv.lastError } : {}),
     };

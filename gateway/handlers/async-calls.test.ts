@@ -108,6 +108,56 @@ describe('GET /async-calls/:callId', () => {
   });
 });
 
+describe('GET /async-calls/:callId/result', () => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+  });
+
+  async function setup(reader: CallStatusReader) {
+    const config = loadConfig({ basic_auth: 'false' });
+    served = await serve(createApp({ config, provider: new MemoryProvider({ namespaces: config.allowedNamespaces }), logger, callStatus: reader }));
+    return request(served.server);
+  }
+
+  it('replays the function answer: body, content type and headers, with its status in X-Result-Status', async () => {
+    const reader = new MapReader();
+    reader.calls.set('call-1', {
+      ...status('failed'),
+      result: { status: 422, headers: { 'content-type': 'text/plain', 'x-fn': 'yes', 'content-length': '999' }, bodyBase64: Buffer.from('nope').toString('base64'), bytes: 4, truncated: false },
+    });
+    const http = await setup(reader);
+    const res = await http.get('/async-calls/call-1/result');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('nope');
+    expect(res.headers).toMatchObject({ 'content-type': 'text/plain', 'x-fn': 'yes', 'x-result-status': '422', 'x-result-bytes': '4', 'x-call-state': 'failed', 'content-length': '4' });
+    expect(res.headers['x-result-truncated']).toBeUndefined();
+    const summary = await http.get('/async-calls/call-1');
+    expect(summary.body.result).toEqual({ status: 422, bytes: 4, truncated: false });
+  });
+
+  it('answers an empty body with X-Result-Truncated when the body was too large to keep', async () => {
+    const reader = new MapReader();
+    reader.calls.set('call-1', { ...status('succeeded'), result: { status: 200, headers: {}, bytes: 300_000, truncated: true } });
+    const res = await (await setup(reader)).get('/async-calls/call-1/result');
+    expect(res.status).toBe(200);
+    expect(res.headers['x-result-truncated']).toBe('true');
+    expect(res.headers['x-result-bytes']).toBe('300000');
+    expect(res.text).toBe('');
+  });
+
+  it('409 with the state while the call is not finished, 404 for an unknown call', async () => {
+    const reader = new MapReader();
+    reader.calls.set('call-1', status('retrying'));
+    const http = await setup(reader);
+    const busy = await http.get('/async-calls/call-1/result');
+    expect(busy.status).toBe(409);
+    expect(busy.headers['x-call-state']).toBe('retrying');
+    expect(busy.body.message).toContain('call call-1 is retrying');
+    expect((await http.get('/async-calls/call-2/result')).status).toBe(404);
+  });
+});
+
 describe('parseWait', () => {
   it.each([
     [undefined, undefined],

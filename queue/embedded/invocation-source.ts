@@ -38,6 +38,8 @@ export interface EmbeddedSourceOptions {
   readonly observer?: QueueObserver;
   readonly backoff?: BackoffOptions;
   readonly logger?: Logger;
+  /** Largest result body kept with a call's status (256 KiB by default); larger ones are dropped. */
+  readonly resultMaxBytes?: number;
 }
 
 /** Defaults of the embedded source options. */
@@ -216,7 +218,7 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
     async start(handler: InvocationHandler) {
       if (closing) throw new Error('the source is closed');
       if (dispatcher) return;
-      tracker = trackCallStatus(handler, putStatus, now);
+      tracker = trackCallStatus(handler, putStatus, { now, ...(options.resultMaxBytes !== undefined ? { resultMaxBytes: options.resultMaxBytes } : {}) });
       dispatcher = createDispatcher({ handler: tracker.handler, maxInflight, logger, observer: options.observer, backoff: options.backoff, now });
       notifier.on(ENQUEUED_EVENT, onEnqueued);
       renewTimer = setInterval(() => {

@@ -65,8 +65,11 @@ export interface KafkaInvocationSourceOptions extends KafkaConnectionOptions, Ba
   readonly lagIntervalMs?: number;
   readonly commitIntervalMs?: number;
   readonly observer?: QueueObserver;
-  /** Write every call's status snapshots (running, then what was decided) to this topic. */
-  readonly status?: StatusTopicOptions;
+  /**
+   * Write every call's status snapshots (running, then what was decided) to this topic, with result bodies up
+   * to `resultMaxBytes` (256 KiB by default).
+   */
+  readonly status?: StatusTopicOptions & { readonly resultMaxBytes?: number };
   /** Backoff of in-process retries of infrastructure faults. */
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
@@ -229,7 +232,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     if (status) {
       statusTracker = trackCallStatus(handler, (snapshot) => {
         producer.send(statusRecord(status.topic, snapshot)).done.catch((err: unknown) => logger.debug('writing a running status failed', { err }));
-      }, now);
+      }, { now, ...(status.resultMaxBytes !== undefined ? { resultMaxBytes: status.resultMaxBytes } : {}) });
     }
     const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
     dispatcher = d;

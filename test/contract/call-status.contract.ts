@@ -7,11 +7,14 @@ import type { InvocationHandler, InvocationQueue, InvocationSource, ProcessDecis
 import { waitFor } from '../helpers/index.js';
 import { anInvocation, gate } from './invocation-queue.contract.js';
 
+/** Largest result body the contract's sources keep (their resultMaxBytes). */
+export const CONTRACT_RESULT_MAX_BYTES = 1_024;
+
 /** Fresh status-tracking adapters over one unique topic set or data dir. */
 export interface StatusAdapters {
   /** The accepting gateway's queue. */
   readonly queue: InvocationQueue;
-  /** A source that writes status (a worker). */
+  /** A source that writes status (a worker), keeping result bodies up to CONTRACT_RESULT_MAX_BYTES. */
   source(): InvocationSource;
   /** The accepting gateway's status reader. */
   readonly statuses: CallStatusReader;
@@ -136,6 +139,26 @@ export function describeCallStatusContract(name: string, makeAdapters: MakeStatu
       expect(final).toMatchObject({ state: 'succeeded', lastStatus: 204 });
       // Woken by the write (or the next poll), not by the 60 s deadline.
       expect(Date.now() - t0).toBeLessThan(10_000);
+    }, CASE_TIMEOUT_MS);
+
+    it('keeps the answer with the final status: headers and body up to the maximum, beyond it only the size', async () => {
+      const small = anInvocation();
+      const large = anInvocation();
+      const bodies = new Map([
+        [small.callId, Buffer.from([0, 1, 2, 255])],
+        [large.callId, Buffer.alloc(CONTRACT_RESULT_MAX_BYTES + 1, 7)],
+      ]);
+      await adapters.queue.enqueue(small);
+      await adapters.queue.enqueue(large);
+      await adapters.source().start(async (call): Promise<ProcessDecision> => {
+        const body = bodies.get(call.callId) ?? Buffer.alloc(0);
+        const result = { status: 201, headers: { 'content-type': 'application/x-thing', 'content-length': String(body.length) }, body, durationMs: 1, startedAt: Date.now() };
+        return { action: 'complete', invocation: { ...call, attempt: 1, lastStatus: 201 }, result };
+      });
+      const kept = await seen(adapters.statuses, small.callId, inState('succeeded'), 'the small result');
+      expect(kept.result).toEqual({ status: 201, headers: { 'content-type': 'application/x-thing' }, bodyBase64: 'AAEC/w==', bytes: 4, truncated: false });
+      const dropped = await seen(adapters.statuses, large.callId, inState('succeeded'), 'the large result');
+      expect(dropped.result).toEqual({ status: 201, headers: { 'content-type': 'application/x-thing' }, bytes: CONTRACT_RESULT_MAX_BYTES + 1, truncated: true });
     }, CASE_TIMEOUT_MS);
 
     it('tracks a callback: retried after the call succeeded, then delivered', async () => {

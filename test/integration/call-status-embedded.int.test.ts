@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InvocationSource } from '../../common/queue.js';
 import { createEmbeddedQueue } from '../../queue/embedded/index.js';
-import { describeCallStatusContract, type StatusAdapters } from '../contract/call-status.contract.js';
+import { CONTRACT_RESULT_MAX_BYTES, describeCallStatusContract, type StatusAdapters } from '../contract/call-status.contract.js';
 import { silentLogger, uniqueName } from '../helpers/index.js';
 
 async function makeEmbeddedStatusAdapters(): Promise<StatusAdapters> {
@@ -17,7 +17,7 @@ async function makeEmbeddedStatusAdapters(): Promise<StatusAdapters> {
     queue,
     statuses: queue,
     source: () => {
-      const source = queue.source({ pollIntervalMs: 100 });
+      const source = queue.source({ pollIntervalMs: 100, resultMaxBytes: CONTRACT_RESULT_MAX_BYTES });
       sources.push(source);
       return source;
     },

@@ -11,7 +11,7 @@ import {
   type KafkaCallStatusView,
   type KafkaInvocationQueue,
 } from '../../queue/kafka/index.js';
-import { describeCallStatusContract, type StatusAdapters } from '../contract/call-status.contract.js';
+import { CONTRACT_RESULT_MAX_BYTES, describeCallStatusContract, type StatusAdapters } from '../contract/call-status.contract.js';
 import { compileSourceChild, spawnSourceChild, type CompiledChild } from '../contract/child-process.js';
 import { anInvocation } from '../contract/invocation-queue.contract.js';
 import { loadServices, silentLogger, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
@@ -60,7 +60,7 @@ function topics() {
         maxWaitTimeMs: 100,
         commitIntervalMs: 50,
         lagIntervalMs: 0,
-        status: { topic: statusTopic, retentionMs: RETENTION_MS },
+        status: { topic: statusTopic, retentionMs: RETENTION_MS, resultMaxBytes: CONTRACT_RESULT_MAX_BYTES },
       }),
     );
   // Sources first (they drain), then queues and views.
