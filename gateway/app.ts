@@ -231,6 +231,7 @@ function asyncInvokeHandler(deps: AppDeps): RequestHandler {
     defaultNamespace: config.functionNamespace,
     allowedNamespaces: config.allowedNamespaces,
     bodyLimitBytes: config.asyncBodyLimitBytes,
+    maxDelayMs: config.maxDelayMs,
     callbackAllowlist: config.callbackAllowlist,
     logger: logger.child({ component: 'async-invoke' }),
     ...(deps.metrics ? { observers: [deps.metrics] } : {}),

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       kafkaBrokers: [],
       callStatus: { enabled: true, topic: 'kfaas.call-status', retentionMs: 86_400_000, dir: undefined },
       statusWaitMaxMs: 60_000,
+      maxDelayMs: 604_800_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.auth)).toBe(true);

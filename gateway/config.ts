@@ -36,6 +36,7 @@
  * | `KFAAS_STATUS_RETENTION` | 24h | How long a call's status stays readable (the topic's retention.ms) |
  * | `KFAAS_STATUS_DIR` | the OS temp dir | Where the gateway keeps its local copy of the status topic |
  * | `KFAAS_STATUS_WAIT_MAX` | 60s | Cap (and default) of `?wait` on `/async-calls/{id}` |
+ * | `KFAAS_MAX_DELAY` | 168h | Longest `X-Delay` / `X-Not-Before` of a delayed async call |
  */
 import { isIP } from 'node:net';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC, DEFAULT_STATUS_TOPIC } from '../common/topics.js';
@@ -98,6 +99,8 @@ export interface GatewayConfig {
   readonly callStatus: StatusConfig;
   /** Cap and default of `?wait` on /async-calls. */
   readonly statusWaitMaxMs: number;
+  /** Longest delay a delayed async call may ask for. */
+  readonly maxDelayMs: number;
 }
 
 /** Call status tracking settings. */
@@ -171,6 +174,7 @@ export function loadConfig(env: Env): GatewayConfig {
       dir: pickEnv(env, 'KFAAS_STATUS_DIR'),
     },
     statusWaitMaxMs: positiveDuration('KFAAS_STATUS_WAIT_MAX', pickEnv(env, 'KFAAS_STATUS_WAIT_MAX') ?? '60s'),
+    maxDelayMs: duration('KFAAS_MAX_DELAY', pickEnv(env, 'KFAAS_MAX_DELAY') ?? '168h'),
   };
   if (config.auth.invocations && !config.auth.enabled) {
     fail('KFAAS_INVOKE_AUTH', 'true', 'needs basic_auth=true (credentials are only loaded when basic auth is on)');

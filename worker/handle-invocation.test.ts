@@ -330,6 +330,15 @@ describe('createInvocationHandler', () => {
     expect(cb.seen[0]!.headers).toMatchObject({ 'x-function-status': '503', 'x-kfaas-dead-letter': 'max_event_age', 'x-attempts': '1' });
   });
 
+  it('ages a delayed call from the time it asked to run, not from when it was accepted', async () => {
+    const fn = await scripted(() => ({ status: 200 }));
+    const { handler } = makeHandler(fn.url);
+    const policy = { ...anInvocation().policy, maxEventAgeMs: 60_000 };
+    const delayed = anInvocation({ enqueuedAt: NOW - 3_600_000, delayedUntil: NOW - 1_000, notBefore: NOW - 1_000, policy });
+    expect(await handler(delayed, live())).toMatchObject({ action: 'complete' });
+    expect(fn.seen).toHaveLength(1);
+  });
+
   it('completes without a callback when none was asked for', async () => {
     const fn = await scripted(() => ({ status: 200 }));
     const { handler, events } = makeHandler(fn.url);

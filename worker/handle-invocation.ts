@@ -54,7 +54,9 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
 
   async function invocationPhase(inv: Invocation, signal: AbortSignal): Promise<ProcessDecision> {
     const policy = policyOf(inv);
-    if (isExpired(inv.enqueuedAt, policy, now())) {
+    // A delayed call ages from the time it asked to run, not from when it was accepted.
+    const ageFrom = inv.delayedUntil ?? inv.enqueuedAt;
+    if (isExpired(ageFrom, policy, now())) {
       // Expired while waiting (a long Retry-After, a backlog): report the last status known, if any.
       const result: InvocationResult = {
         status: inv.lastStatus ?? 503,
@@ -73,7 +75,7 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
     emit('onAttemptEnd', inv, attempt, res);
     const outcome: AttemptOutcome =
       res.kind === 'response' ? { kind: 'response', status: res.status, headers: res.headers } : { kind: 'network-error', error: res.error };
-    const verdict = decide(outcome, attempt, policy, { random, now, enqueuedAt: inv.enqueuedAt, jitter: deps.jitter });
+    const verdict = decide(outcome, attempt, policy, { random, now, enqueuedAt: ageFrom, jitter: deps.jitter });
     const { lastStatus: _s, lastError: _e, ...rest } = inv;
     const after: Invocation = {
       ...rest,

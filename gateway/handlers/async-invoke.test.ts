@@ -112,6 +112,20 @@ describe('POST /async-function/:name', () => {
     expect(accepted).toEqual(['fn-a.openfaas-fn']);
   });
 
+  it('stores a delayed call with its due time: X-Delay from now, X-Not-Before as given', async () => {
+    const { app, queue } = await makeApp({ maxDelayMs: 3_600_000 });
+    expect((await request(app).post('/async-function/fn-a').set('X-Delay', '90s').send('x')).status).toBe(202);
+    expect((await request(app).post('/async-function/fn-a').set('X-Not-Before', new Date(NOW + 600_000).toISOString()).send('x')).status).toBe(202);
+    expect(queue.calls.map((c) => [c.notBefore, c.delayedUntil])).toEqual([
+      [NOW + 90_000, NOW + 90_000],
+      [NOW + 600_000, NOW + 600_000],
+    ]);
+    const tooFar = await request(app).post('/async-function/fn-a').set('X-Delay', '2h').send('x');
+    expect(tooFar.status).toBe(400);
+    expect(tooFar.body.message).toBe('X-Delay: a call may be delayed by at most 1h');
+    expect(queue.calls).toHaveLength(2);
+  });
+
   it('keeps a valid caller X-Call-Id and replaces an unsafe one', async () => {
     const { app, queue } = await makeApp();
     const kept = await request(app).post('/async-function/fn-a').set('X-Call-Id', 'abc-123.x').send('');

@@ -12,6 +12,7 @@ import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationQueue } from '../../common/queue.js';
 import { resolveCallId } from '../http/call-id.js';
+import { requestedNotBefore } from './call-delay.js';
 import type { FunctionResolver } from '../ports.js';
 import { parseInvokeRoute, resolveTarget, type RouteNamespaces } from './invoke-route.js';
 
@@ -36,6 +37,8 @@ export interface AsyncInvokeDeps {
   readonly observers?: readonly AsyncInvokeObserver[];
   /** Longest wait for the durable write before answering 503; default 10 s. */
   readonly enqueueTimeoutMs?: number;
+  /** Longest X-Delay / X-Not-Before a call may ask for; default 7 days. */
+  readonly maxDelayMs?: number;
   /** Retry-After sent with a 503 when the queue is unavailable; default 5 s. */
   readonly retryAfterSeconds?: number;
   /** Epoch ms; injectable for tests. */
@@ -44,11 +47,15 @@ export interface AsyncInvokeDeps {
 
 const ROUTE_PREFIX = '/async-function/';
 
+/** Default longest delay of a delayed call: 7 days. */
+export const DEFAULT_MAX_DELAY_MS = 7 * 24 * 3_600_000;
+
 /** Creates the Express 5 handler mounted at `/async-function{/*rest}`; the route parser reads the raw URL. */
 export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
   const allowCallback = compileCallbackAllowlist(deps.callbackAllowlist ?? []);
   const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 10_000;
   const retryAfterSeconds = deps.retryAfterSeconds ?? 5;
+  const maxDelayMs = deps.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const now = deps.now ?? Date.now;
   const observers = deps.observers ?? [];
   const namespaces: RouteNamespaces = { functionNamespace: deps.defaultNamespace, allowedNamespaces: deps.allowedNamespaces ?? [deps.defaultNamespace] };
@@ -62,6 +69,7 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
     // The raw URL, not Express's decoded params: the sync route parses the same bytes the same way.
     const { name, namespace, path, rawQuery } = parseInvokeRoute(req.originalUrl, ROUTE_PREFIX, namespaces);
     const callbackUrl = checkCallbackUrl(req.headers[Headers.callbackUrl], allowCallback);
+    const notBefore = requestedNotBefore(req.headers, now(), maxDelayMs);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > deps.bodyLimitBytes) throw tooLarge(deps.bodyLimitBytes);
 
@@ -89,6 +97,7 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
       ...(callbackUrl !== undefined ? { callbackUrl } : {}),
       ...(resolved.queue ? { queue: resolved.queue } : {}),
       ...(typeof orderingKey === 'string' && orderingKey !== '' ? { orderingKey } : {}),
+      ...(notBefore !== undefined ? { notBefore, delayedUntil: notBefore } : {}),
     };
 
     await enqueueWithin(deps.queue, invocation, enqueueTimeoutMs, retryAfterSeconds);

@@ -42,7 +42,8 @@ export function createEmbeddedInvocationQueue(deps: EmbeddedQueueDeps): Pick<Inv
         orderingKey: inv.orderingKey ?? null,
         fn: inv.function,
         envelope: encodeInvocation(inv),
-        dueAt: (lastDueAt = Math.max(lastDueAt, inv.notBefore ?? now())),
+        // A delayed call takes its own due time and leaves the monotonic clock alone (else every later call would wait too).
+        dueAt: inv.notBefore !== undefined && inv.notBefore > now() ? inv.notBefore : (lastDueAt = Math.max(lastDueAt, inv.notBefore ?? now())),
         enqueuedAt: now(),
       };
       const status = queuedStatus(inv, row.enqueuedAt);

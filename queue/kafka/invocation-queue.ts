@@ -127,14 +127,16 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
     if (size > o.maxMessageBytes) {
       throw new KfaasError('PAYLOAD_TOO_LARGE', `the encoded call is ${size} bytes; the queue takes at most ${o.maxMessageBytes}`);
     }
-    const topic = invocationTopic(inv.queue, o.topicBase);
+    const callTopic = invocationTopic(inv.queue, o.topicBase);
+    // A delayed call waits where retries wait: the retry relay moves it to the call topic once due.
+    const topic = inv.notBefore !== undefined && inv.notBefore > Date.now() ? retryTopic(callTopic) : callTopic;
     let pending: PendingRecord | undefined;
     let pendingStatus: PendingRecord | undefined;
     let timedOut = false;
     const status = options.status ? queuedStatus(inv, inv.enqueuedAt) : undefined;
     const work = (async () => {
       await start();
-      await ensureTopic(topic);
+      await ensureTopic(callTopic);
       if (timedOut) return;
       pending = producer.send({ topic, key, value });
       // Same batch as the call: no extra round trip. Its ack is not awaited: a worker's later snapshot

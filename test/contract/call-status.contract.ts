@@ -161,6 +161,25 @@ export function describeCallStatusContract(name: string, makeAdapters: MakeStatu
       expect(dropped.result).toEqual({ status: 201, headers: { 'content-type': 'application/x-thing' }, bytes: CONTRACT_RESULT_MAX_BYTES + 1, truncated: true });
     }, CASE_TIMEOUT_MS);
 
+    it('a delayed call is queued with its due time, runs no earlier, and holds no other call up', async () => {
+      const notBefore = Date.now() + 2_000;
+      const delayed = anInvocation({ notBefore, delayedUntil: notBefore });
+      const prompt = anInvocation();
+      await adapters.queue.enqueue(delayed);
+      await adapters.queue.enqueue(prompt);
+      expect(await adapters.statuses.get(delayed.callId)).toMatchObject({ state: 'queued', nextAttemptAt: notBefore });
+      const startedAt = new Map<string, number>();
+      await adapters.source().start(async (call) => {
+        startedAt.set(call.callId, Date.now());
+        return { action: 'complete', invocation: { ...call, attempt: 1, lastStatus: 200 } };
+      });
+      await seen(adapters.statuses, prompt.callId, inState('succeeded'), 'the prompt call');
+      expect(startedAt.has(delayed.callId)).toBe(false);
+      await seen(adapters.statuses, delayed.callId, inState('succeeded'), 'the delayed call');
+      expect(startedAt.get(delayed.callId)).toBeGreaterThanOrEqual(notBefore);
+      expect(startedAt.get(prompt.callId)).toBeLessThan(notBefore);
+    }, CASE_TIMEOUT_MS);
+
     it('tracks a callback: retried after the call succeeded, then delivered', async () => {
       const inv = anInvocation({ callbackUrl: 'http://127.0.0.1:9/cb' });
       await adapters.queue.enqueue(inv);
