@@ -98,6 +98,32 @@ export function resultOfDecision(decision: ProcessDecision): InvocationResult | 
   return decision.invocation.result;
 }
 
+/** States in which a call may still be cancelled: nothing is running it. */
+export const CANCELLABLE_STATES: ReadonlySet<CallState> = new Set<CallState>(['queued', 'retrying']);
+
+/** What a cancel request found: whether it cancelled the call, and the call's status after it. */
+export interface CancelOutcome {
+  readonly cancelled: boolean;
+  readonly status: CallStatus;
+}
+
+/** Cancels calls that no worker runs yet; both queues implement it. */
+export interface CallCanceller {
+  /** Cancels a queued or retrying call; undefined for an unknown call id. */
+  cancel(callId: string): Promise<CancelOutcome | undefined>;
+}
+
+/** The snapshot of a call cancelled at `at`. */
+export function cancelledStatus(current: CallStatus, at: number): CallStatus {
+  const { nextAttemptAt: _next, ...rest } = current;
+  return { ...rest, state: 'cancelled', finishedAt: at, updatedAt: at };
+}
+
+/** True when a cancelled snapshot stops this run of a call (an attempt it did not see start). */
+export function cancels(cancelled: CallStatus | undefined, inv: Invocation): boolean {
+  return cancelled?.state === 'cancelled' && cancelled.attempts >= inv.attempt && inv.result === undefined;
+}
+
 /** True when a call in this state is over. */
 export function isFinal(state: CallState): boolean {
   return FINAL_STATES.has(state);

@@ -4,13 +4,14 @@
  */
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
-import type { CallStatusReader } from '../common/call-status.js';
+import type { CallCanceller, CallStatusReader } from '../common/call-status.js';
 import { KfaasError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import type { GatewayConfig } from './config.js';
 import { createCallResultHandler } from './handlers/async-call-result.js';
 import { createCallStatusHandler } from './handlers/async-calls.js';
+import { createCancelCallHandler } from './handlers/cancel-call.js';
 import { createAsyncInvokeHandler } from './handlers/async-invoke.js';
 import { createSyncInvokeHandler } from './handlers/sync-invoke.js';
 import { createDeadLettersHandler } from './handlers/system/dead-letters.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   readonly deadLetters?: DeadLetterReader;
   /** Serves /async-calls; without it the route answers 501. */
   readonly callStatus?: CallStatusReader;
+  /** Serves DELETE /async-calls; without it the route answers 501. */
+  readonly callCanceller?: CallCanceller;
   /** Upstream keep-alive agent; defaults to one sized from config. */
   readonly agent?: Agent;
   readonly buildSha?: string;
@@ -112,6 +115,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: asyncInvokeHandler({ ...deps, metrics }) },
     // The status of a call is its caller's business: the same auth as the invocation that made it.
     { methods: ['GET'], path: '/async-calls/:callId', access: 'invoke', handler: createCallStatusHandler(calls) },
+    { methods: ['DELETE'], path: '/async-calls/:callId', access: 'invoke', handler: createCancelCallHandler(deps.callCanceller) },
     { methods: ['GET'], path: '/async-calls/:callId/result', access: 'invoke', handler: createCallResultHandler(calls) },
     { methods: ['GET'], path: '/system/functions', access: 'system', handler: createListFunctionsHandler(system) },
     { methods: ['POST'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'create') },

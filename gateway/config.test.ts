@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       callbackAllowlist: [],
       metricsPort: undefined,
       kafkaBrokers: [],
-      callStatus: { enabled: true, topic: 'kfaas.call-status', retentionMs: 86_400_000, dir: undefined },
+      callStatus: { enabled: true, topic: 'kfaas.call-status', cancelTopic: 'kfaas.call-cancel', retentionMs: 86_400_000, dir: undefined },
       statusWaitMaxMs: 60_000,
       maxDelayMs: 604_800_000,
     });
@@ -66,11 +66,12 @@ describe('loadConfig', () => {
     const config = loadConfig({
       KFAAS_CALL_STATUS: 'false',
       KFAAS_STATUS_TOPIC: 'my.status',
+      KFAAS_CANCEL_TOPIC: 'my.cancel',
       KFAAS_STATUS_RETENTION: '1h',
       KFAAS_STATUS_DIR: '/var/lib/kfaas',
       KFAAS_STATUS_WAIT_MAX: '2m',
     });
-    expect(config.callStatus).toEqual({ enabled: false, topic: 'my.status', retentionMs: 3_600_000, dir: '/var/lib/kfaas' });
+    expect(config.callStatus).toEqual({ enabled: false, topic: 'my.status', cancelTopic: 'my.cancel', retentionMs: 3_600_000, dir: '/var/lib/kfaas' });
     expect(config.statusWaitMaxMs).toBe(120_000);
   });
 

@@ -33,13 +33,14 @@
  * | `KFAAS_INVOCATIONS_TOPIC` / `KFAAS_DEAD_LETTER_TOPIC` | kfaas.invocations / kfaas.dead-letter | Topic names |
  * | `KFAAS_CALL_STATUS` | true | Track every async call's status (`GET /async-calls/{id}`) |
  * | `KFAAS_STATUS_TOPIC` | kfaas.call-status | Compacted topic of call status snapshots |
+ * | `KFAAS_CANCEL_TOPIC` | kfaas.call-cancel | Compacted topic of cancelled calls, which workers check before running one |
  * | `KFAAS_STATUS_RETENTION` | 24h | How long a call's status stays readable (the topic's retention.ms) |
  * | `KFAAS_STATUS_DIR` | the OS temp dir | Where the gateway keeps its local copy of the status topic |
  * | `KFAAS_STATUS_WAIT_MAX` | 60s | Cap (and default) of `?wait` on `/async-calls/{id}` |
  * | `KFAAS_MAX_DELAY` | 168h | Longest `X-Delay` / `X-Not-Before` of a delayed async call |
  */
 import { isIP } from 'node:net';
-import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC, DEFAULT_STATUS_TOPIC } from '../common/topics.js';
+import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC } from '../common/topics.js';
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
 import { dns1123Problem } from '../common/names.js';
@@ -107,6 +108,7 @@ export interface GatewayConfig {
 export interface StatusConfig {
   readonly enabled: boolean;
   readonly topic: string;
+  readonly cancelTopic: string;
   readonly retentionMs: number;
   /** Directory of the local status file; the OS temp dir when unset. */
   readonly dir: string | undefined;
@@ -170,6 +172,7 @@ export function loadConfig(env: Env): GatewayConfig {
     callStatus: {
       enabled: bool('KFAAS_CALL_STATUS', pickEnv(env, 'KFAAS_CALL_STATUS') ?? 'true'),
       topic: topicName('KFAAS_STATUS_TOPIC', pickEnv(env, 'KFAAS_STATUS_TOPIC') ?? DEFAULT_STATUS_TOPIC),
+      cancelTopic: topicName('KFAAS_CANCEL_TOPIC', pickEnv(env, 'KFAAS_CANCEL_TOPIC') ?? DEFAULT_CANCEL_TOPIC),
       retentionMs: positiveDuration('KFAAS_STATUS_RETENTION', pickEnv(env, 'KFAAS_STATUS_RETENTION') ?? '24h'),
       dir: pickEnv(env, 'KFAAS_STATUS_DIR'),
     },

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CallStatusReader } from '../common/call-status.js';
+import type { CallCanceller, CallStatusReader } from '../common/call-status.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import { createApp } from './app.js';
@@ -34,6 +34,8 @@ export interface GatewayDeps {
   readonly deadLetters?: DeadLetterReader;
   /** Serves /async-calls/{callId}. */
   readonly callStatus?: CallStatusReader;
+  /** Serves DELETE /async-calls/{callId}. */
+  readonly callCanceller?: CallCanceller;
   /** Defaults to readBasicAuthCredentials(config.auth) (env, else files under secret_mount_path). */
   readonly credentials?: BasicAuthCredentials;
   readonly metrics?: GatewayMetrics;
@@ -78,6 +80,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     ...(deps.queue ? { queue: deps.queue } : {}),
     ...(deps.deadLetters ? { deadLetters: deps.deadLetters } : {}),
     ...(deps.callStatus ? { callStatus: deps.callStatus } : {}),
+    ...(deps.callCanceller ? { callCanceller: deps.callCanceller } : {}),
     ...(deps.buildSha !== undefined ? { buildSha: deps.buildSha } : {}),
   });
 

@@ -42,7 +42,7 @@ export async function main(): Promise<void> {
       logger,
       ...(queue ? { queue } : {}),
       ...(deadLetters ? { deadLetters } : {}),
-      ...(callStatus ? { callStatus } : {}),
+      ...(callStatus ? { callStatus, callCanceller: callStatus } : {}),
     });
   } catch (err) {
     logger.error(`gateway cannot start: ${(err as Error).message}`, { err });
@@ -113,6 +113,7 @@ function createCallStatus(config: GatewayConfig, logger: Logger): KafkaCallStatu
     ...kafkaAuthOptions(config.kafka),
     topic: config.callStatus.topic,
     retentionMs: config.callStatus.retentionMs,
+    cancelTopic: config.callStatus.cancelTopic,
     partitions: config.kafka.partitions,
     ...(config.callStatus.dir ? { dir: config.callStatus.dir } : {}),
     logger,

@@ -11,6 +11,7 @@
  * | `KFAAS_DEAD_LETTER_TOPIC` | kfaas.dead-letter | Dead-letter topic |
  * | `KFAAS_CALL_STATUS` | true | Write each call's status snapshots to the status topic |
  * | `KFAAS_STATUS_TOPIC` | kfaas.call-status | Compacted topic of call status snapshots |
+ * | `KFAAS_CANCEL_TOPIC` | kfaas.call-cancel | Compacted topic of cancelled calls; a call found there is not run |
  * | `KFAAS_STATUS_RETENTION` | 24h | retention.ms of the status topic when this worker creates it |
  * | `KFAAS_RESULT_MAX_BYTES` | 256Ki | Largest result body kept with a call's status (at most 512Ki); larger ones are dropped |
  * | `max_inflight` (or `KFAAS_MAX_INFLIGHT`) | 100 | Calls run at once by this worker |
@@ -32,7 +33,7 @@
 import { isIP } from 'node:net';
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
-import { DEFAULT_INVOCATIONS_TOPIC, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_STATUS_TOPIC, queueNameProblem } from '../common/topics.js';
+import { DEFAULT_INVOCATIONS_TOPIC, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC, queueNameProblem } from '../common/topics.js';
 import type { JitterMode } from './retry/retry-policy.js';
 
 /** How callbacks are retried. */
@@ -53,7 +54,9 @@ export interface WorkerConfig {
   readonly invocationsTopic: string;
   readonly deadLetterTopic: string;
   /** Status topic and its retention; undefined when call status tracking is off. */
-  readonly callStatus: { readonly topic: string; readonly retentionMs: number; readonly resultMaxBytes: number } | undefined;
+  readonly callStatus:
+    | { readonly topic: string; readonly cancelTopic: string; readonly retentionMs: number; readonly resultMaxBytes: number }
+    | undefined;
   readonly maxInflight: number;
   readonly drainTimeoutMs: number;
   readonly invokeTimeoutMarginMs: number;
@@ -106,6 +109,7 @@ export function loadConfig(env: Env): WorkerConfig {
     callStatus: bool('KFAAS_CALL_STATUS', pickEnv(env, 'KFAAS_CALL_STATUS') ?? 'true')
       ? {
           topic: topic('KFAAS_STATUS_TOPIC', pickEnv(env, 'KFAAS_STATUS_TOPIC') ?? DEFAULT_STATUS_TOPIC),
+          cancelTopic: topic('KFAAS_CANCEL_TOPIC', pickEnv(env, 'KFAAS_CANCEL_TOPIC') ?? DEFAULT_CANCEL_TOPIC),
           retentionMs: positiveDuration('KFAAS_STATUS_RETENTION', pickEnv(env, 'KFAAS_STATUS_RETENTION') ?? '24h'),
           resultMaxBytes: resultMaxBytes(pickEnv(env, 'KFAAS_RESULT_MAX_BYTES') ?? '256Ki'),
         }

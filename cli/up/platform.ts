@@ -68,7 +68,7 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
   const workers = createWorkerPool({ queue, gatewayUrl: () => url, maxInflight: options.maxInflight, logger, env: process.env });
   // A function deployed through /system with a dedicated queue gets that queue's worker at once.
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
-  const gateway: Gateway = createGateway(gatewayConfig, { provider: served, queue, deadLetters: queue, callStatus: queue, logger });
+  const gateway: Gateway = createGateway(gatewayConfig, { provider: served, queue, deadLetters: queue, callStatus: queue, callCanceller: queue, logger });
   const close = once(async () => {
     await gateway.close();
     await workers.close();

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import winston from 'winston';
-import type { CallStatus, CallStatusReader } from '../../common/call-status.js';
+import type { CallCanceller, CallStatus, CallStatusReader, CancelOutcome } from '../../common/call-status.js';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { MemoryProvider } from '../testing/memory-provider.js';
@@ -155,6 +155,39 @@ describe('GET /async-calls/:callId/result', () => {
     expect(busy.headers['x-call-state']).toBe('retrying');
     expect(busy.body.message).toContain('call call-1 is retrying');
     expect((await http.get('/async-calls/call-2/result')).status).toBe(404);
+  });
+});
+
+describe('DELETE /async-calls/:callId', () => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+  });
+
+  async function setup(outcomes: Record<string, CancelOutcome>) {
+    const canceller: CallCanceller = { cancel: async (id) => outcomes[id] };
+    const config = loadConfig({ basic_auth: 'false' });
+    served = await serve(createApp({ config, provider: new MemoryProvider({ namespaces: config.allowedNamespaces }), logger, callCanceller: canceller }));
+    return request(served.server);
+  }
+
+  it('202 with the cancelled status; 409 naming the state when too late; 404 when unknown', async () => {
+    const http = await setup({
+      'call-1': { cancelled: true, status: status('cancelled') },
+      'call-2': { cancelled: false, status: status('running') },
+      'call-3': { cancelled: false, status: status('queued') },
+    });
+    const ok = await http.delete('/async-calls/call-1');
+    expect(ok.status).toBe(202);
+    expect(ok.body).toMatchObject({ callId: 'call-1', state: 'cancelled' });
+    const running = await http.delete('/async-calls/call-2');
+    expect(running.status).toBe(409);
+    expect(running.headers['x-call-state']).toBe('running');
+    expect(running.body.message).toBe('call call-2 is running: only a queued or retrying call can be cancelled');
+    const taken = await http.delete('/async-calls/call-3');
+    expect(taken.status).toBe(409);
+    expect(taken.body.message).toContain('queued, but a worker has already taken it');
+    expect((await http.delete('/async-calls/call-9')).status).toBe(404);
   });
 });
 

@@ -3,7 +3,7 @@
  * the DeadLetterReader and the factory of InvocationSources, all sharing one database file in `dataDir`.
  */
 import { EventEmitter } from 'node:events';
-import type { CallStatusReader } from '../../common/call-status.js';
+import type { CallCanceller, CallStatusReader } from '../../common/call-status.js';
 import type { Logger } from '../../common/logger.js';
 import type { DeadLetterReader, InvocationQueue, InvocationSource } from '../../common/queue.js';
 import { DEFAULT_INVOCATIONS_TOPIC } from '../../common/topics.js';
@@ -30,7 +30,7 @@ export interface EmbeddedQueueOptions {
 }
 
 /** The embedded queue: enqueue, list dead letters, read call status, and create sources over the same file. */
-export interface EmbeddedQueue extends InvocationQueue, DeadLetterReader, CallStatusReader {
+export interface EmbeddedQueue extends InvocationQueue, DeadLetterReader, CallStatusReader, CallCanceller {
   /** Creates a source over one queue (`options.topic`, the topicBase by default); start() it with a handler. */
   source(options?: EmbeddedSourceOptions): InvocationSource;
   /** Path of the database file. */
@@ -63,6 +63,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): EmbeddedQueu
     list: reader.list,
     get: statuses.get,
     waitForFinal: statuses.waitForFinal,
+    cancel: statuses.cancel,
     source(sourceOptions = {}) {
       if (closing) throw new Error('the embedded queue is closed');
       const source = createEmbeddedSource({ store, notifier, topic: topicBase, logger }, sourceOptions);

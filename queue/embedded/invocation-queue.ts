@@ -38,6 +38,7 @@ export function createEmbeddedInvocationQueue(deps: EmbeddedQueueDeps): Pick<Inv
       }
       const queue = invocationTopic(inv.queue, deps.topicBase);
       const row = {
+        callId: inv.callId,
         queue,
         orderingKey: inv.orderingKey ?? null,
         fn: inv.function,

@@ -12,6 +12,7 @@
  * in-flight call a second time. A record that is not an envelope is dead-lettered with its raw bytes.
  */
 import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
+import { cancels } from '../../common/call-status.js';
 import { decodeInvocation, encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
@@ -28,6 +29,7 @@ import { startLagReporter } from './lag-reporter.js';
 import { createOffsetCommitter } from './offset-committer.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import { createRetryRelay, type RetryRelay } from './retry-relay.js';
+import { createKafkaCallStatusView, type KafkaCallStatusView } from './call-status-view.js';
 import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { stickyAssigner } from './sticky-assigner.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
@@ -67,9 +69,9 @@ export interface KafkaInvocationSourceOptions extends KafkaConnectionOptions, Ba
   readonly observer?: QueueObserver;
   /**
    * Write every call's status snapshots (running, then what was decided) to this topic, with result bodies up
-   * to `resultMaxBytes` (256 KiB by default).
+   * to `resultMaxBytes` (256 KiB by default); with `cancelTopic`, skip calls cancelled there before they run.
    */
-  readonly status?: StatusTopicOptions & { readonly resultMaxBytes?: number };
+  readonly status?: StatusTopicOptions & { readonly resultMaxBytes?: number; readonly cancelTopic?: string };
   /** Backoff of in-process retries of infrastructure faults. */
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
@@ -129,6 +131,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   let consumer: Consumer | undefined;
   let dispatcher: Dispatcher | undefined;
   let statusTracker: CallStatusTracker | undefined;
+  let cancelled: KafkaCallStatusView | undefined;
   let relay: RetryRelay | undefined;
   let stopLag: (() => void) | undefined;
   let stopping = false;
@@ -230,9 +233,19 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     await producer.connect();
     const { status } = o;
     if (status) {
+      if (status.cancelTopic) {
+        // Read to its end before the first call runs, so a restarted worker never runs a cancelled call.
+        cancelled = createKafkaCallStatusView({ ...options, topic: status.cancelTopic, retentionMs: status.retentionMs, partitions: o.partitions });
+        await cancelled.start();
+      }
+      const view = cancelled;
       statusTracker = trackCallStatus(handler, (snapshot) => {
         producer.send(statusRecord(status.topic, snapshot)).done.catch((err: unknown) => logger.debug('writing a running status failed', { err }));
-      }, { now, ...(status.resultMaxBytes !== undefined ? { resultMaxBytes: status.resultMaxBytes } : {}) });
+      }, {
+        now,
+        ...(status.resultMaxBytes !== undefined ? { resultMaxBytes: status.resultMaxBytes } : {}),
+        ...(view ? { isCancelled: (inv: Invocation) => cancels(view.peek(inv.callId), inv) } : {}),
+      });
     }
     const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
     dispatcher = d;
@@ -344,6 +357,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
         stopLag?.();
         await consumer?.disconnect().catch((err: unknown) => logger.warn('leaving the consumer group failed', { err }));
         await producer.close(o.abortGraceMs);
+        await cancelled?.close();
         await admin.disconnect().catch(() => undefined);
         logger.info('Kafka source closed');
       })();

@@ -1,7 +1,7 @@
 // The adapter-agnostic contract of call status (common/call-status.ts), run against the Kafka adapters on the
 // real broker (status topic + a gateway's local view) and against the embedded SQLite queue. Every case gets
 // fresh adapters. Handlers are real functions of the test: gates hold a call mid-flight so a state can be seen.
-import type { CallStatus, CallStatusReader } from '../../common/call-status.js';
+import type { CallCanceller, CallStatus, CallStatusReader } from '../../common/call-status.js';
 import type { Invocation } from '../../common/invocation.js';
 import type { InvocationHandler, InvocationQueue, InvocationSource, ProcessDecision } from '../../common/queue.js';
 import { waitFor } from '../helpers/index.js';
@@ -18,6 +18,8 @@ export interface StatusAdapters {
   source(): InvocationSource;
   /** The accepting gateway's status reader. */
   readonly statuses: CallStatusReader;
+  /** The accepting gateway's canceller. */
+  readonly canceller: CallCanceller;
   /** Closes everything made here; idempotent. */
   close(): Promise<void>;
 }
@@ -178,6 +180,63 @@ export function describeCallStatusContract(name: string, makeAdapters: MakeStatu
       await seen(adapters.statuses, delayed.callId, inState('succeeded'), 'the delayed call');
       expect(startedAt.get(delayed.callId)).toBeGreaterThanOrEqual(notBefore);
       expect(startedAt.get(prompt.callId)).toBeLessThan(notBefore);
+    }, CASE_TIMEOUT_MS);
+
+    it('cancels a queued call: it never runs, and later calls still do', async () => {
+      const doomed = anInvocation();
+      const next = anInvocation();
+      await adapters.queue.enqueue(doomed);
+      const outcome = await adapters.canceller.cancel(doomed.callId);
+      expect(outcome).toMatchObject({ cancelled: true, status: { state: 'cancelled', attempts: 0 } });
+      expect(await adapters.statuses.get(doomed.callId)).toMatchObject({ state: 'cancelled' });
+      expect((await adapters.statuses.get(doomed.callId))?.finishedAt).toBeDefined();
+      const ran: string[] = [];
+      await adapters.source().start(async (call) => {
+        ran.push(call.callId);
+        return { action: 'complete', invocation: { ...call, attempt: 1, lastStatus: 200 } };
+      });
+      await adapters.queue.enqueue(next);
+      await seen(adapters.statuses, next.callId, inState('succeeded'), 'the next call');
+      expect(ran).toEqual([next.callId]);
+      expect((await adapters.statuses.get(doomed.callId))?.state).toBe('cancelled');
+    }, CASE_TIMEOUT_MS);
+
+    it('cancels a call waiting for its retry: the retry never runs', async () => {
+      const inv = anInvocation();
+      const after = anInvocation();
+      const runs: Array<[string, number]> = [];
+      await adapters.queue.enqueue(inv);
+      await adapters.source().start(async (call) => {
+        runs.push([call.callId, call.attempt]);
+        if (call.callId === inv.callId) {
+          return { action: 'retry', invocation: { ...call, attempt: 1, lastStatus: 503, notBefore: Date.now() + 1_500 }, delayMs: 1_500 };
+        }
+        return { action: 'complete', invocation: { ...call, attempt: 1, lastStatus: 200 } };
+      });
+      const retrying = await seen(adapters.statuses, inv.callId, inState('retrying'), 'the retry waiting');
+      expect(await adapters.canceller.cancel(inv.callId)).toMatchObject({ cancelled: true, status: { state: 'cancelled', attempts: 1 } });
+      // A call enqueued after the retry fell due has run: so would the retry have, had it not been cancelled.
+      await waitFor(() => Date.now() > (retrying.nextAttemptAt ?? 0) + 500, { timeoutMs: 10_000, description: 'the retry due time to pass' });
+      await adapters.queue.enqueue(after);
+      await seen(adapters.statuses, after.callId, inState('succeeded'), 'the later call');
+      expect(runs.filter(([id]) => id === inv.callId)).toEqual([[inv.callId, 0]]);
+      expect((await adapters.statuses.get(inv.callId))?.state).toBe('cancelled');
+    }, CASE_TIMEOUT_MS);
+
+    it('refuses to cancel a running or finished call, naming its state, and knows no unknown call', async () => {
+      const inv = anInvocation();
+      const hold = gate();
+      await adapters.queue.enqueue(inv);
+      await adapters.source().start(async (call) => {
+        await hold.promise;
+        return { action: 'complete', invocation: { ...call, attempt: 1, lastStatus: 200 } };
+      });
+      await seen(adapters.statuses, inv.callId, inState('running'), 'the call running');
+      expect(await adapters.canceller.cancel(inv.callId)).toMatchObject({ cancelled: false, status: { state: 'running' } });
+      hold.open();
+      await seen(adapters.statuses, inv.callId, inState('succeeded'), 'success');
+      expect(await adapters.canceller.cancel(inv.callId)).toMatchObject({ cancelled: false, status: { state: 'succeeded' } });
+      expect(await adapters.canceller.cancel('no-such-call')).toBeUndefined();
     }, CASE_TIMEOUT_MS);
 
     it('tracks a callback: retried after the call succeeded, then delivered', async () => {

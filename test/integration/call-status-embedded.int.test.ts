@@ -16,6 +16,7 @@ async function makeEmbeddedStatusAdapters(): Promise<StatusAdapters> {
   return {
     queue,
     statuses: queue,
+    canceller: queue,
     source: () => {
       const source = queue.source({ pollIntervalMs: 100, resultMaxBytes: CONTRACT_RESULT_MAX_BYTES });
       sources.push(source);

@@ -29,13 +29,24 @@ beforeAll(() => {
 function topics() {
   const topic = uniqueName('st');
   const statusTopic = `${topic}.status`;
+  const cancelTopic = `${topic}.cancel`;
   const closers: Array<() => Promise<unknown>> = [];
   const track = <T extends { close(): Promise<unknown> }>(thing: T): T => {
     closers.push(() => thing.close());
     return thing;
   };
   const view = (): KafkaCallStatusView =>
-    track(createKafkaCallStatusView({ brokers: state.brokers, topic: statusTopic, retentionMs: RETENTION_MS, partitions: 3, maxWaitTimeMs: 100, logger: silentLogger() }));
+    track(
+      createKafkaCallStatusView({
+        brokers: state.brokers,
+        topic: statusTopic,
+        cancelTopic,
+        retentionMs: RETENTION_MS,
+        partitions: 3,
+        maxWaitTimeMs: 100,
+        logger: silentLogger(),
+      }),
+    );
   const queue = (ownView?: KafkaCallStatusView): KafkaInvocationQueue =>
     track(
       createKafkaInvocationQueue({
@@ -60,7 +71,7 @@ function topics() {
         maxWaitTimeMs: 100,
         commitIntervalMs: 50,
         lagIntervalMs: 0,
-        status: { topic: statusTopic, retentionMs: RETENTION_MS, resultMaxBytes: CONTRACT_RESULT_MAX_BYTES },
+        status: { topic: statusTopic, cancelTopic, retentionMs: RETENTION_MS, resultMaxBytes: CONTRACT_RESULT_MAX_BYTES },
       }),
     );
   // Sources first (they drain), then queues and views.
@@ -79,6 +90,7 @@ async function makeKafkaStatusAdapters(): Promise<StatusAdapters> {
   return {
     queue,
     statuses,
+    canceller: statuses,
     source: () => t.source(),
     close: () => (closing ??= t.close()),
   };
