@@ -58,6 +58,25 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON lines instead of a table')
     .action(async (opts: Record<string, string | boolean | undefined>) => (await import('./dead-letters-command.js')).main(opts));
 
+  const calls = program
+    .command('calls')
+    .description("what became of an async call, asked of a gateway's /async-calls API");
+  for (const [action, description] of [
+    ['get', 'print the status of a call'],
+    ['wait', 'wait until a call is final (exit 3 if --timeout passes first), then print its status'],
+    ['cancel', 'cancel a queued or retrying call'],
+  ] as const) {
+    calls
+      .command(`${action} <callId>`)
+      .description(description)
+      .option('--gateway <url>', 'gateway URL', 'http://127.0.0.1:8080')
+      .option('-u, --user <user>', 'basic-auth user, when the gateway sets KFAAS_INVOKE_AUTH')
+      .option('-p, --password <password>', 'basic-auth password')
+      .option('--password-file <path>', 'read the password from this file (e.g. .kfaas/auth/basic-auth-password)')
+      .option('--timeout <duration>', 'wait: longest wait (capped by the gateway)', '60s')
+      .action(async (callId: string, opts: Record<string, string | undefined>) => (await import('./calls-command.js')).main(action, callId, opts));
+  }
+
   return program;
 }
 
