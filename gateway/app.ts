@@ -236,6 +236,7 @@ function asyncInvokeHandler(deps: AppDeps): RequestHandler {
     allowedNamespaces: config.allowedNamespaces,
     bodyLimitBytes: config.asyncBodyLimitBytes,
     maxDelayMs: config.maxDelayMs,
+    ...(deps.callStatus ? { statuses: deps.callStatus } : {}),
     callbackAllowlist: config.callbackAllowlist,
     logger: logger.child({ component: 'async-invoke' }),
     ...(deps.metrics ? { observers: [deps.metrics] } : {}),
