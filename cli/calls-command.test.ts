@@ -1,4 +1,5 @@
 import { callsRequest } from './calls-command.js';
+import { redriveSelector } from './redrive-command.js';
 
 describe('kfaas calls requests', () => {
   it.each([
@@ -23,5 +24,20 @@ describe('kfaas calls requests', () => {
     [{ timeout: 'soon' }, 'abc', '--timeout "soon": not a duration'],
   ])('refuses %j with id %j', (opts, id, message) => {
     expect(() => callsRequest('wait', id, opts)).toThrow(message);
+  });
+});
+
+describe('kfaas dead-letters redrive selector', () => {
+  it.each([
+    [{ all: true }, { all: true }],
+    [{ callId: ['a', 'b'] }, { callIds: ['a', 'b'] }],
+    [{ function: 'f' }, { function: 'f', namespace: 'kfaas-fn' }],
+    [{ function: 'f', namespace: 'team' }, { function: 'f', namespace: 'team' }],
+  ])('%j → %j', (opts, selector) => {
+    expect(redriveSelector(opts)).toEqual(selector);
+  });
+
+  it.each([[{}], [{ all: true, function: 'f' }]])('refuses %j', (opts) => {
+    expect(() => redriveSelector(opts)).toThrow('give exactly one of');
   });
 });

@@ -27,17 +27,26 @@ export interface CallsRequest {
   readonly headers: Record<string, string>;
 }
 
-/** Builds the request of `action` for `callId`; throws a message for bad flags. */
-export function callsRequest(action: CallsAction, callId: string, opts: CallsOptions, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): CallsRequest {
+/** The gateway URL without a trailing slash; throws for one that is not http(s). */
+export function gatewayBase(opts: Pick<CallsOptions, 'gateway'>): string {
   const base = (opts.gateway ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   if (!/^https?:\/\//.test(base)) throw new Error(`--gateway ${JSON.stringify(opts.gateway)}: must be an http(s) URL`);
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(callId)) throw new Error(`call id ${JSON.stringify(callId)} is not a valid X-Call-Id`);
-  const headers: Record<string, string> = {};
+  return base;
+}
+
+/** Basic-auth headers from --user with --password or --password-file; none when neither is given. */
+export function authHeaders(opts: CallsOptions, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Record<string, string> {
   const password = opts.passwordFile !== undefined ? readFile(opts.passwordFile).trim() : opts.password;
-  if (opts.user !== undefined || password !== undefined) {
-    if (opts.user === undefined || password === undefined) throw new Error('--user and --password (or --password-file) go together');
-    headers['authorization'] = `Basic ${Buffer.from(`${opts.user}:${password}`).toString('base64')}`;
-  }
+  if (opts.user === undefined && password === undefined) return {};
+  if (opts.user === undefined || password === undefined) throw new Error('--user and --password (or --password-file) go together');
+  return { authorization: `Basic ${Buffer.from(`${opts.user}:${password}`).toString('base64')}` };
+}
+
+/** Builds the request of `action` for `callId`; throws a message for bad flags. */
+export function callsRequest(action: CallsAction, callId: string, opts: CallsOptions, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): CallsRequest {
+  const base = gatewayBase(opts);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(callId)) throw new Error(`call id ${JSON.stringify(callId)} is not a valid X-Call-Id`);
+  const headers = authHeaders(opts, readFile);
   const url = `${base}/async-calls/${encodeURIComponent(callId)}`;
   if (action === 'cancel') return { method: 'DELETE', url, headers };
   if (action === 'get') return { method: 'GET', url, headers };

@@ -1,4 +1,17 @@
-import { decidedStatus, decodeCallStatus, encodeCallStatus, queuedStatus, runningStatus, supersedes, type CallStatus } from './call-status.js';
+import {
+  awaitsRedrive,
+  cancelledStatus,
+  cancels,
+  decidedStatus,
+  decodeCallStatus,
+  encodeCallStatus,
+  queuedStatus,
+  redrivenInvocation,
+  runningStatus,
+  selects,
+  supersedes,
+  type CallStatus,
+} from './call-status.js';
 import { DEFAULT_POLICY } from './delivery-policy.js';
 import type { Invocation, InvocationResult } from './invocation.js';
 
@@ -95,6 +108,45 @@ describe('call status transitions', () => {
   it('a stored result that no function answered reads as failed while its callback is retried', () => {
     const inv = anInvocation({ callbackUrl: 'http://127.0.0.1:9/cb', attempt: 3, result: result(503, true), callbackAttempt: 1 });
     expect(runningStatus(inv, 1)).toMatchObject({ state: 'failed' });
+  });
+});
+
+describe('cancel and redrive rules', () => {
+  it('a cancel stops the run it was made for, not a later attempt or a redriven call', () => {
+    const inv = anInvocation({ attempt: 1 });
+    const cancelled = cancelledStatus({ ...queuedStatus(inv, 1), state: 'retrying', nextAttemptAt: 9 }, 5);
+    expect(cancelled).toMatchObject({ state: 'cancelled', finishedAt: 5 });
+    expect(cancelled.nextAttemptAt).toBeUndefined();
+    expect(cancels(cancelled, inv)).toBe(true);
+    expect(cancels(cancelled, { ...inv, attempt: 2 })).toBe(false);
+    expect(cancels(cancelled, { ...inv, attempt: 0, redrives: 1 })).toBe(false);
+    expect(cancels(queuedStatus(inv, 1), inv)).toBe(false);
+    // A run the cancel came too late for shows as what it is.
+    expect(supersedes(runningStatus({ ...inv, attempt: 2 }, 9), cancelled)).toBe(true);
+  });
+
+  it('a redriven call keeps its id, restarts its attempts, ages from now and outranks its dead letter', () => {
+    const dead = anInvocation({ attempt: 3, lastStatus: 503, notBefore: 50, callbackAttempt: 2 });
+    const again = redrivenInvocation(dead, 1_000);
+    expect(again).toMatchObject({ callId: dead.callId, attempt: 0, redrives: 1, delayedUntil: 1_000 });
+    expect(again.lastStatus).toBeUndefined();
+    expect(again.notBefore).toBeUndefined();
+    expect(again.callbackAttempt).toBeUndefined();
+    const deadStatus = decidedStatus(dead, { action: 'dead-letter', reason: 'max_attempts', invocation: dead }, 1, 2);
+    expect(supersedes(queuedStatus(again, 1_000), deadStatus)).toBe(true);
+    expect(awaitsRedrive(dead, deadStatus)).toBe(true);
+    expect(awaitsRedrive(dead, queuedStatus(again, 1_000))).toBe(false);
+    expect(awaitsRedrive(dead, undefined)).toBe(true);
+  });
+
+  it.each([
+    [{ all: true } as const, true],
+    [{ callIds: ['call-1'] }, true],
+    [{ callIds: ['call-2'] }, false],
+    [{ function: 'echo', namespace: 'kfaas-fn' }, true],
+    [{ function: 'echo', namespace: 'other' }, false],
+  ])('selector %j selects the call: %p', (selector, expected) => {
+    expect(selects(selector, anInvocation())).toBe(expected);
   });
 });
 

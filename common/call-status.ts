@@ -58,6 +58,8 @@ export interface CallStatus {
   readonly callback?: CallbackStatus;
   /** The function's answer, once there is a final one. */
   readonly result?: CallResult;
+  /** Times the call was redriven from the dead letters (attempts restart at each). */
+  readonly redrives?: number;
   /** When this snapshot was written. */
   readonly updatedAt: number;
 }
@@ -121,7 +123,50 @@ export function cancelledStatus(current: CallStatus, at: number): CallStatus {
 
 /** True when a cancelled snapshot stops this run of a call (an attempt it did not see start). */
 export function cancels(cancelled: CallStatus | undefined, inv: Invocation): boolean {
-  return cancelled?.state === 'cancelled' && cancelled.attempts >= inv.attempt && inv.result === undefined;
+  return (
+    cancelled?.state === 'cancelled' &&
+    (cancelled.redrives ?? 0) === (inv.redrives ?? 0) &&
+    cancelled.attempts >= inv.attempt &&
+    inv.result === undefined
+  );
+}
+
+/** Which dead letters a redrive takes: by call id, by function, or all of them. */
+export type RedriveSelector =
+  | { readonly callIds: readonly string[] }
+  | { readonly function: string; readonly namespace: string }
+  | { readonly all: true };
+
+/** What a redrive did. */
+export interface RedriveOutcome {
+  /** Call ids enqueued again. */
+  readonly redriven: readonly string[];
+  /** Dead letters that matched but were not enqueued: already redriven, or undecodable. */
+  readonly skipped: number;
+}
+
+/** Takes dead letters back into the queue; both queues implement it. */
+export interface DeadLetterRedriver {
+  redrive(selector: RedriveSelector): Promise<RedriveOutcome>;
+}
+
+/** The call a redrive enqueues: same id, attempts reset, its age counted from `now`. */
+export function redrivenInvocation(inv: Invocation, now: number): Invocation {
+  const { lastStatus: _s, lastError: _e, result: _r, callbackAttempt: _c, notBefore: _n, ...rest } = inv;
+  return { ...rest, attempt: 0, delayedUntil: now, redrives: (inv.redrives ?? 0) + 1 };
+}
+
+/** True when a redrive should take the dead letter of `inv`: its status still shows that very dead letter. */
+export function awaitsRedrive(inv: Invocation, status: CallStatus | undefined): boolean {
+  if (!status) return true;
+  return (status.state === 'dead-lettered' || status.state === 'failed') && (status.redrives ?? 0) === (inv.redrives ?? 0);
+}
+
+/** True when a call is one the selector names. */
+export function selects(selector: RedriveSelector, inv: Invocation): boolean {
+  if ('all' in selector) return true;
+  if ('callIds' in selector) return selector.callIds.includes(inv.callId);
+  return inv.function === selector.function && inv.namespace === selector.namespace;
 }
 
 /** True when a call in this state is over. */
@@ -129,11 +174,12 @@ export function isFinal(state: CallState): boolean {
   return FINAL_STATES.has(state);
 }
 
-const identity = (inv: Invocation): Pick<CallStatus, 'callId' | 'function' | 'namespace' | 'enqueuedAt'> => ({
+const identity = (inv: Invocation): Pick<CallStatus, 'callId' | 'function' | 'namespace' | 'enqueuedAt' | 'redrives'> => ({
   callId: inv.callId,
   function: inv.function,
   namespace: inv.namespace,
   enqueuedAt: inv.enqueuedAt,
+  ...(inv.redrives ? { redrives: inv.redrives } : {}),
 });
 
 const callbackOf = (inv: Invocation, state: CallbackState, attempts = inv.callbackAttempt ?? 0): { callback?: CallbackStatus } =>
@@ -248,7 +294,7 @@ const PHASE_RANK: Readonly<Record<CallState, number>> = {
 /**
  * True when `next` describes a later point of the call than `current`. Writers race (the gateway's `queued`
  * and a fast worker's `running` travel by different producers), so readers keep the most advanced snapshot:
- * ordered by attempts, then callback attempts, then phase, then write time.
+ * ordered by redrives, attempts, callback attempts, phase, then write time.
  */
 export function supersedes(next: CallStatus, current: CallStatus | undefined): boolean {
   if (!current) return true;
@@ -262,7 +308,7 @@ export function supersedes(next: CallStatus, current: CallStatus | undefined): b
 
 function progressOf(s: CallStatus): number[] {
   const phase = s.callback?.state === 'delivering' ? 1 : PHASE_RANK[s.state];
-  return [s.attempts, s.callback?.attempts ?? 0, phase, s.updatedAt];
+  return [s.redrives ?? 0, s.attempts, s.callback?.attempts ?? 0, phase, s.updatedAt];
 }
 
 /** The JSON the status API answers with. */
@@ -274,6 +320,7 @@ export function callStatusJson(s: CallStatus): Record<string, unknown> {
     namespace: s.namespace,
     state: s.state,
     attempts: s.attempts,
+    redrives: s.redrives,
     enqueuedAt: iso(s.enqueuedAt),
     startedAt: iso(s.startedAt),
     finishedAt: iso(s.finishedAt),

@@ -4,7 +4,7 @@
  */
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
-import type { CallCanceller, CallStatusReader } from '../common/call-status.js';
+import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
 import { KfaasError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
@@ -15,6 +15,7 @@ import { createCancelCallHandler } from './handlers/cancel-call.js';
 import { createAsyncInvokeHandler } from './handlers/async-invoke.js';
 import { createSyncInvokeHandler } from './handlers/sync-invoke.js';
 import { createDeadLettersHandler } from './handlers/system/dead-letters.js';
+import { createRedriveHandler } from './handlers/system/redrive.js';
 import { createDeleteFunctionHandler } from './handlers/system/delete-function.js';
 import { createDeployFunctionHandler } from './handlers/system/deploy-function.js';
 import { createGetFunctionHandler } from './handlers/system/get-function.js';
@@ -51,6 +52,8 @@ export interface AppDeps {
   readonly callStatus?: CallStatusReader;
   /** Serves DELETE /async-calls; without it the route answers 501. */
   readonly callCanceller?: CallCanceller;
+  /** Serves POST /system/dead-letters/redrive; without it the route answers 501. */
+  readonly redriver?: DeadLetterRedriver;
   /** Upstream keep-alive agent; defaults to one sized from config. */
   readonly agent?: Agent;
   readonly buildSha?: string;
@@ -133,6 +136,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['DELETE'], path: '/system/secrets', access: 'system', json: true, handler: createSecretsHandler(system, 'delete') },
     { methods: ['GET'], path: '/system/logs', access: 'system', handler: createLogsHandler(system) },
     { methods: ['GET'], path: '/system/dead-letters', access: 'system', handler: createDeadLettersHandler(deps.deadLetters) },
+    { methods: ['POST'], path: '/system/dead-letters/redrive', access: 'system', json: true, handler: createRedriveHandler(deps.redriver) },
   ];
 
   const auth = deps.credentials ? (createBasicAuth(deps.credentials) as RequestHandler) : undefined;

@@ -12,6 +12,7 @@ import {
   createKafkaInvocationQueue,
   type KafkaCallStatusView,
 } from '../queue/kafka/index.js';
+import { createRedriver } from '../queue/shared/redrive.js';
 import { loadConfig, type GatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './index.js';
 import type { Provider } from './ports.js';
@@ -43,6 +44,7 @@ export async function main(): Promise<void> {
       ...(queue ? { queue } : {}),
       ...(deadLetters ? { deadLetters } : {}),
       ...(callStatus ? { callStatus, callCanceller: callStatus } : {}),
+      ...(queue && deadLetters && callStatus ? { redriver: createRedriver({ deadLetters, queue, statuses: callStatus }) } : {}),
     });
   } catch (err) {
     logger.error(`gateway cannot start: ${(err as Error).message}`, { err });

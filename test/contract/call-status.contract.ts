@@ -1,7 +1,7 @@
 // The adapter-agnostic contract of call status (common/call-status.ts), run against the Kafka adapters on the
 // real broker (status topic + a gateway's local view) and against the embedded SQLite queue. Every case gets
 // fresh adapters. Handlers are real functions of the test: gates hold a call mid-flight so a state can be seen.
-import type { CallCanceller, CallStatus, CallStatusReader } from '../../common/call-status.js';
+import type { CallCanceller, CallStatus, CallStatusReader, DeadLetterRedriver } from '../../common/call-status.js';
 import type { Invocation } from '../../common/invocation.js';
 import type { InvocationHandler, InvocationQueue, InvocationSource, ProcessDecision } from '../../common/queue.js';
 import { waitFor } from '../helpers/index.js';
@@ -20,6 +20,8 @@ export interface StatusAdapters {
   readonly statuses: CallStatusReader;
   /** The accepting gateway's canceller. */
   readonly canceller: CallCanceller;
+  /** The accepting gateway's dead-letter redriver. */
+  readonly redriver: DeadLetterRedriver;
   /** Closes everything made here; idempotent. */
   close(): Promise<void>;
 }
@@ -237,6 +239,38 @@ export function describeCallStatusContract(name: string, makeAdapters: MakeStatu
       await seen(adapters.statuses, inv.callId, inState('succeeded'), 'success');
       expect(await adapters.canceller.cancel(inv.callId)).toMatchObject({ cancelled: false, status: { state: 'succeeded' } });
       expect(await adapters.canceller.cancel('no-such-call')).toBeUndefined();
+    }, CASE_TIMEOUT_MS);
+
+    it('redrives dead letters by call id, by function and all: same ids, attempts reset, each once', async () => {
+      const a = anInvocation({ function: 'fn-x' });
+      const b = anInvocation({ function: 'fn-x' });
+      const c = anInvocation({ function: 'fn-y' });
+      const runs: Array<[string, number, number]> = [];
+      for (const inv of [a, b, c]) await adapters.queue.enqueue(inv);
+      await adapters.source().start(async (call): Promise<ProcessDecision> => {
+        runs.push([call.callId, call.attempt, call.redrives ?? 0]);
+        if (call.redrives) return { action: 'complete', invocation: { ...call, attempt: call.attempt + 1, lastStatus: 200 } };
+        return { action: 'dead-letter', reason: 'max_attempts', invocation: { ...call, attempt: 3, lastStatus: 503 }, lastStatus: 503 };
+      });
+      for (const inv of [a, b, c]) await seen(adapters.statuses, inv.callId, inState('dead-lettered'), 'dead-lettered');
+      // The dead letter itself may land a moment after the status says so.
+      const first = await waitFor(
+        async () => {
+          const outcome = await adapters.redriver.redrive({ callIds: [a.callId] });
+          return outcome.redriven.length > 0 ? outcome : undefined;
+        },
+        { timeoutMs: SEEN_MS, description: 'the dead letter of a to be redriven' },
+      );
+      expect(first).toEqual({ redriven: [a.callId], skipped: 0 });
+      const again = await seen(adapters.statuses, a.callId, inState('succeeded'), 'a after its redrive');
+      expect(again).toMatchObject({ redrives: 1, attempts: 1, lastStatus: 200 });
+      expect((await adapters.statuses.get(b.callId))?.state).toBe('dead-lettered');
+      expect(await adapters.redriver.redrive({ function: 'fn-x', namespace: a.namespace })).toEqual({ redriven: [b.callId], skipped: 1 });
+      const all = await adapters.redriver.redrive({ all: true });
+      expect(all.redriven).toEqual([c.callId]);
+      for (const inv of [b, c]) await seen(adapters.statuses, inv.callId, inState('succeeded'), 'redriven calls succeeded');
+      expect((await adapters.redriver.redrive({ all: true })).redriven).toEqual([]);
+      for (const inv of [a, b, c]) expect(runs.filter(([id]) => id === inv.callId)).toEqual([[inv.callId, 0, 0], [inv.callId, 0, 1]]);
     }, CASE_TIMEOUT_MS);
 
     it('tracks a callback: retried after the call succeeded, then delivered', async () => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InvocationSource } from '../../common/queue.js';
 import { createEmbeddedQueue } from '../../queue/embedded/index.js';
+import { createRedriver } from '../../queue/shared/redrive.js';
 import { CONTRACT_RESULT_MAX_BYTES, describeCallStatusContract, type StatusAdapters } from '../contract/call-status.contract.js';
 import { silentLogger, uniqueName } from '../helpers/index.js';
 
@@ -17,6 +18,7 @@ async function makeEmbeddedStatusAdapters(): Promise<StatusAdapters> {
     queue,
     statuses: queue,
     canceller: queue,
+    redriver: createRedriver({ deadLetters: queue, queue, statuses: queue }),
     source: () => {
       const source = queue.source({ pollIntervalMs: 100, resultMaxBytes: CONTRACT_RESULT_MAX_BYTES });
       sources.push(source);

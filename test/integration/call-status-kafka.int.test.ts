@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import type { CallStatus } from '../../common/call-status.js';
 import type { InvocationSource } from '../../common/queue.js';
+import { createRedriver } from '../../queue/shared/redrive.js';
 import {
   createKafkaCallStatusView,
+  createKafkaDeadLetterReader,
   createKafkaInvocationQueue,
   createKafkaInvocationSource,
   type KafkaCallStatusView,
@@ -78,7 +80,8 @@ function topics() {
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
   };
-  return { topic, statusTopic, view, queue, source, close };
+  const deadLetters = () => track(createKafkaDeadLetterReader({ brokers: state.brokers, deadLetterTopic: `${topic}.dlq`, logger: silentLogger() }));
+  return { topic, statusTopic, view, queue, source, deadLetters, close };
 }
 
 async function makeKafkaStatusAdapters(): Promise<StatusAdapters> {
@@ -91,6 +94,7 @@ async function makeKafkaStatusAdapters(): Promise<StatusAdapters> {
     queue,
     statuses,
     canceller: statuses,
+    redriver: createRedriver({ deadLetters: t.deadLetters(), queue, statuses }),
     source: () => t.source(),
     close: () => (closing ??= t.close()),
   };
