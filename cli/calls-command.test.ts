@@ -31,7 +31,7 @@ describe('kfaas dead-letters redrive selector', () => {
   it.each([
     [{ all: true }, { all: true }],
     [{ callId: ['a', 'b'] }, { callIds: ['a', 'b'] }],
-    [{ function: 'f' }, { function: 'f', namespace: 'kfaas-fn' }],
+    [{ function: 'f' }, { function: 'f', namespace: 'openfaas-fn' }],
     [{ function: 'f', namespace: 'team' }, { function: 'f', namespace: 'team' }],
   ])('%j → %j', (opts, selector) => {
     expect(redriveSelector(opts)).toEqual(selector);

@@ -62,7 +62,7 @@ export function buildProgram(): Command {
     .description("enqueue dead-lettered calls again (same call ids, attempts reset) through a gateway's /system API")
     .option('--call-id <id...>', 'these calls')
     .option('--function <name>', "this function's dead letters")
-    .option('--namespace <ns>', 'namespace of --function', 'kfaas-fn')
+    .option('--namespace <ns>', 'namespace of --function', 'openfaas-fn')
     .option('--all', 'every dead letter')
     .option('--gateway <url>', 'gateway URL', 'http://127.0.0.1:8080')
     .option('-u, --user <user>', 'basic-auth user of /system (admin under kfaas up)')

@@ -18,7 +18,7 @@ export function redriveSelector(opts: RedriveOptions): RedriveSelector {
   const kinds = [opts.callId?.length ? 'ids' : '', opts.function ? 'fn' : '', opts.all ? 'all' : ''].filter(Boolean);
   if (kinds.length !== 1) throw new Error('give exactly one of --call-id <id>…, --function <name>, --all');
   if (opts.all) return { all: true };
-  if (opts.function) return { function: opts.function, namespace: opts.namespace ?? 'kfaas-fn' };
+  if (opts.function) return { function: opts.function, namespace: opts.namespace ?? 'openfaas-fn' };
   return { callIds: [...(opts.callId ?? [])] };
 }
 
