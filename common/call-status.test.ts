@@ -65,6 +65,8 @@ describe('call status transitions', () => {
   it('a late queued snapshot never replaces a running one (the two come from different producers)', () => {
     const inv = anInvocation();
     expect(supersedes(queuedStatus(inv, 1_000), runningStatus(inv, 900))).toBe(false);
+    const q = queuedStatus(inv, 1_000);
+    expect(supersedes(q, { ...q })).toBe(false);
   });
 
   it('counts the attempt of a bare complete (a handler that returned no envelope)', () => {

@@ -303,7 +303,8 @@ export function supersedes(next: CallStatus, current: CallStatus | undefined): b
   for (let i = 0; i < a.length; i += 1) {
     if (a[i] !== b[i]) return (a[i] as number) > (b[i] as number);
   }
-  return true;
+  // The same snapshot again (a gateway reading back its own `queued`): nothing to write.
+  return false;
 }
 
 function progressOf(s: CallStatus): number[] {
