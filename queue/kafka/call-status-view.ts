@@ -69,13 +69,18 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
   intAtLeast('retentionMs', o.retentionMs, 1_000);
   const logger: Logger = options.logger.child({ component: 'call-status-view', topic: o.topic });
   const dir = o.dir ?? os.tmpdir();
-  fs.mkdirSync(dir, { recursive: true });
   const id = crypto.randomUUID();
   const file = path.join(dir, `kfaas-call-status-${id}.db`);
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // The file is a cache of the topic, rebuilt at every start: durability buys nothing here.
-  db.pragma('synchronous = OFF');
+  let db: Database.Database;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // The file is a cache of the topic, rebuilt at every start: durability buys nothing here.
+    db.pragma('synchronous = OFF');
+  } catch (err) {
+    throw new Error(`cannot create the call-status file ${file} (set KFAAS_STATUS_DIR to a writable directory): ${(err as Error).message}`, { cause: err });
+  }
   const table: CallStatusTable = openCallStatusTable(db);
   const putAll = db.transaction((statuses: CallStatus[]) => statuses.filter((s) => table.put(s)));
   const waiters = createStatusWaiters();
