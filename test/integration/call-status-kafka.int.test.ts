@@ -16,9 +16,13 @@ import {
 import { CONTRACT_RESULT_MAX_BYTES, describeCallStatusContract, type StatusAdapters } from '../contract/call-status.contract.js';
 import { compileSourceChild, spawnSourceChild, type CompiledChild } from '../contract/child-process.js';
 import { anInvocation } from '../contract/invocation-queue.contract.js';
+import { loadConfig as loadGatewayConfig } from '../../gateway/config.js';
+import { createGateway } from '../../gateway/index.js';
+import { MemoryProvider } from '../../gateway/testing/memory-provider.js';
 import { loadServices, silentLogger, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
 
 const TIMEOUT_MS = 120_000;
+const NS = 'openfaas-fn';
 const RETENTION_MS = 3_600_000;
 
 let state: ServicesState;
@@ -105,12 +109,14 @@ describeCallStatusContract('Kafka', makeKafkaStatusAdapters);
 describe('Kafka call status specifics', () => {
   let t: ReturnType<typeof topics>;
   let child: CompiledChild | undefined;
+  const closers: Array<() => Promise<unknown>> = [];
 
   beforeEach(() => {
     t = topics();
   });
 
   afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
     await t.close();
   }, TIMEOUT_MS);
 
@@ -141,6 +147,43 @@ describe('Kafka call status specifics', () => {
       const max = lagMs[lagMs.length - 1] as number;
       process.stderr.write(`[call-status] second replica convergence: p50 ${p50} ms, max ${max} ms over ${lagMs.length} calls\n`);
       expect(p50).toBeLessThan(1_000);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'an Idempotency-Key repeated on another gateway replica gets the first call id, and the call runs once',
+    async () => {
+      const provider = new MemoryProvider({ namespaces: [NS] });
+      provider.put({ name: 'fn', timeouts: { exec: '5s' } }, NS, ['http://127.0.0.1:9']);
+      const gateways = [];
+      for (let i = 0; i < 2; i += 1) {
+        const view = t.view();
+        const queue = t.queue(view);
+        await Promise.all([queue.start(), view.start()]);
+        const config = loadGatewayConfig({ KFAAS_GATEWAY_PORT: '0', basic_auth: 'false', function_namespace: NS, KFAAS_DRAIN_DELAY: '0s' });
+        const gateway = createGateway(config, { provider, logger: silentLogger(), queue, callStatus: view });
+        const { port } = await gateway.start();
+        closers.push(() => gateway.close());
+        gateways.push({ url: `http://127.0.0.1:${port}`, view });
+      }
+      const [one, two] = gateways as [(typeof gateways)[0], (typeof gateways)[0]];
+      const post = (url: string) => fetch(`${url}/async-function/fn`, { method: 'POST', body: 'x', headers: { 'idempotency-key': 'order-7' } });
+      const first = await post(one.url);
+      expect(first.status).toBe(202);
+      const id = first.headers.get('x-call-id') as string;
+      await waitFor(() => two.view.get(id), { timeoutMs: 10_000, intervalMs: 5, description: 'the second replica to know the call' });
+      const repeat = await post(two.url);
+      expect(repeat.status).toBe(202);
+      expect(repeat.headers.get('x-call-id')).toBe(id);
+      expect(repeat.headers.get('x-idempotent-replay')).toBe('true');
+      const runs: string[] = [];
+      await t.source().start(async (inv) => {
+        runs.push(inv.callId);
+        return { action: 'complete', invocation: { ...inv, attempt: 1, lastStatus: 200 } };
+      });
+      expect(await two.view.waitForFinal(id, 30_000)).toMatchObject({ state: 'succeeded' });
+      expect(runs).toEqual([id]);
     },
     TIMEOUT_MS,
   );
