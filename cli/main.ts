@@ -49,7 +49,7 @@ export function buildProgram(): Command {
     .option('--image <image>', 'image for functions whose stack entry names none')
     .action(async (opts: { file: string; namespace: string; image?: string }) => (await import('./generate-command.js')).main(opts));
 
-  program
+  const deadLetters = program
     .command('dead-letters')
     .description('list the dead letters of a local platform (kfaas up), newest first')
     .option('--data-dir <dir>', 'data directory of kfaas up', '.kfaas')
@@ -57,6 +57,37 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON lines instead of a table')
     .action(async (opts: Record<string, string | boolean | undefined>) => (await import('./dead-letters-command.js')).main(opts));
+  deadLetters
+    .command('redrive')
+    .description("enqueue dead-lettered calls again (same call ids, attempts reset) through a gateway's /system API")
+    .option('--call-id <id...>', 'these calls')
+    .option('--function <name>', "this function's dead letters")
+    .option('--namespace <ns>', 'namespace of --function', 'openfaas-fn')
+    .option('--all', 'every dead letter')
+    .option('--gateway <url>', 'gateway URL', 'http://127.0.0.1:8080')
+    .option('-u, --user <user>', 'basic-auth user of /system (admin under kfaas up)')
+    .option('-p, --password <password>', 'basic-auth password')
+    .option('--password-file <path>', 'read the password from this file (e.g. .kfaas/auth/basic-auth-password)')
+    .action(async (opts: Record<string, string | string[] | boolean | undefined>) => (await import('./redrive-command.js')).main(opts));
+
+  const calls = program
+    .command('calls')
+    .description("what became of an async call, asked of a gateway's /async-calls API");
+  for (const [action, description] of [
+    ['get', 'print the status of a call'],
+    ['wait', 'wait until a call is final (exit 3 if --timeout passes first), then print its status'],
+    ['cancel', 'cancel a queued or retrying call'],
+  ] as const) {
+    calls
+      .command(`${action} <callId>`)
+      .description(description)
+      .option('--gateway <url>', 'gateway URL', 'http://127.0.0.1:8080')
+      .option('-u, --user <user>', 'basic-auth user, when the gateway sets KFAAS_INVOKE_AUTH')
+      .option('-p, --password <password>', 'basic-auth password')
+      .option('--password-file <path>', 'read the password from this file (e.g. .kfaas/auth/basic-auth-password)')
+      .option('--timeout <duration>', 'wait: longest wait (capped by the gateway)', '60s')
+      .action(async (callId: string, opts: Record<string, string | undefined>) => (await import('./calls-command.js')).main(action, callId, opts));
+  }
 
   return program;
 }

@@ -11,6 +11,10 @@ export const Headers = Object.freeze({
   retryMax: 'x-retry-max',
   timeout: 'x-timeout',
   orderingKey: 'x-kfaas-ordering-key',
+  /** Run an async call no earlier than this long after it is accepted (a duration). */
+  delay: 'x-delay',
+  /** Run an async call no earlier than this RFC 3339 time. */
+  notBefore: 'x-not-before',
   kfaasError: 'x-kfaas-error',
   /** OpenFaaS marks platform-made errors with this header; its value names the component. */
   internal: 'x-openfaas-internal',

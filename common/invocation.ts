@@ -47,6 +47,10 @@ export interface Invocation {
   readonly orderingKey?: string;
   /** Epoch ms before which a retry must not run. */
   readonly notBefore?: number;
+  /** Epoch ms the caller delayed the call until (X-Delay, X-Not-Before); its maximum age counts from then. */
+  readonly delayedUntil?: number;
+  /** Times the call was taken back from the dead letters and run again. */
+  readonly redrives?: number;
   /** Set once the invocation outcome is final and only the callback remains to deliver. */
   readonly result?: InvocationResult;
   /** Callback delivery attempts already made. */

@@ -2,7 +2,7 @@
  * Queue ports. The gateway enqueues through InvocationQueue; the worker consumes through InvocationSource.
  * The Kafka adapter and the embedded (SQLite) adapter implement the same ports and pass one contract suite.
  */
-import type { DeadLetter, DeadLetterReason, Invocation } from './invocation.js';
+import type { DeadLetter, DeadLetterReason, Invocation, InvocationResult } from './invocation.js';
 
 /** Accepts calls durably: the promise resolves only once the call survives a crash of this process. */
 export interface InvocationQueue {
@@ -14,8 +14,11 @@ export interface InvocationQueue {
 
 /** What to do with a call after one processing step; the source persists the decision before acknowledging. */
 export type ProcessDecision =
-  /** Finished: acknowledge the record. */
-  | { readonly action: 'complete' }
+  /**
+   * Finished: acknowledge the record. `invocation` is the call as it ended (attempts, callback attempts) and
+   * `result` the function's answer; both feed the call's status and are optional for handlers that know neither.
+   */
+  | { readonly action: 'complete'; readonly invocation?: Invocation; readonly result?: InvocationResult }
   /** Store the updated call (attempt, result or callbackAttempt advanced) to run again after delayMs. */
   | { readonly action: 'retry'; readonly invocation: Invocation; readonly delayMs: number }
   /** Give up: write a dead letter, then acknowledge. */
@@ -25,6 +28,8 @@ export type ProcessDecision =
       readonly invocation: Invocation;
       readonly lastStatus?: number;
       readonly error?: string;
+      /** The function's final answer, for the call's status (the dead letter itself does not keep it). */
+      readonly result?: InvocationResult;
     };
 
 /** Processes one call. It must not throw for function failures; a throw means an infrastructure fault. */

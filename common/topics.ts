@@ -4,6 +4,10 @@
 export const DEFAULT_INVOCATIONS_TOPIC = 'kfaas.invocations';
 /** Default dead-letter topic. */
 export const DEFAULT_DEAD_LETTER_TOPIC = 'kfaas.dead-letter';
+/** Default compacted topic of call status snapshots, keyed by call id. */
+export const DEFAULT_STATUS_TOPIC = 'kfaas.call-status';
+/** Default compacted topic of cancelled calls, keyed by call id; workers read it before running a call. */
+export const DEFAULT_CANCEL_TOPIC = 'kfaas.call-cancel';
 
 const QUEUE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

@@ -4,13 +4,18 @@
  */
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
+import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
 import { KfaasError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import type { GatewayConfig } from './config.js';
+import { createCallResultHandler } from './handlers/async-call-result.js';
+import { createCallStatusHandler } from './handlers/async-calls.js';
+import { createCancelCallHandler } from './handlers/cancel-call.js';
 import { createAsyncInvokeHandler } from './handlers/async-invoke.js';
 import { createSyncInvokeHandler } from './handlers/sync-invoke.js';
 import { createDeadLettersHandler } from './handlers/system/dead-letters.js';
+import { createRedriveHandler } from './handlers/system/redrive.js';
 import { createDeleteFunctionHandler } from './handlers/system/delete-function.js';
 import { createDeployFunctionHandler } from './handlers/system/deploy-function.js';
 import { createGetFunctionHandler } from './handlers/system/get-function.js';
@@ -43,6 +48,12 @@ export interface AppDeps {
   readonly queue?: InvocationQueue;
   /** Serves /system/dead-letters; without it the route answers 501. */
   readonly deadLetters?: DeadLetterReader;
+  /** Serves /async-calls; without it the route answers 501. */
+  readonly callStatus?: CallStatusReader;
+  /** Serves DELETE /async-calls; without it the route answers 501. */
+  readonly callCanceller?: CallCanceller;
+  /** Serves POST /system/dead-letters/redrive; without it the route answers 501. */
+  readonly redriver?: DeadLetterRedriver;
   /** Upstream keep-alive agent; defaults to one sized from config. */
   readonly agent?: Agent;
   readonly buildSha?: string;
@@ -96,6 +107,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     agent: deps.agent ?? createUpstreamAgent(config.maxIdleSocketsPerHost),
   });
 
+  const calls = { statuses: deps.callStatus, maxWaitMs: config.statusWaitMaxMs };
+
   const routes: Route[] = [
     { methods: ['GET'], path: '/healthz', access: 'public', handler: livenessHandler() },
     { methods: ['GET'], path: '/livez', access: 'public', handler: livenessHandler() },
@@ -103,6 +116,10 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/metrics', access: 'public', handler: metricsHandler(metrics.registry) },
     { methods: 'all', path: INVOKE_PATH, fastPrefix: '/function/', access: 'invoke', handler: sync },
     { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: asyncInvokeHandler({ ...deps, metrics }) },
+    // The status of a call is its caller's business: the same auth as the invocation that made it.
+    { methods: ['GET'], path: '/async-calls/:callId', access: 'invoke', handler: createCallStatusHandler(calls) },
+    { methods: ['DELETE'], path: '/async-calls/:callId', access: 'invoke', handler: createCancelCallHandler(deps.callCanceller) },
+    { methods: ['GET'], path: '/async-calls/:callId/result', access: 'invoke', handler: createCallResultHandler(calls) },
     { methods: ['GET'], path: '/system/functions', access: 'system', handler: createListFunctionsHandler(system) },
     { methods: ['POST'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'create') },
     { methods: ['PUT'], path: '/system/functions', access: 'system', json: true, handler: createDeployFunctionHandler(system, 'update') },
@@ -119,6 +136,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['DELETE'], path: '/system/secrets', access: 'system', json: true, handler: createSecretsHandler(system, 'delete') },
     { methods: ['GET'], path: '/system/logs', access: 'system', handler: createLogsHandler(system) },
     { methods: ['GET'], path: '/system/dead-letters', access: 'system', handler: createDeadLettersHandler(deps.deadLetters) },
+    { methods: ['POST'], path: '/system/dead-letters/redrive', access: 'system', json: true, handler: createRedriveHandler(deps.redriver) },
   ];
 
   const auth = deps.credentials ? (createBasicAuth(deps.credentials) as RequestHandler) : undefined;
@@ -221,6 +239,8 @@ function asyncInvokeHandler(deps: AppDeps): RequestHandler {
     defaultNamespace: config.functionNamespace,
     allowedNamespaces: config.allowedNamespaces,
     bodyLimitBytes: config.asyncBodyLimitBytes,
+    maxDelayMs: config.maxDelayMs,
+    ...(deps.callStatus ? { statuses: deps.callStatus } : {}),
     callbackAllowlist: config.callbackAllowlist,
     logger: logger.child({ component: 'async-invoke' }),
     ...(deps.metrics ? { observers: [deps.metrics] } : {}),

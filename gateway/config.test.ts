@@ -19,6 +19,9 @@ describe('loadConfig', () => {
       callbackAllowlist: [],
       metricsPort: undefined,
       kafkaBrokers: [],
+      callStatus: { enabled: true, topic: 'kfaas.call-status', cancelTopic: 'kfaas.call-cancel', retentionMs: 86_400_000, dir: undefined },
+      statusWaitMaxMs: 60_000,
+      maxDelayMs: 604_800_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.auth)).toBe(true);
@@ -59,7 +62,22 @@ describe('loadConfig', () => {
     expect(config.auth.enabled).toBe(false);
   });
 
+  it('reads the call status keys', () => {
+    const config = loadConfig({
+      KFAAS_CALL_STATUS: 'false',
+      KFAAS_STATUS_TOPIC: 'my.status',
+      KFAAS_CANCEL_TOPIC: 'my.cancel',
+      KFAAS_STATUS_RETENTION: '1h',
+      KFAAS_STATUS_DIR: '/var/lib/kfaas',
+      KFAAS_STATUS_WAIT_MAX: '2m',
+    });
+    expect(config.callStatus).toEqual({ enabled: false, topic: 'my.status', cancelTopic: 'my.cancel', retentionMs: 3_600_000, dir: '/var/lib/kfaas' });
+    expect(config.statusWaitMaxMs).toBe(120_000);
+  });
+
   it.each([
+    [{ KFAAS_STATUS_WAIT_MAX: '0s' }, /KFAAS_STATUS_WAIT_MAX="0s"/],
+    [{ KFAAS_STATUS_TOPIC: 'a b' }, /KFAAS_STATUS_TOPIC="a b": must be a Kafka topic name/],
     [{ port: 'eighty' }, /port="eighty": must be a whole number/i],
     [{ KFAAS_GATEWAY_PORT: '70000' }, /KFAAS_GATEWAY_PORT="70000": must be between 0 and 65535/],
     [{ KFAAS_PROVIDER: 'docker' }, /KFAAS_PROVIDER="docker": must be "kubernetes" or "local"/],

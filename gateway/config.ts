@@ -31,9 +31,16 @@
  * | `KAFKA_BROKERS` | unset | Comma list of brokers; enables /async-function through Kafka |
  * | `KAFKA_CLIENT_ID`, `KAFKA_TLS*`, `KAFKA_SASL_*`, `KFAAS_TOPIC_PARTITIONS` | see queue/kafka/connection-settings.ts | Kafka client id, TLS, SASL, partitions of created topics |
  * | `KFAAS_INVOCATIONS_TOPIC` / `KFAAS_DEAD_LETTER_TOPIC` | kfaas.invocations / kfaas.dead-letter | Topic names |
+ * | `KFAAS_CALL_STATUS` | true | Track every async call's status (`GET /async-calls/{id}`) |
+ * | `KFAAS_STATUS_TOPIC` | kfaas.call-status | Compacted topic of call status snapshots |
+ * | `KFAAS_CANCEL_TOPIC` | kfaas.call-cancel | Compacted topic of cancelled calls, which workers check before running one |
+ * | `KFAAS_STATUS_RETENTION` | 24h | How long a call's status stays readable (the topic's retention.ms) |
+ * | `KFAAS_STATUS_DIR` | the OS temp dir | Where the gateway keeps its local copy of the status topic |
+ * | `KFAAS_STATUS_WAIT_MAX` | 60s | Cap (and default) of `?wait` on `/async-calls/{id}` |
+ * | `KFAAS_MAX_DELAY` | 168h | Longest `X-Delay` / `X-Not-Before` of a delayed async call |
  */
 import { isIP } from 'node:net';
-import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC } from '../common/topics.js';
+import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC } from '../common/topics.js';
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
 import { dns1123Problem } from '../common/names.js';
@@ -89,6 +96,22 @@ export interface GatewayConfig {
   readonly invocationsTopic: string;
   /** Topic /system/dead-letters reads. */
   readonly deadLetterTopic: string;
+  /** Call status tracking (status topic, local view, /async-calls). */
+  readonly callStatus: StatusConfig;
+  /** Cap and default of `?wait` on /async-calls. */
+  readonly statusWaitMaxMs: number;
+  /** Longest delay a delayed async call may ask for. */
+  readonly maxDelayMs: number;
+}
+
+/** Call status tracking settings. */
+export interface StatusConfig {
+  readonly enabled: boolean;
+  readonly topic: string;
+  readonly cancelTopic: string;
+  readonly retentionMs: number;
+  /** Directory of the local status file; the OS temp dir when unset. */
+  readonly dir: string | undefined;
 }
 
 const check: Validators = validators('gateway');
@@ -146,6 +169,15 @@ export function loadConfig(env: Env): GatewayConfig {
     kafka,
     invocationsTopic: topicName('KFAAS_INVOCATIONS_TOPIC', pickEnv(env, 'KFAAS_INVOCATIONS_TOPIC') ?? DEFAULT_INVOCATIONS_TOPIC),
     deadLetterTopic: topicName('KFAAS_DEAD_LETTER_TOPIC', pickEnv(env, 'KFAAS_DEAD_LETTER_TOPIC') ?? DEFAULT_DEAD_LETTER_TOPIC),
+    callStatus: {
+      enabled: bool('KFAAS_CALL_STATUS', pickEnv(env, 'KFAAS_CALL_STATUS') ?? 'true'),
+      topic: topicName('KFAAS_STATUS_TOPIC', pickEnv(env, 'KFAAS_STATUS_TOPIC') ?? DEFAULT_STATUS_TOPIC),
+      cancelTopic: topicName('KFAAS_CANCEL_TOPIC', pickEnv(env, 'KFAAS_CANCEL_TOPIC') ?? DEFAULT_CANCEL_TOPIC),
+      retentionMs: positiveDuration('KFAAS_STATUS_RETENTION', pickEnv(env, 'KFAAS_STATUS_RETENTION') ?? '24h'),
+      dir: pickEnv(env, 'KFAAS_STATUS_DIR'),
+    },
+    statusWaitMaxMs: positiveDuration('KFAAS_STATUS_WAIT_MAX', pickEnv(env, 'KFAAS_STATUS_WAIT_MAX') ?? '60s'),
+    maxDelayMs: duration('KFAAS_MAX_DELAY', pickEnv(env, 'KFAAS_MAX_DELAY') ?? '168h'),
   };
   if (config.auth.invocations && !config.auth.enabled) {
     fail('KFAAS_INVOKE_AUTH', 'true', 'needs basic_auth=true (credentials are only loaded when basic auth is on)');

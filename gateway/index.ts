@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import { createApp } from './app.js';
@@ -31,6 +32,12 @@ export interface GatewayDeps {
   readonly queue?: InvocationQueue;
   /** Serves /system/dead-letters. */
   readonly deadLetters?: DeadLetterReader;
+  /** Serves /async-calls/{callId}. */
+  readonly callStatus?: CallStatusReader;
+  /** Serves DELETE /async-calls/{callId}. */
+  readonly callCanceller?: CallCanceller;
+  /** Serves POST /system/dead-letters/redrive. */
+  readonly redriver?: DeadLetterRedriver;
   /** Defaults to readBasicAuthCredentials(config.auth) (env, else files under secret_mount_path). */
   readonly credentials?: BasicAuthCredentials;
   readonly metrics?: GatewayMetrics;
@@ -74,6 +81,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     ...(credentials ? { credentials } : {}),
     ...(deps.queue ? { queue: deps.queue } : {}),
     ...(deps.deadLetters ? { deadLetters: deps.deadLetters } : {}),
+    ...(deps.callStatus ? { callStatus: deps.callStatus } : {}),
+    ...(deps.callCanceller ? { callCanceller: deps.callCanceller } : {}),
+    ...(deps.redriver ? { redriver: deps.redriver } : {}),
     ...(deps.buildSha !== undefined ? { buildSha: deps.buildSha } : {}),
   });
 

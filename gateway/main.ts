@@ -6,7 +6,13 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createRootLogger, type Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import { kafkaAuthOptions } from '../queue/kafka/connection-settings.js';
-import { createKafkaDeadLetterReader, createKafkaInvocationQueue } from '../queue/kafka/index.js';
+import {
+  createKafkaCallStatusView,
+  createKafkaDeadLetterReader,
+  createKafkaInvocationQueue,
+  type KafkaCallStatusView,
+} from '../queue/kafka/index.js';
+import { createRedriver } from '../queue/shared/redrive.js';
 import { loadConfig, type GatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './index.js';
 import type { Provider } from './ports.js';
@@ -27,15 +33,24 @@ export async function main(): Promise<void> {
   }
   const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'gateway' } });
   const provider = createProvider(config, logger);
-  const queue = createQueue(config, logger);
+  const callStatus = config.kafkaBrokers.length > 0 && config.callStatus.enabled ? createCallStatus(config, logger) : undefined;
+  const queue = createQueue(config, logger, callStatus);
   const deadLetters = queue ? createDeadLetters(config, logger) : undefined;
   let gateway: Gateway;
   try {
-    gateway = createGateway(config, { provider, logger, ...(queue ? { queue } : {}), ...(deadLetters ? { deadLetters } : {}) });
+    gateway = createGateway(config, {
+      provider,
+      logger,
+      ...(queue ? { queue } : {}),
+      ...(deadLetters ? { deadLetters } : {}),
+      ...(callStatus ? { callStatus, callCanceller: callStatus } : {}),
+      ...(queue && deadLetters && callStatus ? { redriver: createRedriver({ deadLetters, queue, statuses: callStatus }) } : {}),
+    });
   } catch (err) {
     logger.error(`gateway cannot start: ${(err as Error).message}`, { err });
     await provider.close();
     await queue?.close();
+    await callStatus?.close();
     process.exitCode = 2;
     return;
   }
@@ -46,6 +61,7 @@ export async function main(): Promise<void> {
     await started.close();
     await queue?.close();
     await deadLetters?.close();
+    await callStatus?.close();
     await provider.close();
   };
   // Later signals are ignored: falling back to Node's default would kill us mid-drain.
@@ -89,7 +105,33 @@ function createDeadLetters(config: GatewayConfig, logger: Logger): DeadLetterRea
   });
 }
 
-function createQueue(config: GatewayConfig, logger: Logger): InvocationQueue | undefined {
+const VIEW_RETRY_MS = 5_000;
+
+/** The local copy of the status topic that /async-calls reads; it starts reading in the background. */
+function createCallStatus(config: GatewayConfig, logger: Logger): KafkaCallStatusView {
+  const view = createKafkaCallStatusView({
+    brokers: config.kafkaBrokers,
+    clientId: `${config.kafka.clientId}-call-status`,
+    ...kafkaAuthOptions(config.kafka),
+    topic: config.callStatus.topic,
+    retentionMs: config.callStatus.retentionMs,
+    cancelTopic: config.callStatus.cancelTopic,
+    partitions: config.kafka.partitions,
+    ...(config.callStatus.dir ? { dir: config.callStatus.dir } : {}),
+    logger,
+  });
+  // Kafka may come up after the gateway: keep trying, as the queue does on each enqueue.
+  const start = (): void => {
+    view.start().catch((err: unknown) => {
+      logger.warn('the call-status topic is not readable yet; status reads see only calls accepted here', { err });
+      setTimeout(start, VIEW_RETRY_MS).unref();
+    });
+  };
+  start();
+  return view;
+}
+
+function createQueue(config: GatewayConfig, logger: Logger, callStatus: KafkaCallStatusView | undefined): InvocationQueue | undefined {
   if (config.kafkaBrokers.length === 0) {
     logger.warn('KAFKA_BROKERS is not set: /async-function answers 501');
     return undefined;
@@ -101,6 +143,9 @@ function createQueue(config: GatewayConfig, logger: Logger): InvocationQueue | u
     topicBase: config.invocationsTopic,
     partitions: config.kafka.partitions,
     logger,
+    ...(callStatus
+      ? { status: { topic: config.callStatus.topic, retentionMs: config.callStatus.retentionMs, onQueued: (s) => callStatus.record(s) } }
+      : {}),
   });
   // Connect and create topics early; enqueue retries this lazily, so a broker that is down is not fatal here.
   queue.start().catch((err: unknown) => logger.warn('Kafka is not reachable yet; async calls get 503 until it is', { err }));

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       queue: undefined,
       invocationsTopic: 'kfaas.invocations',
       deadLetterTopic: 'kfaas.dead-letter',
+      callStatus: { topic: 'kfaas.call-status', cancelTopic: 'kfaas.call-cancel', retentionMs: 86_400_000, resultMaxBytes: 262_144 },
       maxInflight: 100,
       drainTimeoutMs: 30_000,
       invokeTimeoutMarginMs: 35_000,
@@ -52,6 +53,9 @@ describe('loadConfig', () => {
       KFAAS_METRICS_BIND: '0.0.0.0',
       KFAAS_METRICS_PORT: '0',
       KFAAS_LOG_LEVEL: 'debug',
+      KFAAS_STATUS_TOPIC: 'my.status',
+      KFAAS_STATUS_RETENTION: '2h',
+      KFAAS_RESULT_MAX_BYTES: '1Ki',
     });
     expect(config).toEqual({
       kafkaBrokers: ['127.0.0.1:9092', 'kafka-0.kafka:9093'],
@@ -60,6 +64,7 @@ describe('loadConfig', () => {
       queue: 'slow',
       invocationsTopic: 'my.calls',
       deadLetterTopic: 'my.dlq',
+      callStatus: { topic: 'my.status', cancelTopic: 'kfaas.call-cancel', retentionMs: 7_200_000, resultMaxBytes: 1_024 },
       maxInflight: 7,
       drainTimeoutMs: 90_000,
       invokeTimeoutMarginMs: 500,
@@ -80,7 +85,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ gateway_url: 'https://gw', KFAAS_MAX_INFLIGHT: '3' })).toMatchObject({ gatewayUrl: 'https://gw', maxInflight: 3 });
   });
 
+  it('turns call status off with KFAAS_CALL_STATUS=false', () => {
+    expect(loadConfig({ KFAAS_CALL_STATUS: 'false' }).callStatus).toBeUndefined();
+  });
+
   it.each([
+    ['KFAAS_STATUS_TOPIC', 'bad topic', 'Kafka topic name'],
+    ['KFAAS_STATUS_RETENTION', '0s', 'greater than zero'],
+    ['KFAAS_CALL_STATUS', 'maybe', ''],
+    ['KFAAS_RESULT_MAX_BYTES', '1Mi', 'at most 512Ki'],
     ['KAFKA_BROKERS', 'localhost', '"localhost" is not host:port'],
     ['KAFKA_BROKERS', 'a:99999', 'is not host:port'],
     ['KFAAS_GATEWAY_URL', 'gateway:8080', 'must use http or https'],

@@ -9,6 +9,11 @@
  * | `KFAAS_QUEUE` | unset | Dedicated queue to consume (`kfaas worker --queue` overrides); unset = the shared topic |
  * | `KFAAS_INVOCATIONS_TOPIC` | kfaas.invocations | Shared invocation topic |
  * | `KFAAS_DEAD_LETTER_TOPIC` | kfaas.dead-letter | Dead-letter topic |
+ * | `KFAAS_CALL_STATUS` | true | Write each call's status snapshots to the status topic |
+ * | `KFAAS_STATUS_TOPIC` | kfaas.call-status | Compacted topic of call status snapshots |
+ * | `KFAAS_CANCEL_TOPIC` | kfaas.call-cancel | Compacted topic of cancelled calls; a call found there is not run |
+ * | `KFAAS_STATUS_RETENTION` | 24h | retention.ms of the status topic when this worker creates it |
+ * | `KFAAS_RESULT_MAX_BYTES` | 256Ki | Largest result body kept with a call's status (at most 512Ki); larger ones are dropped |
  * | `max_inflight` (or `KFAAS_MAX_INFLIGHT`) | 100 | Calls run at once by this worker |
  * | `KFAAS_DRAIN_TIMEOUT` | 30s | After SIGTERM: how long in-flight calls may take before the worker leaves anyway |
  * | `KFAAS_INVOKE_TIMEOUT_MARGIN` | 35s | Added to a function's exec timeout for the worker's own deadline, so the gateway's 504 comes first; it covers the gateway's wait for a first ready endpoint (`KFAAS_SCALE_FROM_ZERO_TIMEOUT`, 30s) |
@@ -28,7 +33,7 @@
 import { isIP } from 'node:net';
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
-import { DEFAULT_INVOCATIONS_TOPIC, DEFAULT_DEAD_LETTER_TOPIC, queueNameProblem } from '../common/topics.js';
+import { DEFAULT_INVOCATIONS_TOPIC, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC, queueNameProblem } from '../common/topics.js';
 import type { JitterMode } from './retry/retry-policy.js';
 
 /** How callbacks are retried. */
@@ -48,6 +53,10 @@ export interface WorkerConfig {
   readonly queue: string | undefined;
   readonly invocationsTopic: string;
   readonly deadLetterTopic: string;
+  /** Status topic and its retention; undefined when call status tracking is off. */
+  readonly callStatus:
+    | { readonly topic: string; readonly cancelTopic: string; readonly retentionMs: number; readonly resultMaxBytes: number }
+    | undefined;
   readonly maxInflight: number;
   readonly drainTimeoutMs: number;
   readonly invokeTimeoutMarginMs: number;
@@ -66,7 +75,10 @@ export interface WorkerConfig {
 const check: Validators = validators('worker');
 // An annotated alias: TypeScript narrows after a never-returning call only when the callee's type is explicit.
 const fail: Validators['fail'] = check.fail;
-const { integer, duration, positiveDuration, logLevel } = check;
+const { integer, duration, positiveDuration, logLevel, bool, size } = check;
+
+// A status snapshot, result body base64 included, must fit one record of the status topic (1 MiB).
+const RESULT_MAX_BYTES_CAP = 512 * 1024;
 
 /** Parses and validates the worker configuration; throws naming the offending key and value. */
 export function loadConfig(env: Env): WorkerConfig {
@@ -94,6 +106,14 @@ export function loadConfig(env: Env): WorkerConfig {
     queue,
     invocationsTopic: topic('KFAAS_INVOCATIONS_TOPIC', pickEnv(env, 'KFAAS_INVOCATIONS_TOPIC') ?? DEFAULT_INVOCATIONS_TOPIC),
     deadLetterTopic: topic('KFAAS_DEAD_LETTER_TOPIC', pickEnv(env, 'KFAAS_DEAD_LETTER_TOPIC') ?? DEFAULT_DEAD_LETTER_TOPIC),
+    callStatus: bool('KFAAS_CALL_STATUS', pickEnv(env, 'KFAAS_CALL_STATUS') ?? 'true')
+      ? {
+          topic: topic('KFAAS_STATUS_TOPIC', pickEnv(env, 'KFAAS_STATUS_TOPIC') ?? DEFAULT_STATUS_TOPIC),
+          cancelTopic: topic('KFAAS_CANCEL_TOPIC', pickEnv(env, 'KFAAS_CANCEL_TOPIC') ?? DEFAULT_CANCEL_TOPIC),
+          retentionMs: positiveDuration('KFAAS_STATUS_RETENTION', pickEnv(env, 'KFAAS_STATUS_RETENTION') ?? '24h'),
+          resultMaxBytes: resultMaxBytes(pickEnv(env, 'KFAAS_RESULT_MAX_BYTES') ?? '256Ki'),
+        }
+      : undefined,
     maxInflight: integer('max_inflight', pickEnv(env, 'max_inflight', 'KFAAS_MAX_INFLIGHT') ?? '100', 1, 10_000),
     drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
     invokeTimeoutMarginMs: duration('KFAAS_INVOKE_TIMEOUT_MARGIN', pickEnv(env, 'KFAAS_INVOKE_TIMEOUT_MARGIN') ?? '35s'),
@@ -155,5 +175,8 @@ function bind(value: string): string {
   return value;
 }
 
-
-
+function resultMaxBytes(value: string): number {
+  const bytes = size('KFAAS_RESULT_MAX_BYTES', value);
+  if (bytes > RESULT_MAX_BYTES_CAP) fail('KFAAS_RESULT_MAX_BYTES', value, `must be at most 512Ki (${RESULT_MAX_BYTES_CAP} bytes)`);
+  return bytes;
+}

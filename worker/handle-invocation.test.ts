@@ -130,7 +130,8 @@ describe('createInvocationHandler', () => {
     const { handler, events } = makeHandler(fn.url);
     const decision = await handler(anInvocation({ callbackUrl: `${cb.url}/hook?k=v` }), live());
 
-    expect(decision).toEqual({ action: 'complete' });
+    // The final envelope and result travel with the decision: the call's status is built from them.
+    expect(decision).toMatchObject({ action: 'complete', invocation: { attempt: 1, callbackAttempt: 1, lastStatus: 201 }, result: { status: 201 } });
     expect(fn.seen).toHaveLength(1);
     const call = fn.seen[0]!;
     expect(call.method).toBe('POST');
@@ -181,7 +182,7 @@ describe('createInvocationHandler', () => {
     expect(again.result).toBeUndefined();
     expect(cb.seen).toHaveLength(0);
 
-    expect(await handler(again, live())).toEqual({ action: 'complete' });
+    expect(await handler(again, live())).toMatchObject({ action: 'complete' });
     expect(fn.seen.map((s) => s.headers['x-kfaas-attempt'])).toEqual(['1', '2']);
     expect(cb.seen).toHaveLength(1);
     expect(cb.seen[0]!.body.toString()).toBe('done');
@@ -243,7 +244,7 @@ describe('createInvocationHandler', () => {
     const first = await handler(anInvocation({ policy }), live());
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(retried(first).lastError).toContain('within 250 ms');
-    expect(await handler(retried(first), live())).toEqual({ action: 'complete' });
+    expect(await handler(retried(first), live())).toMatchObject({ action: 'complete' });
   });
 
   it('always retries platform errors, even when the function did not list the status', async () => {
@@ -276,7 +277,7 @@ describe('createInvocationHandler', () => {
     expect(again).toMatchObject({ attempt: 1, callbackAttempt: 1, result: { status: 200 } });
     expect(again.result!.body.toString()).toBe('result');
 
-    expect(await handler(again, live())).toEqual({ action: 'complete' });
+    expect(await handler(again, live())).toMatchObject({ action: 'complete' });
     expect(fn.seen).toHaveLength(1);
     expect(cb.seen).toHaveLength(2);
     expect(cb.seen[1]!.body.toString()).toBe('result');
@@ -329,10 +330,19 @@ describe('createInvocationHandler', () => {
     expect(cb.seen[0]!.headers).toMatchObject({ 'x-function-status': '503', 'x-kfaas-dead-letter': 'max_event_age', 'x-attempts': '1' });
   });
 
+  it('ages a delayed call from the time it asked to run, not from when it was accepted', async () => {
+    const fn = await scripted(() => ({ status: 200 }));
+    const { handler } = makeHandler(fn.url);
+    const policy = { ...anInvocation().policy, maxEventAgeMs: 60_000 };
+    const delayed = anInvocation({ enqueuedAt: NOW - 3_600_000, delayedUntil: NOW - 1_000, notBefore: NOW - 1_000, policy });
+    expect(await handler(delayed, live())).toMatchObject({ action: 'complete' });
+    expect(fn.seen).toHaveLength(1);
+  });
+
   it('completes without a callback when none was asked for', async () => {
     const fn = await scripted(() => ({ status: 200 }));
     const { handler, events } = makeHandler(fn.url);
-    expect(await handler(anInvocation(), live())).toEqual({ action: 'complete' });
+    expect(await handler(anInvocation(), live())).toMatchObject({ action: 'complete' });
     expect(events).toEqual(['start 1', 'final ok', 'decision complete']);
   });
 

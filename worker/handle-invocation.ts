@@ -54,7 +54,9 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
 
   async function invocationPhase(inv: Invocation, signal: AbortSignal): Promise<ProcessDecision> {
     const policy = policyOf(inv);
-    if (isExpired(inv.enqueuedAt, policy, now())) {
+    // A delayed call ages from the time it asked to run, not from when it was accepted.
+    const ageFrom = inv.delayedUntil ?? inv.enqueuedAt;
+    if (isExpired(ageFrom, policy, now())) {
       // Expired while waiting (a long Retry-After, a backlog): report the last status known, if any.
       const result: InvocationResult = {
         status: inv.lastStatus ?? 503,
@@ -73,7 +75,7 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
     emit('onAttemptEnd', inv, attempt, res);
     const outcome: AttemptOutcome =
       res.kind === 'response' ? { kind: 'response', status: res.status, headers: res.headers } : { kind: 'network-error', error: res.error };
-    const verdict = decide(outcome, attempt, policy, { random, now, enqueuedAt: inv.enqueuedAt, jitter: deps.jitter });
+    const verdict = decide(outcome, attempt, policy, { random, now, enqueuedAt: ageFrom, jitter: deps.jitter });
     const { lastStatus: _s, lastError: _e, ...rest } = inv;
     const after: Invocation = {
       ...rest,
@@ -102,7 +104,7 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
 
   async function finish(inv: Invocation, result: InvocationResult, reason: DeadLetterReason | undefined, signal: AbortSignal) {
     emit('onFinal', inv, reason === undefined);
-    if (!inv.callbackUrl) return conclude(inv, reason);
+    if (!inv.callbackUrl) return conclude(inv, result, reason);
     return deliver(inv, result, reason, signal);
   }
 
@@ -114,8 +116,8 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
       return { action: 'retry', invocation: { ...inv, result, notBefore: now() }, delayMs: 0 };
     }
     emit('onCallback', inv, cb, now() - inv.enqueuedAt);
-    if (cb.ok) return conclude(inv, reason);
     const tries = (inv.callbackAttempt ?? 0) + 1;
+    if (cb.ok) return conclude({ ...inv, callbackAttempt: tries }, result, reason);
     const log = { callId: inv.callId, fn: inv.function, namespace: inv.namespace, statusCode: cb.status, err: cb.error, callbackAttempt: tries };
     if (cb.permanent || tries >= deps.callbackRetry.maxAttempts) {
       const outcome = reason ? `the call itself failed (${reason}, last status ${result.failed ? 'none' : result.status})` : `the call succeeded with ${result.status}`;
@@ -132,12 +134,13 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
     return { action: 'retry', invocation: { ...inv, result, callbackAttempt: tries, notBefore: now() + delayMs }, delayMs };
   }
 
-  function conclude(inv: Invocation, reason: DeadLetterReason | undefined): ProcessDecision {
-    if (!reason) return { action: 'complete' };
+  function conclude(inv: Invocation, result: InvocationResult, reason: DeadLetterReason | undefined): ProcessDecision {
+    if (!reason) return { action: 'complete', invocation: inv, result };
     return {
       action: 'dead-letter',
       reason,
       invocation: inv,
+      result,
       ...(inv.lastStatus !== undefined ? { lastStatus: inv.lastStatus } : {}),
       ...(inv.lastError !== undefined ? { error: inv.lastError } : {}),
     };

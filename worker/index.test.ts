@@ -68,7 +68,7 @@ describe('createWorker', () => {
     expect((await fetch(`${worker.metricsUrl}/readyz`)).status).toBe(200);
     expect((await fetch(`${worker.metricsUrl}/livez`)).status).toBe(200);
 
-    expect(await source.deliver(inv('/ok'))).toEqual({ action: 'complete' });
+    expect(await source.deliver(inv('/ok'))).toMatchObject({ action: 'complete' });
     expect(await source.deliver(inv('/fail'))).toMatchObject({ action: 'dead-letter', reason: 'not_retriable' });
     const text = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
     expect(text).toContain('kfaas_worker_invocations_started_total{function_name="echo.fns"} 2');

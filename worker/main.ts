@@ -32,6 +32,7 @@ export async function main(opts: WorkerMainOptions = {}): Promise<void> {
     logger,
     topic: invocationTopic(config.queue, config.invocationsTopic),
     deadLetterTopic: config.deadLetterTopic,
+    ...(config.callStatus ? { status: config.callStatus } : {}),
     maxInflight: config.maxInflight,
     drainTimeoutMs: config.drainTimeoutMs,
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../common/logger.js';
 import { createGateway, createLocalProvider, loadGatewayConfig, type Gateway, type LocalProvider } from '../../gateway/index.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
+import { createRedriver } from '../../queue/shared/redrive.js';
 import { createWorkerPool, withQueueWorkers } from './worker-pool.js';
 import type { Stack } from './stack-file.js';
 import type { UpOptions } from './options.js';
@@ -68,7 +69,15 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
   const workers = createWorkerPool({ queue, gatewayUrl: () => url, maxInflight: options.maxInflight, logger, env: process.env });
   // A function deployed through /system with a dedicated queue gets that queue's worker at once.
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
-  const gateway: Gateway = createGateway(gatewayConfig, { provider: served, queue, deadLetters: queue, logger });
+  const gateway: Gateway = createGateway(gatewayConfig, {
+    provider: served,
+    queue,
+    deadLetters: queue,
+    callStatus: queue,
+    callCanceller: queue,
+    redriver: createRedriver({ deadLetters: queue, queue, statuses: queue }),
+    logger,
+  });
   const close = once(async () => {
     await gateway.close();
     await workers.close();

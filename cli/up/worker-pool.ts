@@ -36,14 +36,20 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       const key = name ?? '';
       let started = workers.get(key);
       if (!started) {
+        const config = loadWorkerConfig({
+          ...options.env,
+          KFAAS_GATEWAY_URL: options.gatewayUrl(),
+          KFAAS_MAX_INFLIGHT: String(options.maxInflight),
+          ...(name ? { KFAAS_QUEUE: name } : {}),
+        });
+        const resultMaxBytes = config.callStatus?.resultMaxBytes;
         const worker = createWorker({
-          config: loadWorkerConfig({
-            ...options.env,
-            KFAAS_GATEWAY_URL: options.gatewayUrl(),
-            KFAAS_MAX_INFLIGHT: String(options.maxInflight),
-            ...(name ? { KFAAS_QUEUE: name } : {}),
+          config,
+          source: options.queue.source({
+            topic: invocationTopic(name),
+            maxInflight: options.maxInflight,
+            ...(resultMaxBytes !== undefined ? { resultMaxBytes } : {}),
           }),
-          source: options.queue.source({ topic: invocationTopic(name), maxInflight: options.maxInflight }),
           logger: options.logger.child({ queue: name ?? 'default' }),
           serveMetrics: false,
         });

@@ -5,6 +5,7 @@ import request from 'supertest';
 import winston from 'winston';
 import { DEFAULT_POLICY } from '../../common/delivery-policy.js';
 import { KfaasError } from '../../common/errors.js';
+import type { CallStatus, CallStatusReader } from '../../common/call-status.js';
 import type { Invocation } from '../../common/invocation.js';
 import type { InvocationQueue } from '../../common/queue.js';
 import { createCallIdMiddleware } from '../http/call-id.js';
@@ -50,8 +51,8 @@ afterEach(async () => {
 });
 
 /** Serves the handler the way createApp mounts it, on 127.0.0.1 (supertest's own listen binds every interface). */
-async function makeApp(overrides: Partial<AsyncInvokeDeps> = {}, opts: { callIdMiddleware?: boolean } = {}) {
-  const queue = new FakeQueue();
+async function makeApp(overrides: Partial<AsyncInvokeDeps> & { queue?: FakeQueue } = {}, opts: { callIdMiddleware?: boolean } = {}) {
+  const queue = overrides.queue ?? new FakeQueue();
   const accepted: string[] = [];
   const handler = createAsyncInvokeHandler({
     resolver,
@@ -110,6 +111,73 @@ describe('POST /async-function/:name', () => {
     expect(inv.headers['x-call-id']).toBe(inv.callId);
     expect(inv.headers['x-start-time']).toBe('1700000000123000000');
     expect(accepted).toEqual(['fn-a.openfaas-fn']);
+  });
+
+  it('stores a delayed call with its due time: X-Delay from now, X-Not-Before as given', async () => {
+    const { app, queue } = await makeApp({ maxDelayMs: 3_600_000 });
+    expect((await request(app).post('/async-function/fn-a').set('X-Delay', '90s').send('x')).status).toBe(202);
+    expect((await request(app).post('/async-function/fn-a').set('X-Not-Before', new Date(NOW + 600_000).toISOString()).send('x')).status).toBe(202);
+    expect(queue.calls.map((c) => [c.notBefore, c.delayedUntil])).toEqual([
+      [NOW + 90_000, NOW + 90_000],
+      [NOW + 600_000, NOW + 600_000],
+    ]);
+    const tooFar = await request(app).post('/async-function/fn-a').set('X-Delay', '2h').send('x');
+    expect(tooFar.status).toBe(400);
+    expect(tooFar.body.message).toBe('X-Delay: a call may be delayed by at most 1h');
+    expect(queue.calls).toHaveLength(2);
+  });
+
+  describe('Idempotency-Key', () => {
+    /** Statuses that know every call the fake queue stored, as both real queues do. */
+    const statusesOf = (queue: FakeQueue): CallStatusReader => ({
+      get: async (id) => (queue.calls.some((c) => c.callId === id) ? ({ callId: id } as CallStatus) : undefined),
+      waitForFinal: async () => undefined,
+    });
+
+    it('stores the first call only; a repeat gets its call id with X-Idempotent-Replay, another function its own call', async () => {
+      const queue = new FakeQueue();
+      const { app } = await makeApp({ queue, statuses: statusesOf(queue) });
+      const first = await request(app).post('/async-function/fn-a').set('Idempotency-Key', '"order-42"').send('x');
+      const again = await request(app).post('/async-function/fn-a').set('Idempotency-Key', 'order-42').send('x');
+      const other = await request(app).post('/async-function/fn-b.team').set('Idempotency-Key', 'order-42').send('x');
+      expect([first.status, again.status, other.status]).toEqual([202, 202, 202]);
+      expect(first.headers['x-idempotent-replay']).toBeUndefined();
+      expect(again.headers['x-idempotent-replay']).toBe('true');
+      expect(again.headers['x-call-id']).toBe(first.headers['x-call-id']);
+      expect(other.headers['x-call-id']).not.toBe(first.headers['x-call-id']);
+      expect(queue.calls.map((c) => c.callId)).toEqual([first.headers['x-call-id'], other.headers['x-call-id']]);
+    });
+
+    it('stores racing repeats once', async () => {
+      const queue = new FakeQueue();
+      const { app } = await makeApp({ queue, statuses: statusesOf(queue) });
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => request(app).post('/async-function/fn-a').set('Idempotency-Key', 'race').send('x')),
+      );
+      expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+      expect(new Set(answers.map((a) => a.headers['x-call-id'])).size).toBe(1);
+      expect(queue.calls).toHaveLength(1);
+      expect(answers.filter((a) => a.headers['x-idempotent-replay'] === 'true')).toHaveLength(4);
+    });
+
+    it.each([
+      ['', 'Idempotency-Key: must be 1 to 255 visible ASCII characters'],
+      ['x'.repeat(256), 'must be 1 to 255'],
+      ['two words', 'visible ASCII'],
+    ])('refuses the key %j with 400', async (key, message) => {
+      const queue = new FakeQueue();
+      const { app } = await makeApp({ queue, statuses: statusesOf(queue) });
+      const res = await request(app).post('/async-function/fn-a').set('Idempotency-Key', key).send('x');
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain(message);
+      expect(queue.calls).toHaveLength(0);
+    });
+
+    it('answers 501 when the gateway tracks no call status', async () => {
+      const { app, queue } = await makeApp();
+      expect((await request(app).post('/async-function/fn-a').set('Idempotency-Key', 'k').send('x')).status).toBe(501);
+      expect(queue.calls).toHaveLength(0);
+    });
   });
 
   it('keeps a valid caller X-Call-Id and replaces an unsafe one', async () => {

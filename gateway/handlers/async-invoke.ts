@@ -12,6 +12,9 @@ import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationQueue } from '../../common/queue.js';
 import { resolveCallId } from '../http/call-id.js';
+import type { CallStatusReader } from '../../common/call-status.js';
+import { requestedNotBefore } from './call-delay.js';
+import { IdempotencyHeaders, idempotencyKeyOf, idempotentCallId, InflightCalls } from './idempotency.js';
 import type { FunctionResolver } from '../ports.js';
 import { parseInvokeRoute, resolveTarget, type RouteNamespaces } from './invoke-route.js';
 
@@ -36,6 +39,10 @@ export interface AsyncInvokeDeps {
   readonly observers?: readonly AsyncInvokeObserver[];
   /** Longest wait for the durable write before answering 503; default 10 s. */
   readonly enqueueTimeoutMs?: number;
+  /** Call status, to recognise a repeated Idempotency-Key; without it the header is refused with 501. */
+  readonly statuses?: CallStatusReader;
+  /** Longest X-Delay / X-Not-Before a call may ask for; default 7 days. */
+  readonly maxDelayMs?: number;
   /** Retry-After sent with a 503 when the queue is unavailable; default 5 s. */
   readonly retryAfterSeconds?: number;
   /** Epoch ms; injectable for tests. */
@@ -44,14 +51,27 @@ export interface AsyncInvokeDeps {
 
 const ROUTE_PREFIX = '/async-function/';
 
+/** Default longest delay of a delayed call: 7 days. */
+export const DEFAULT_MAX_DELAY_MS = 7 * 24 * 3_600_000;
+
 /** Creates the Express 5 handler mounted at `/async-function{/*rest}`; the route parser reads the raw URL. */
 export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
   const allowCallback = compileCallbackAllowlist(deps.callbackAllowlist ?? []);
   const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 10_000;
   const retryAfterSeconds = deps.retryAfterSeconds ?? 5;
+  const maxDelayMs = deps.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const now = deps.now ?? Date.now;
   const observers = deps.observers ?? [];
   const namespaces: RouteNamespaces = { functionNamespace: deps.defaultNamespace, allowedNamespaces: deps.allowedNamespaces ?? [deps.defaultNamespace] };
+  const inflight = new InflightCalls();
+
+  /** True when the call of an idempotency key is already stored (or being stored by a racing request). */
+  const isRepeat = async (callId: string): Promise<boolean> => {
+    if (!deps.statuses) throw new KfaasError('NOT_IMPLEMENTED', 'Idempotency-Key needs call status tracking, which is off on this gateway');
+    const racing = inflight.get(callId);
+    if (racing) return racing.then(() => true, () => false);
+    return (await deps.statuses.get(callId)) !== undefined;
+  };
 
   return async (req: Request, res: Response) => {
     if (req.method !== 'POST') {
@@ -62,13 +82,21 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
     // The raw URL, not Express's decoded params: the sync route parses the same bytes the same way.
     const { name, namespace, path, rawQuery } = parseInvokeRoute(req.originalUrl, ROUTE_PREFIX, namespaces);
     const callbackUrl = checkCallbackUrl(req.headers[Headers.callbackUrl], allowCallback);
+    const notBefore = requestedNotBefore(req.headers, now(), maxDelayMs);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > deps.bodyLimitBytes) throw tooLarge(deps.bodyLimitBytes);
 
     const resolved = await resolveTarget(deps.resolver, { name, namespace });
     const body = await readBody(req, deps.bodyLimitBytes);
 
-    const callId = pickCallId(req, res);
+    const idempotencyKey = idempotencyKeyOf(req.headers);
+    const callId = idempotencyKey === undefined ? pickCallId(req, res) : idempotentCallId(idempotencyKey, resolved.name, resolved.namespace);
+    if (idempotencyKey !== undefined && (await isRepeat(callId))) {
+      res.setHeader(Headers.callId, callId);
+      res.setHeader(IdempotencyHeaders.replay, 'true');
+      res.status(202).end();
+      return;
+    }
     const enqueuedAt = now();
     const startTime = unixNanos(enqueuedAt);
     const headers = { ...copyHeaders(req.headers), [Headers.callId]: callId, [Headers.startTime]: startTime };
@@ -89,9 +117,11 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
       ...(callbackUrl !== undefined ? { callbackUrl } : {}),
       ...(resolved.queue ? { queue: resolved.queue } : {}),
       ...(typeof orderingKey === 'string' && orderingKey !== '' ? { orderingKey } : {}),
+      ...(notBefore !== undefined ? { notBefore, delayedUntil: notBefore } : {}),
     };
 
-    await enqueueWithin(deps.queue, invocation, enqueueTimeoutMs, retryAfterSeconds);
+    const enqueue = () => enqueueWithin(deps.queue, invocation, enqueueTimeoutMs, retryAfterSeconds);
+    await (idempotencyKey === undefined ? enqueue() : inflight.run(callId, enqueue));
     const fn = `${resolved.name}.${resolved.namespace}`;
     for (const o of observers) o.onAccepted(fn, body.length);
     const log = (res.locals['logger'] as Logger | undefined) ?? deps.logger;

@@ -3,9 +3,11 @@
  * the DeadLetterReader and the factory of InvocationSources, all sharing one database file in `dataDir`.
  */
 import { EventEmitter } from 'node:events';
+import type { CallCanceller, CallStatusReader } from '../../common/call-status.js';
 import type { Logger } from '../../common/logger.js';
 import type { DeadLetterReader, InvocationQueue, InvocationSource } from '../../common/queue.js';
 import { DEFAULT_INVOCATIONS_TOPIC } from '../../common/topics.js';
+import { createEmbeddedCallStatus, DEFAULT_STATUS_RETENTION_MS } from './call-status.js';
 import { createEmbeddedDeadLetterReader } from './dead-letter-reader.js';
 import { createEmbeddedInvocationQueue } from './invocation-queue.js';
 import { createEmbeddedSource, type EmbeddedSourceOptions } from './invocation-source.js';
@@ -23,10 +25,12 @@ export interface EmbeddedQueueOptions {
   readonly topicBase?: string;
   /** Retry-After of a QUEUE_UNAVAILABLE rejection. */
   readonly retryAfterSeconds?: number;
+  /** How long a finished call's status stays readable; 24 h by default. */
+  readonly statusRetentionMs?: number;
 }
 
-/** The embedded queue: enqueue, list dead letters, and create sources over the same file. */
-export interface EmbeddedQueue extends InvocationQueue, DeadLetterReader {
+/** The embedded queue: enqueue, list dead letters, read call status, and create sources over the same file. */
+export interface EmbeddedQueue extends InvocationQueue, DeadLetterReader, CallStatusReader, CallCanceller {
   /** Creates a source over one queue (`options.topic`, the topicBase by default); start() it with a handler. */
   source(options?: EmbeddedSourceOptions): InvocationSource;
   /** Path of the database file. */
@@ -51,11 +55,15 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): EmbeddedQueu
     isClosed: () => closing !== undefined,
   });
   const reader = createEmbeddedDeadLetterReader(store, logger);
+  const statuses = createEmbeddedCallStatus(store, notifier, options.statusRetentionMs ?? DEFAULT_STATUS_RETENTION_MS);
   logger.info('embedded queue opened', { file: store.file });
   return {
     file: store.file,
     enqueue: queue.enqueue,
     list: reader.list,
+    get: statuses.get,
+    waitForFinal: statuses.waitForFinal,
+    cancel: statuses.cancel,
     source(sourceOptions = {}) {
       if (closing) throw new Error('the embedded queue is closed');
       const source = createEmbeddedSource({ store, notifier, topic: topicBase, logger }, sourceOptions);
@@ -65,6 +73,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): EmbeddedQueu
     close() {
       closing ??= (async () => {
         await Promise.all([...sources].map((s) => s.close()));
+        statuses.close();
         store.close();
         logger.info('embedded queue closed');
       })();

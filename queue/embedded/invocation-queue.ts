@@ -4,10 +4,12 @@
  * picks the call up at once instead of at its next poll.
  */
 import type { EventEmitter } from 'node:events';
+import { queuedStatus } from '../../common/call-status.js';
 import { KfaasError } from '../../common/errors.js';
 import { encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { InvocationQueue } from '../../common/queue.js';
 import { invocationTopic } from '../../common/topics.js';
+import { STATUS_EVENT } from './call-status.js';
 import type { EmbeddedStore } from './store.js';
 
 /** The emitter event carrying the topic of a newly stored call. */
@@ -36,15 +38,21 @@ export function createEmbeddedInvocationQueue(deps: EmbeddedQueueDeps): Pick<Inv
       }
       const queue = invocationTopic(inv.queue, deps.topicBase);
       const row = {
+        callId: inv.callId,
         queue,
         orderingKey: inv.orderingKey ?? null,
         fn: inv.function,
         envelope: encodeInvocation(inv),
-        dueAt: (lastDueAt = Math.max(lastDueAt, inv.notBefore ?? now())),
+        // A delayed call takes its own due time and leaves the monotonic clock alone (else every later call would wait too).
+        dueAt: inv.notBefore !== undefined && inv.notBefore > now() ? inv.notBefore : (lastDueAt = Math.max(lastDueAt, inv.notBefore ?? now())),
         enqueuedAt: now(),
       };
+      const status = queuedStatus(inv, row.enqueuedAt);
       try {
-        await deps.store.write(() => deps.store.insertInvocation(row));
+        await deps.store.write(() => {
+          deps.store.insertInvocation(row);
+          deps.store.statuses.put(status);
+        });
       } catch (err) {
         throw new KfaasError('QUEUE_UNAVAILABLE', `the call could not be stored: ${(err as Error).message}`, {
           retryAfterSeconds: deps.retryAfterSeconds,
@@ -52,6 +60,7 @@ export function createEmbeddedInvocationQueue(deps: EmbeddedQueueDeps): Pick<Inv
         });
       }
       deps.notifier.emit(ENQUEUED_EVENT, queue);
+      deps.notifier.emit(STATUS_EVENT, status);
     },
   };
 }

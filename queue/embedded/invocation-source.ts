@@ -11,10 +11,13 @@ import type { EventEmitter } from 'node:events';
 import { decodeInvocation, encodeDeadLetter, encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import { deadLetterOf, type InvocationHandler, type InvocationSource, type ProcessDecision, type QueueObserver } from '../../common/queue.js';
+import type { CallStatus } from '../../common/call-status.js';
 import type { BackoffOptions } from '../shared/backoff.js';
+import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
 import { settlesWithin } from '../shared/settle-within.js';
 import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { STATUS_EVENT } from './call-status.js';
 import { ENQUEUED_EVENT } from './invocation-queue.js';
 import type { ClaimedRow, EmbeddedStore } from './store.js';
 
@@ -35,6 +38,8 @@ export interface EmbeddedSourceOptions {
   readonly observer?: QueueObserver;
   readonly backoff?: BackoffOptions;
   readonly logger?: Logger;
+  /** Largest result body kept with a call's status (256 KiB by default); larger ones are dropped. */
+  readonly resultMaxBytes?: number;
 }
 
 /** Defaults of the embedded source options. */
@@ -69,6 +74,7 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
   const owner = crypto.randomUUID();
   const held = new Set<number>();
   let dispatcher: Dispatcher | undefined;
+  let tracker: CallStatusTracker | undefined;
   let wakeTimer: NodeJS.Timeout | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
   let pumpScheduled = false;
@@ -170,11 +176,22 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
         .then((stored) => settle(row.id, stored));
       return;
     }
-    void d.dispatch(inv, (decision) => persist(row.id, decision)).then((stored) => settle(row.id, stored));
+    void d.dispatch(inv, (decision) => persist(row.id, inv, decision)).then((stored) => settle(row.id, stored));
   }
 
-  async function persist(id: number, decision: ProcessDecision): Promise<void> {
+  /** Stores a status outside the call's own writes (a start); a failure only costs the snapshot. */
+  function putStatus(status: CallStatus): void {
+    store.write(() => store.statuses.put(status)).then(
+      (stored) => stored && notifier.emit(STATUS_EVENT, status),
+      (err: unknown) => logger.debug('storing a call status failed', { err, callId: status.callId }),
+    );
+  }
+
+  async function persist(id: number, inv: Invocation, decision: ProcessDecision): Promise<void> {
+    const status = tracker?.decided(inv, decision);
     const stillOurs = await store.write(() => {
+      // The status changes in the transaction that moves the call, so the two never disagree.
+      if (status) store.statuses.put(status);
       switch (decision.action) {
         case 'complete':
           return store.removeInvocation(id, owner);
@@ -193,6 +210,7 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
         }
       }
     });
+    if (status) notifier.emit(STATUS_EVENT, status);
     if (!stillOurs) logger.warn('the lease of a finished call was lost; another claim runs it again', { id, action: decision.action });
   }
 
@@ -200,7 +218,8 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
     async start(handler: InvocationHandler) {
       if (closing) throw new Error('the source is closed');
       if (dispatcher) return;
-      dispatcher = createDispatcher({ handler, maxInflight, logger, observer: options.observer, backoff: options.backoff, now });
+      tracker = trackCallStatus(handler, putStatus, { now, ...(options.resultMaxBytes !== undefined ? { resultMaxBytes: options.resultMaxBytes } : {}) });
+      dispatcher = createDispatcher({ handler: tracker.handler, maxInflight, logger, observer: options.observer, backoff: options.backoff, now });
       notifier.on(ENQUEUED_EVENT, onEnqueued);
       renewTimer = setInterval(() => {
         try {

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openStore, type EmbeddedStore } from './store.js';
 
 describe('EmbeddedStore', () => {
   let dir: string;
   let store: EmbeddedStore;
-  const row = (over: { orderingKey?: string; dueAt?: number; queue?: string } = {}) => ({
+  let seq = 0;
+  const row = (over: { orderingKey?: string; dueAt?: number; queue?: string; callId?: string } = {}) => ({
+    callId: over.callId ?? `call-${(seq += 1)}`,
     queue: over.queue ?? 'q',
     orderingKey: over.orderingKey ?? null,
     fn: 'f',
@@ -85,6 +88,33 @@ describe('EmbeddedStore', () => {
     expect(store.nextWakeAt('q', 'b')).toBe(1_000);
     store.releaseLeases('a');
     expect(ids(await store.write(() => store.claim('q', 1, 0, 100, 'b')))).toEqual([1]);
+  });
+
+  it('cancels a call by id only while no source holds it', async () => {
+    await store.write(() => {
+      store.insertInvocation(row({ callId: 'held' }));
+      store.insertInvocation(row({ callId: 'waiting' }));
+    });
+    await store.write(() => store.claim('q', 1, 0, 100, 'a'));
+    expect(await store.write(() => store.cancelInvocation('held', 50))).toBe(false);
+    expect(await store.write(() => store.cancelInvocation('waiting', 50))).toBe(true);
+    expect(await store.write(() => store.cancelInvocation('waiting', 50))).toBe(false);
+    // An expired lease is no hold: its owner is gone.
+    expect(await store.write(() => store.cancelInvocation('held', 100))).toBe(true);
+    expect(store.countInvocations('q')).toBe(0);
+  });
+
+  it('adds the call id column to a version 1 database', () => {
+    store.close();
+    const file = path.join(dir, 'kfaas-queue.db');
+    fs.rmSync(file);
+    const v1 = new Database(file);
+    v1.exec('CREATE TABLE invocations (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, ordering_key TEXT, fn TEXT NOT NULL, envelope BLOB NOT NULL, due_at INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, lease_owner TEXT, lease_until INTEGER)');
+    v1.prepare("INSERT INTO invocations (queue, fn, envelope, due_at, enqueued_at) VALUES ('q', 'f', x'00', 0, 0)").run();
+    v1.close();
+    store = openStore(dir);
+    expect(store.countInvocations('q')).toBe(1);
+    return store.write(() => store.insertInvocation(row({ callId: 'new' }))).then(() => expect(store.countInvocations('q')).toBe(2));
   });
 
   it('lists dead letters newest first, by function', async () => {

@@ -1,18 +1,19 @@
 /**
  * The embedded queue's SQLite file (better-sqlite3, WAL, synchronous=FULL): calls waiting or leased in
- * `invocations`, dead letters in `dead_letters`. Writes go through a group commit: every write requested in
- * the same event-loop turn shares one transaction and so one fsync, and each caller's promise settles after
+ * `invocations`, dead letters in `dead_letters`, each call's status in `call_status`. Writes go through a
+ * group commit: every write requested in the same event-loop turn shares one transaction and so one fsync, and each caller's promise settles after
  * that commit (each write runs in its own savepoint, so one failing write does not undo the others). A lease
  * (owner + expiry) marks a claimed row; a crashed owner's rows become claimable again once the lease expires.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { openCallStatusTable, type CallStatusTable } from '../shared/call-status-table.js';
 
 /** The database file name inside the data dir. */
 export const DB_FILE = 'kfaas-queue.db';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS invocations (
@@ -40,8 +41,16 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE INDEX IF NOT EXISTS dead_letters_fn ON dead_letters (fn, id);
 `;
 
+// Version 2 keys rows by call id too, so a waiting call can be cancelled; rows of version 1 have none.
+function addCallIdColumn(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('invocations')").all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'call_id')) db.exec('ALTER TABLE invocations ADD COLUMN call_id TEXT');
+  db.exec('CREATE INDEX IF NOT EXISTS invocations_call ON invocations (call_id) WHERE call_id IS NOT NULL');
+}
+
 /** A row to insert. */
 export interface NewInvocationRow {
+  readonly callId: string;
   readonly queue: string;
   readonly orderingKey: string | null;
   readonly fn: string;
@@ -91,6 +100,7 @@ export function openStore(dataDir: string): EmbeddedStore {
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    addCallIdColumn(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   } catch (err) {
     throw new Error(`cannot open the embedded queue database ${file}: ${(err as Error).message}`, { cause: err });
@@ -106,15 +116,18 @@ export class EmbeddedStore {
   private readonly stmt;
   private readonly flushTx;
   private readonly claimTx;
+  /** Call status by call id; write it inside write() next to the change of the call it describes. */
+  readonly statuses: CallStatusTable;
 
   constructor(
     private readonly db: Database.Database,
     /** Path of the database file. */
     readonly file: string,
   ) {
+    this.statuses = openCallStatusTable(db);
     this.stmt = {
       insert: db.prepare(
-        'INSERT INTO invocations (queue, ordering_key, fn, envelope, due_at, enqueued_at) VALUES (@queue, @orderingKey, @fn, @envelope, @dueAt, @enqueuedAt)',
+        'INSERT INTO invocations (call_id, queue, ordering_key, fn, envelope, due_at, enqueued_at) VALUES (@callId, @queue, @orderingKey, @fn, @envelope, @dueAt, @enqueuedAt)',
       ),
       claimable: db.prepare(`
         SELECT id, envelope FROM invocations AS i
@@ -134,6 +147,7 @@ export class EmbeddedStore {
       retry: db.prepare(
         'UPDATE invocations SET envelope = @envelope, fn = @fn, due_at = @dueAt, lease_owner = NULL, lease_until = NULL WHERE id = @id AND lease_owner = @owner',
       ),
+      cancel: db.prepare('DELETE FROM invocations WHERE call_id = @callId AND (lease_owner IS NULL OR lease_until <= @now)'),
       deadLetter: db.prepare('INSERT INTO dead_letters (fn, reason, dead_at, record) VALUES (@fn, @reason, @deadAt, @record)'),
       nextDue: db.prepare('SELECT MIN(due_at) AS next FROM invocations WHERE queue = @queue AND lease_owner IS NULL'),
       nextLeaseEnd: db.prepare(
@@ -230,6 +244,11 @@ export class EmbeddedStore {
   /** Stores a retry: new envelope, new due time, lease released (inside write()); false when the lease was lost. */
   rescheduleInvocation(id: number, owner: string, envelope: Buffer, fn: string, dueAt: number): boolean {
     return this.stmt.retry.run({ id, owner, envelope, fn, dueAt }).changes > 0;
+  }
+
+  /** Deletes a call that no source holds (inside write()); false when it is leased, finished or unknown. */
+  cancelInvocation(callId: string, now: number): boolean {
+    return this.stmt.cancel.run({ callId, now }).changes > 0;
   }
 
   /** Inserts a dead letter (inside write()). */

@@ -5,6 +5,7 @@
  * with Retry-After), and a record that has not been sent by then is withdrawn so it is never written behind the
  * caller's back. The producer reconnects by itself once the broker is back; nothing needs a restart.
  */
+import { queuedStatus, type CallStatus } from '../../common/call-status.js';
 import { KfaasError, isKfaasError } from '../../common/errors.js';
 import { encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
@@ -15,6 +16,7 @@ import { createBatchingProducer, type BatchingOptions } from './batching-produce
 import { pingAdmin } from './health.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import type { PendingRecord } from './producer-batcher.js';
+import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
 
 /** Options of createKafkaInvocationQueue. */
@@ -29,6 +31,11 @@ export interface KafkaInvocationQueueOptions extends KafkaConnectionOptions, Bat
   readonly retryAfterSeconds?: number;
   /** Records above this many bytes are refused with PAYLOAD_TOO_LARGE; matches the topic's max.message.bytes. */
   readonly maxMessageBytes?: number;
+  /**
+   * Also write each call's `queued` status to this topic, in the produce request of the call itself, and hand
+   * it to `onQueued` once the call is acknowledged (the accepting gateway's own store, for read-your-writes).
+   */
+  readonly status?: StatusTopicOptions & { readonly onQueued?: (status: CallStatus) => void };
 }
 
 /** The Kafka queue: the InvocationQueue port plus start and a readiness ping. */
@@ -83,6 +90,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
     starting ??= retryOnFailure(
       async () => {
         await Promise.all([admin.connect(), producer.connect()]);
+        if (options.status) await ensureTopics(admin, [statusTopicSpec(options.status, o.partitions)]);
         await ensureTopic(o.topicBase);
         logger.info('Kafka queue ready', { topic: o.topicBase });
       },
@@ -119,14 +127,24 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
     if (size > o.maxMessageBytes) {
       throw new KfaasError('PAYLOAD_TOO_LARGE', `the encoded call is ${size} bytes; the queue takes at most ${o.maxMessageBytes}`);
     }
-    const topic = invocationTopic(inv.queue, o.topicBase);
+    const callTopic = invocationTopic(inv.queue, o.topicBase);
+    // A delayed call waits where retries wait: the retry relay moves it to the call topic once due.
+    const topic = inv.notBefore !== undefined && inv.notBefore > Date.now() ? retryTopic(callTopic) : callTopic;
     let pending: PendingRecord | undefined;
+    let pendingStatus: PendingRecord | undefined;
     let timedOut = false;
+    const status = options.status ? queuedStatus(inv, inv.enqueuedAt) : undefined;
     const work = (async () => {
       await start();
-      await ensureTopic(topic);
+      await ensureTopic(callTopic);
       if (timedOut) return;
       pending = producer.send({ topic, key, value });
+      // Same batch as the call: no extra round trip. Its ack is not awaited: a worker's later snapshot
+      // supersedes it, and the accepting gateway's own store has it at once through onQueued.
+      if (status && options.status) {
+        pendingStatus = producer.send(statusRecord(options.status.topic, status));
+        pendingStatus.done.catch((err: unknown) => logger.debug('writing a queued status failed', { err, callId: inv.callId }));
+      }
       await pending.done;
     })();
     let timer: NodeJS.Timeout | undefined;
@@ -141,12 +159,14 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
     } catch (err) {
       // Withdraw a record still waiting for a send: the caller is told it failed, so it must never be written.
       pending?.cancel();
+      pendingStatus?.cancel();
       work.catch(() => undefined);
       if (isKfaasError(err)) throw err;
       throw unavailable((err as Error).message, err);
     } finally {
       clearTimeout(timer);
     }
+    if (status) options.status?.onQueued?.(status);
   }
 
   return {

@@ -12,11 +12,13 @@
  * in-flight call a second time. A record that is not an envelope is dead-lettered with its raw bytes.
  */
 import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
+import { cancels } from '../../common/call-status.js';
 import { decodeInvocation, encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
 import { DEFAULT_INFRA_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
+import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
 import { settlesWithin } from '../shared/settle-within.js';
 import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
@@ -27,6 +29,8 @@ import { startLagReporter } from './lag-reporter.js';
 import { createOffsetCommitter } from './offset-committer.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import { createRetryRelay, type RetryRelay } from './retry-relay.js';
+import { createKafkaCallStatusView, type KafkaCallStatusView } from './call-status-view.js';
+import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { stickyAssigner } from './sticky-assigner.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
 
@@ -63,6 +67,11 @@ export interface KafkaInvocationSourceOptions extends KafkaConnectionOptions, Ba
   readonly lagIntervalMs?: number;
   readonly commitIntervalMs?: number;
   readonly observer?: QueueObserver;
+  /**
+   * Write every call's status snapshots (running, then what was decided) to this topic, with result bodies up
+   * to `resultMaxBytes` (256 KiB by default); with `cancelTopic`, skip calls cancelled there before they run.
+   */
+  readonly status?: StatusTopicOptions & { readonly resultMaxBytes?: number; readonly cancelTopic?: string };
   /** Backoff of in-process retries of infrastructure faults. */
   readonly backoff?: BackoffOptions;
   readonly now?: () => number;
@@ -121,6 +130,8 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   let owned: number[] = [];
   let consumer: Consumer | undefined;
   let dispatcher: Dispatcher | undefined;
+  let statusTracker: CallStatusTracker | undefined;
+  let cancelled: KafkaCallStatusView | undefined;
   let relay: RetryRelay | undefined;
   let stopLag: (() => void) | undefined;
   let stopping = false;
@@ -138,7 +149,14 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     },
   });
 
-  const persist = async (decision: ProcessDecision): Promise<void> => {
+  const persist = async (inv: Invocation, decision: ProcessDecision): Promise<void> => {
+    const status = statusTracker?.decided(inv, decision);
+    // The final snapshot is acknowledged before the offset may be committed: a crash never loses it.
+    const statusDone = status && o.status ? producer.send(statusRecord(o.status.topic, status)).done : Promise.resolve();
+    await Promise.all([statusDone, persistDecision(decision)]);
+  };
+
+  const persistDecision = async (decision: ProcessDecision): Promise<void> => {
     if (decision.action === 'complete') return;
     if (decision.action === 'retry') {
       const next: Invocation = { ...decision.invocation, notBefore: now() + Math.max(0, decision.delayMs) };
@@ -192,7 +210,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       );
       return;
     }
-    void d.dispatch(inv, persist).then((stored) => settle(progress, offset, stored));
+    void d.dispatch(inv, (decision) => persist(inv, decision)).then((stored) => settle(progress, offset, stored));
   };
 
   /** A stored decision makes the offset committable; an unstored one leaves it pending so it is never committed. */
@@ -210,9 +228,26 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       { topic, partitions: o.partitions, maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES },
       { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
       { topic: o.deadLetterTopic, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+      ...(o.status ? [statusTopicSpec(o.status, o.partitions)] : []),
     ]);
     await producer.connect();
-    const d = createDispatcher({ handler, maxInflight, logger, observer: o.observer, backoff, now });
+    const { status } = o;
+    if (status) {
+      if (status.cancelTopic) {
+        // Read to its end before the first call runs, so a restarted worker never runs a cancelled call.
+        cancelled = createKafkaCallStatusView({ ...options, topic: status.cancelTopic, retentionMs: status.retentionMs, partitions: o.partitions });
+        await cancelled.start();
+      }
+      const view = cancelled;
+      statusTracker = trackCallStatus(handler, (snapshot) => {
+        producer.send(statusRecord(status.topic, snapshot)).done.catch((err: unknown) => logger.debug('writing a running status failed', { err }));
+      }, {
+        now,
+        ...(status.resultMaxBytes !== undefined ? { resultMaxBytes: status.resultMaxBytes } : {}),
+        ...(view ? { isCancelled: (inv: Invocation) => cancels(view.peek(inv.callId), inv) } : {}),
+      });
+    }
+    const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
     dispatcher = d;
     const c = kafka.consumer({
       groupId,
@@ -322,6 +357,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
         stopLag?.();
         await consumer?.disconnect().catch((err: unknown) => logger.warn('leaving the consumer group failed', { err }));
         await producer.close(o.abortGraceMs);
+        await cancelled?.close();
         await admin.disconnect().catch(() => undefined);
         logger.info('Kafka source closed');
       })();

@@ -15,6 +15,8 @@ export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
   readonly maxMessageBytes: number;
+  /** Further topic configuration (cleanup.policy, retention.ms, …) set at creation. */
+  readonly configs?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -25,14 +27,18 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], ti
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      timeout: timeoutMs,
-      topics: missing.map((s) => ({
-        topic: s.topic,
-        numPartitions: s.partitions,
-        configEntries: [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }],
-      })),
+    const topics = missing.map((s) => ({
+      topic: s.topic,
+      numPartitions: s.partitions,
+      configEntries: [
+        { name: 'max.message.bytes', value: String(s.maxMessageBytes) },
+        ...Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+      ],
+    }));
+    // Another process may be creating the same topics right now: whoever wins, waitForLeaders below decides.
+    await admin.createTopics({ waitForLeaders: true, timeout: timeoutMs, topics }).catch((err: unknown) => {
+      const e = err as { retriable?: boolean; type?: string };
+      if (!e.retriable && e.type !== 'TOPIC_ALREADY_EXISTS') throw err;
     });
   }
   await waitForLeaders(admin, specs.map((s) => s.topic), timeoutMs);

@@ -113,7 +113,7 @@ class Recorder {
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A promise with its resolve function, to hold handlers until the test lets them go. */
-function gate(): { promise: Promise<void>; open(): void } {
+export function gate(): { promise: Promise<void>; open(): void } {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };

@@ -1,6 +1,6 @@
 // A source in a child process, for the crash cases of the contract suite: it runs every call it gets for
 // `handlerMs`, printing `started <callId>` before and `completed <callId>` after, until the parent SIGKILLs it.
-// Spec (JSON in argv[2]): { kind: 'kafka', brokers, topic, sessionTimeoutMs, maxInflight, handlerMs }
+// Spec (JSON in argv[2]): { kind: 'kafka', brokers, topic, sessionTimeoutMs, maxInflight, handlerMs, statusTopic? }
 //                      or { kind: 'embedded', dataDir, leaseMs, maxInflight, handlerMs }.
 import winston from 'winston';
 import type { InvocationSource } from '../../common/queue.js';
@@ -9,7 +9,7 @@ import { createKafkaInvocationSource } from '../../queue/kafka/index.js';
 
 /** What the parent asks the child to run. */
 export type ChildSourceSpec =
-  | { kind: 'kafka'; brokers: string[]; topic: string; sessionTimeoutMs: number; maxInflight: number; handlerMs: number }
+  | { kind: 'kafka'; brokers: string[]; topic: string; sessionTimeoutMs: number; maxInflight: number; handlerMs: number; statusTopic?: string }
   | { kind: 'embedded'; dataDir: string; leaseMs: number; maxInflight: number; handlerMs: number };
 
 async function main(): Promise<void> {
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       heartbeatIntervalMs: 500,
       maxWaitTimeMs: 200,
       lagIntervalMs: 0,
+      ...(spec.statusTopic ? { status: { topic: spec.statusTopic, retentionMs: 3_600_000 } } : {}),
     });
   } else {
     source = createEmbeddedQueue({ dataDir: spec.dataDir, logger }).source({ maxInflight: spec.maxInflight, leaseMs: spec.leaseMs });

@@ -66,6 +66,18 @@ async function stopUp(up: Up | undefined): Promise<void> {
 
 
 
+/** Runs the kfaas CLI without blocking this process (its callback receiver must keep answering). */
+function kfaas(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('exit', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
 function auth(dataDir: string): string {
   const user = readFileSync(join(dataDir, 'auth', 'basic-auth-user'), 'utf8').trim();
   const password = readFileSync(join(dataDir, 'auth', 'basic-auth-password'), 'utf8').trim();
@@ -162,6 +174,25 @@ describe('kfaas up (the README quick start)', () => {
     expect(letters).toMatchObject({ reason: 'max_attempts', attempts: 3, lastStatus: 500, function: 'always-fail' });
     const unauth = await fetch(`${up!.url}/system/dead-letters`);
     expect(unauth.status).toBe(401);
+  });
+
+  it('tells what happened to the dead-lettered call, and redrives it from the CLI', async () => {
+    const status = await waitFor(async () => {
+      const s = (await (await fetch(`${up!.url}/async-calls/doomed-1`)).json()) as Record<string, unknown>;
+      return s['state'] === 'dead-lettered' ? s : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(status).toMatchObject({ callId: 'doomed-1', function: 'always-fail', reason: 'max_attempts', attempts: 3, lastStatus: 500 });
+    const got = await kfaas('calls', 'get', 'doomed-1', '--gateway', up!.url);
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({ state: 'dead-lettered' });
+    const password = join(dataDir, 'auth', 'basic-auth-password');
+    const redrive = await kfaas('dead-letters', 'redrive', '--call-id', 'doomed-1', '--gateway', up!.url, '--user', 'admin', '--password-file', password);
+    expect(redrive.code).toBe(0);
+    expect(JSON.parse(redrive.stdout)).toEqual({ redriven: ['doomed-1'], skipped: 0 });
+    // It fails again, for good: the status counts the redrive and restarts its attempts.
+    const waited = await kfaas('calls', 'wait', 'doomed-1', '--gateway', up!.url, '--timeout', '30s');
+    expect(waited.code).toBe(0);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ state: 'dead-lettered', redrives: 1, attempts: 3 });
   });
 
   it('refuses an unknown async function with 404 instead of accepting it', async () => {

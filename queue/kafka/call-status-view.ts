@@ -1,0 +1,212 @@
+/**
+ * A gateway's view of the call-status topic, the GlobalKTable pattern: every replica reads every partition of
+ * the topic from the beginning (its own throwaway consumer group, committing nothing) into a local SQLite file,
+ * and answers status reads from that file. The file is made afresh at each start, so a restarted gateway
+ * rebuilds it from the topic; rows sit on disk, so memory does not grow with the number of calls. Calls this
+ * gateway accepted are written to the file at once (record()), so it never answers 404 for its own 202s.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Consumer } from 'kafkajs';
+import {
+  CANCELLABLE_STATES,
+  cancelledStatus,
+  decodeCallStatus,
+  type CallCanceller,
+  type CallStatus,
+  type CallStatusReader,
+  type CancelOutcome,
+} from '../../common/call-status.js';
+import { KfaasError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { openCallStatusTable, type CallStatusTable } from '../shared/call-status-table.js';
+import { createStatusWaiters } from '../shared/status-waiters.js';
+import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { createBatchingProducer, type BatchingProducer } from './batching-producer.js';
+import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
+import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
+import { ensureTopics } from './topics-admin.js';
+
+/** Options of createKafkaCallStatusView. */
+export interface KafkaCallStatusViewOptions extends KafkaConnectionOptions, StatusTopicOptions {
+  /** Directory of the local file; the OS temp dir by default. */
+  readonly dir?: string;
+  /** Partitions of the status topic when this view creates it. */
+  readonly partitions?: number;
+  readonly maxWaitTimeMs?: number;
+  /** How often rows older than the retention are deleted. */
+  readonly sweepEveryMs?: number;
+  /** Enables cancel(): cancelled snapshots also go to this topic, which workers read before running a call. */
+  readonly cancelTopic?: string;
+  /** Longest start() waits to catch up with the topic's end before serving anyway. */
+  readonly catchUpTimeoutMs?: number;
+}
+
+/** The view: a CallStatusReader (and, with a cancel topic, a CallCanceller) plus its lifecycle. */
+export interface KafkaCallStatusView extends CallStatusReader, CallCanceller {
+  /**
+   * Creates the topics when missing and reads the status topic; resolves once it has read what the topic held
+   * at the start (or after catchUpTimeoutMs, or at once after close). Idempotent.
+   */
+  start(): Promise<void>;
+  /** Stores a snapshot this process produced (the `queued` of a call it accepted). */
+  record(status: CallStatus): void;
+  /** The stored snapshot, read synchronously from the local file. */
+  peek(callId: string): CallStatus | undefined;
+  /** Path of the local file. */
+  readonly file: string;
+  /** Stops reading, deletes the throwaway group and the file; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Creates the view; the file is opened now, Kafka is reached on start(). */
+export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): KafkaCallStatusView {
+  const o = { partitions: 6, maxWaitTimeMs: 500, sweepEveryMs: 60_000, catchUpTimeoutMs: 30_000, ...definedOnly(options), topic: options.topic, retentionMs: options.retentionMs };
+  nonEmpty('topic', o.topic);
+  intAtLeast('retentionMs', o.retentionMs, 1_000);
+  const logger: Logger = options.logger.child({ component: 'call-status-view', topic: o.topic });
+  const dir = o.dir ?? os.tmpdir();
+  const id = crypto.randomUUID();
+  const file = path.join(dir, `kfaas-call-status-${id}.db`);
+  let db: Database.Database;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // The file is a cache of the topic, rebuilt at every start: durability buys nothing here.
+    db.pragma('synchronous = OFF');
+  } catch (err) {
+    throw new Error(`cannot create the call-status file ${file} (set KFAAS_STATUS_DIR to a writable directory): ${(err as Error).message}`, { cause: err });
+  }
+  const table: CallStatusTable = openCallStatusTable(db);
+  const putAll = db.transaction((statuses: CallStatus[]) => statuses.filter((s) => table.put(s)));
+  const waiters = createStatusWaiters();
+  const kafka = createKafkaClient(options);
+  const admin = kafka.admin();
+  const groupId = `kfaas-call-status-view.${id}`;
+  let consumer: Consumer | undefined;
+  let producer: BatchingProducer | undefined;
+  let starting: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  const sweep = setInterval(() => {
+    try {
+      table.sweep(Date.now() - o.retentionMs, true);
+    } catch (err) {
+      logger.warn('sweeping expired call status failed', { err });
+    }
+  }, o.sweepEveryMs);
+  sweep.unref();
+
+  const store = (statuses: CallStatus[]): void => {
+    if (closing) return;
+    for (const s of putAll(statuses)) waiters.notify(s);
+  };
+
+  /** The topic's end offsets; a topic created a moment ago may need a few tries before its leaders answer. */
+  async function endOffsets(): Promise<Array<{ partition: number; high: string; low: string }>> {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await admin.fetchTopicOffsets(o.topic);
+      } catch (err) {
+        if (tries >= 50 || !(err as { retriable?: boolean }).retriable) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  async function run(): Promise<void> {
+    await admin.connect();
+    await ensureTopics(admin, [
+      statusTopicSpec(o, o.partitions),
+      ...(o.cancelTopic ? [statusTopicSpec({ topic: o.cancelTopic, retentionMs: o.retentionMs }, o.partitions)] : []),
+    ]);
+    // Where the topic ended when we started: served reads wait until the view has read that far.
+    const ends = new Map(
+      (await endOffsets()).filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]),
+    );
+    let caughtUp!: () => void;
+    const reached = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (ends.size === 0) caughtUp();
+    const c = kafka.consumer({ groupId, maxWaitTimeInMs: o.maxWaitTimeMs, allowAutoTopicCreation: false });
+    consumer = c;
+    await c.connect();
+    await c.subscribe({ topics: [o.topic], fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const statuses: CallStatus[] = [];
+        for (const message of batch.messages) {
+          if (!message.value) continue;
+          try {
+            statuses.push(decodeCallStatus(message.value));
+          } catch (err) {
+            logger.warn('skipping a call-status record that cannot be decoded', { err, partition: batch.partition, offset: message.offset });
+          }
+        }
+        store(statuses);
+        const end = ends.get(batch.partition);
+        if (end !== undefined && BigInt(batch.lastOffset()) >= end) {
+          ends.delete(batch.partition);
+          if (ends.size === 0) caughtUp();
+        }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), o.catchUpTimeoutMs)));
+    if (await Promise.race([reached.then(() => false), timedOut])) {
+      logger.warn('the call-status topic was not read to its end in time; serving what is read so far', { partitions: [...ends.keys()] });
+    }
+    clearTimeout(timer);
+    logger.info('reading call status', { file });
+  }
+
+  async function cancel(callId: string): Promise<CancelOutcome | undefined> {
+    const cancelTopic = o.cancelTopic;
+    if (!cancelTopic) throw new KfaasError('NOT_IMPLEMENTED', 'cancelling calls is not configured on this gateway');
+    const current = table.get(callId);
+    if (!current) return undefined;
+    if (!CANCELLABLE_STATES.has(current.state)) return { cancelled: false, status: current };
+    const status = cancelledStatus(current, Date.now());
+    producer ??= createBatchingProducer(kafka);
+    // Both acknowledged before the answer: workers read the cancel topic, readers the status topic.
+    await Promise.all([producer.send(statusRecord(cancelTopic, status)).done, producer.send(statusRecord(o.topic, status)).done]);
+    store([status]);
+    return { cancelled: true, status };
+  }
+
+  const get = async (callId: string): Promise<CallStatus | undefined> => (closing ? undefined : table.get(callId));
+  return {
+    file,
+    start() {
+      if (closing) return Promise.resolve();
+      starting ??= run().catch((err: unknown) => {
+        starting = undefined;
+        throw err;
+      });
+      return starting;
+    },
+    record: (status) => store([status]),
+    peek: (callId) => (closing ? undefined : table.get(callId)),
+    cancel,
+    get,
+    waitForFinal: (callId, timeoutMs, signal) => waiters.wait(callId, () => get(callId), timeoutMs, signal),
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweep);
+        await starting?.catch(() => undefined);
+        await consumer?.disconnect().catch((err: unknown) => logger.warn('leaving the call-status group failed', { err }));
+        await producer?.close(5_000);
+        await admin.deleteGroups([groupId]).catch(() => undefined);
+        await admin.disconnect().catch(() => undefined);
+        db.close();
+        fs.rmSync(file, { force: true });
+        fs.rmSync(`${file}-wal`, { force: true });
+        fs.rmSync(`${file}-shm`, { force: true });
+      })();
+      return closing;
+    },
+  };
+}

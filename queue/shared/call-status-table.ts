@@ -1,0 +1,51 @@
+/**
+ * The `call_status` table: one row per call id holding its latest snapshot. The embedded queue keeps it in its
+ * own database, written in the transactions that move the call; a Kafka gateway keeps it in a local file it
+ * fills from the status topic. Rows live on disk, so memory does not grow with the number of calls.
+ */
+import type Database from 'better-sqlite3';
+import { decodeCallStatus, encodeCallStatus, isFinal, supersedes, type CallStatus } from '../../common/call-status.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS call_status (
+  call_id TEXT PRIMARY KEY,
+  snapshot BLOB NOT NULL,
+  final INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS call_status_age ON call_status (updated_at);
+`;
+
+/** Statements over the table. */
+export interface CallStatusTable {
+  /** Stores `status` unless the row already holds a later point of the call; true when stored. */
+  put(status: CallStatus): boolean;
+  get(callId: string): CallStatus | undefined;
+  /** Deletes rows last written before `cutoff` (final ones only, unless `all`); returns how many. */
+  sweep(cutoff: number, all: boolean): number;
+}
+
+/** Creates the table when missing and prepares its statements. */
+export function openCallStatusTable(db: Database.Database): CallStatusTable {
+  db.exec(SCHEMA);
+  const select = db.prepare('SELECT snapshot FROM call_status WHERE call_id = ?');
+  const upsert = db.prepare(
+    'INSERT INTO call_status (call_id, snapshot, final, updated_at) VALUES (@callId, @snapshot, @final, @updatedAt) ' +
+      'ON CONFLICT (call_id) DO UPDATE SET snapshot = excluded.snapshot, final = excluded.final, updated_at = excluded.updated_at',
+  );
+  const sweepFinal = db.prepare('DELETE FROM call_status WHERE updated_at < ? AND final = 1');
+  const sweepAll = db.prepare('DELETE FROM call_status WHERE updated_at < ?');
+  const get = (callId: string): CallStatus | undefined => {
+    const row = select.get(callId) as { snapshot: Buffer } | undefined;
+    return row ? decodeCallStatus(row.snapshot) : undefined;
+  };
+  return {
+    put(status) {
+      if (!supersedes(status, get(status.callId))) return false;
+      upsert.run({ callId: status.callId, snapshot: encodeCallStatus(status), final: isFinal(status.state) ? 1 : 0, updatedAt: status.updatedAt });
+      return true;
+    },
+    get,
+    sweep: (cutoff, all) => (all ? sweepAll : sweepFinal).run(cutoff).changes,
+  };
+}

@@ -1,0 +1,247 @@
+// The call status contract against the Kafka adapters on the real broker (workers write the compacted status
+// topic; a gateway's view materialises it into a local file), plus what only Kafka has: other gateway
+// replicas, a restarted gateway rebuilding its view, and a worker killed mid-call.
+import fs from 'node:fs';
+import type { CallStatus } from '../../common/call-status.js';
+import type { InvocationSource } from '../../common/queue.js';
+import { createRedriver } from '../../queue/shared/redrive.js';
+import {
+  createKafkaCallStatusView,
+  createKafkaDeadLetterReader,
+  createKafkaInvocationQueue,
+  createKafkaInvocationSource,
+  type KafkaCallStatusView,
+  type KafkaInvocationQueue,
+} from '../../queue/kafka/index.js';
+import { CONTRACT_RESULT_MAX_BYTES, describeCallStatusContract, type StatusAdapters } from '../contract/call-status.contract.js';
+import { compileSourceChild, spawnSourceChild, type CompiledChild } from '../contract/child-process.js';
+import { anInvocation } from '../contract/invocation-queue.contract.js';
+import { loadConfig as loadGatewayConfig } from '../../gateway/config.js';
+import { createGateway } from '../../gateway/index.js';
+import { MemoryProvider } from '../../gateway/testing/memory-provider.js';
+import { loadServices, silentLogger, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
+
+const TIMEOUT_MS = 120_000;
+const NS = 'openfaas-fn';
+const RETENTION_MS = 3_600_000;
+
+let state: ServicesState;
+
+beforeAll(() => {
+  state = loadServices();
+});
+
+/** One unique set of topics, with makers for the gateway and worker sides over it. */
+function topics() {
+  const topic = uniqueName('st');
+  const statusTopic = `${topic}.status`;
+  const cancelTopic = `${topic}.cancel`;
+  const closers: Array<() => Promise<unknown>> = [];
+  const track = <T extends { close(): Promise<unknown> }>(thing: T): T => {
+    closers.push(() => thing.close());
+    return thing;
+  };
+  const view = (): KafkaCallStatusView =>
+    track(
+      createKafkaCallStatusView({
+        brokers: state.brokers,
+        topic: statusTopic,
+        cancelTopic,
+        retentionMs: RETENTION_MS,
+        partitions: 3,
+        maxWaitTimeMs: 100,
+        logger: silentLogger(),
+      }),
+    );
+  const queue = (ownView?: KafkaCallStatusView): KafkaInvocationQueue =>
+    track(
+      createKafkaInvocationQueue({
+        brokers: state.brokers,
+        topicBase: topic,
+        partitions: 3,
+        logger: silentLogger(),
+        enqueueTimeoutMs: 10_000,
+        status: { topic: statusTopic, retentionMs: RETENTION_MS, ...(ownView ? { onQueued: (s: CallStatus) => ownView.record(s) } : {}) },
+      }),
+    );
+  const source = (): InvocationSource =>
+    track(
+      createKafkaInvocationSource({
+        brokers: state.brokers,
+        topic,
+        deadLetterTopic: `${topic}.dlq`,
+        partitions: 3,
+        logger: silentLogger(),
+        sessionTimeoutMs: 6_000,
+        heartbeatIntervalMs: 500,
+        maxWaitTimeMs: 100,
+        commitIntervalMs: 50,
+        lagIntervalMs: 0,
+        status: { topic: statusTopic, cancelTopic, retentionMs: RETENTION_MS, resultMaxBytes: CONTRACT_RESULT_MAX_BYTES },
+      }),
+    );
+  // Sources first (they drain), then queues and views.
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  const deadLetters = () => track(createKafkaDeadLetterReader({ brokers: state.brokers, deadLetterTopic: `${topic}.dlq`, logger: silentLogger() }));
+  return { topic, statusTopic, view, queue, source, deadLetters, close };
+}
+
+async function makeKafkaStatusAdapters(): Promise<StatusAdapters> {
+  const t = topics();
+  const statuses = t.view();
+  const queue = t.queue(statuses);
+  await Promise.all([queue.start(), statuses.start()]);
+  let closing: Promise<void> | undefined;
+  return {
+    queue,
+    statuses,
+    canceller: statuses,
+    redriver: createRedriver({ deadLetters: t.deadLetters(), queue, statuses }),
+    source: () => t.source(),
+    close: () => (closing ??= t.close()),
+  };
+}
+
+describeCallStatusContract('Kafka', makeKafkaStatusAdapters);
+
+describe('Kafka call status specifics', () => {
+  let t: ReturnType<typeof topics>;
+  let child: CompiledChild | undefined;
+  const closers: Array<() => Promise<unknown>> = [];
+
+  beforeEach(() => {
+    t = topics();
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await t.close();
+  }, TIMEOUT_MS);
+
+  afterAll(() => child?.remove());
+
+  it(
+    'a second gateway replica answers for calls the first accepted, within a second',
+    async () => {
+      const first = t.view();
+      const second = t.view();
+      const queue = t.queue(first);
+      await Promise.all([queue.start(), first.start(), second.start()]);
+      await t.source().start(async (inv) => ({ action: 'complete', invocation: { ...inv, attempt: 1, lastStatus: 200 } }));
+      const calls = Array.from({ length: 20 }, () => anInvocation());
+      const lagMs: number[] = [];
+      for (const inv of calls) {
+        await queue.enqueue(inv);
+        const acceptedAt = Date.now();
+        expect(await first.get(inv.callId)).toBeDefined();
+        await waitFor(() => second.get(inv.callId), { timeoutMs: 10_000, intervalMs: 5, description: 'the second replica to know the call' });
+        lagMs.push(Date.now() - acceptedAt);
+      }
+      for (const inv of calls) {
+        await waitFor(async () => (await second.get(inv.callId))?.state === 'succeeded', { timeoutMs: 30_000, description: 'success seen by the second replica' });
+      }
+      lagMs.sort((a, b) => a - b);
+      const p50 = lagMs[Math.floor(lagMs.length / 2)] as number;
+      const max = lagMs[lagMs.length - 1] as number;
+      process.stderr.write(`[call-status] second replica convergence: p50 ${p50} ms, max ${max} ms over ${lagMs.length} calls\n`);
+      expect(p50).toBeLessThan(1_000);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'an Idempotency-Key repeated on another gateway replica gets the first call id, and the call runs once',
+    async () => {
+      const provider = new MemoryProvider({ namespaces: [NS] });
+      provider.put({ name: 'fn', timeouts: { exec: '5s' } }, NS, ['http://127.0.0.1:9']);
+      const gateways = [];
+      for (let i = 0; i < 2; i += 1) {
+        const view = t.view();
+        const queue = t.queue(view);
+        await Promise.all([queue.start(), view.start()]);
+        const config = loadGatewayConfig({ KFAAS_GATEWAY_PORT: '0', basic_auth: 'false', function_namespace: NS, KFAAS_DRAIN_DELAY: '0s' });
+        const gateway = createGateway(config, { provider, logger: silentLogger(), queue, callStatus: view });
+        const { port } = await gateway.start();
+        closers.push(() => gateway.close());
+        gateways.push({ url: `http://127.0.0.1:${port}`, view });
+      }
+      const [one, two] = gateways as [(typeof gateways)[0], (typeof gateways)[0]];
+      const post = (url: string) => fetch(`${url}/async-function/fn`, { method: 'POST', body: 'x', headers: { 'idempotency-key': 'order-7' } });
+      const first = await post(one.url);
+      expect(first.status).toBe(202);
+      const id = first.headers.get('x-call-id') as string;
+      await waitFor(() => two.view.get(id), { timeoutMs: 10_000, intervalMs: 5, description: 'the second replica to know the call' });
+      const repeat = await post(two.url);
+      expect(repeat.status).toBe(202);
+      expect(repeat.headers.get('x-call-id')).toBe(id);
+      expect(repeat.headers.get('x-idempotent-replay')).toBe('true');
+      const runs: string[] = [];
+      await t.source().start(async (inv) => {
+        runs.push(inv.callId);
+        return { action: 'complete', invocation: { ...inv, attempt: 1, lastStatus: 200 } };
+      });
+      expect(await two.view.waitForFinal(id, 30_000)).toMatchObject({ state: 'succeeded' });
+      expect(runs).toEqual([id]);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a restarted gateway rebuilds its store from the topic',
+    async () => {
+      const before = t.view();
+      const queue = t.queue(before);
+      await Promise.all([queue.start(), before.start()]);
+      await t.source().start(async (inv) => ({
+        action: 'dead-letter',
+        reason: 'max_attempts',
+        invocation: { ...inv, attempt: 3, lastStatus: 503 },
+        lastStatus: 503,
+      }));
+      const inv = anInvocation();
+      await queue.enqueue(inv);
+      await waitFor(async () => (await before.get(inv.callId))?.state === 'dead-lettered', { timeoutMs: 30_000, description: 'the dead letter' });
+      const oldFile = before.file;
+      await before.close();
+      expect(fs.existsSync(oldFile)).toBe(false);
+      const after = t.view();
+      await after.start();
+      const rebuilt = await waitFor(() => after.get(inv.callId), { timeoutMs: 30_000, description: 'the rebuilt store to hold the call' });
+      expect(rebuilt).toMatchObject({ state: 'dead-lettered', reason: 'max_attempts', attempts: 3, lastStatus: 503 });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a worker SIGKILLed mid-call: another worker runs the call and the final state is still reached',
+    async () => {
+      const view = t.view();
+      const queue = t.queue(view);
+      await Promise.all([queue.start(), view.start()]);
+      const inv = anInvocation();
+      await queue.enqueue(inv);
+      child ??= compileSourceChild();
+      const victim = spawnSourceChild(child, {
+        kind: 'kafka',
+        brokers: state.brokers,
+        topic: t.topic,
+        sessionTimeoutMs: 6_000,
+        maxInflight: 1,
+        handlerMs: 60_000,
+        statusTopic: t.statusTopic,
+      });
+      try {
+        await waitFor(() => victim.started.has(inv.callId), { timeoutMs: 60_000, description: `the child to start the call (stderr: ${victim.stderr()})` });
+        await waitFor(async () => (await view.get(inv.callId))?.state === 'running', { timeoutMs: 30_000, description: 'running' });
+      } finally {
+        await victim.kill();
+      }
+      await t.source().start(async (call) => ({ action: 'complete', invocation: { ...call, attempt: call.attempt + 1, lastStatus: 200 } }));
+      const final = await view.waitForFinal(inv.callId, 60_000);
+      expect(final).toMatchObject({ state: 'succeeded', lastStatus: 200 });
+    },
+    TIMEOUT_MS,
+  );
+});
