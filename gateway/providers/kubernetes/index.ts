@@ -1,8 +1,8 @@
 /**
  * The kubernetes provider: Function resources and EndpointSlices of the allowed namespaces, kept in informer
  * caches (one Function and one EndpointSlice informer per namespace, so namespaced RBAC suffices; a cluster-wide
- * install adds the namespaces marked as function namespaces as they appear). Calls are
- * resolved from the caches; /system writes go to Function resources and the operator does the rest.
+ * install adds the namespaces marked as function namespaces as they appear). Calls are resolved from the caches;
+ * /system writes go to Function resources and the operator does the rest.
  */
 import {
   CoreV1Api,
@@ -25,8 +25,8 @@ import type { Provider } from '../../ports.js';
 import { EndpointIndex, SERVICE_NAME_LABEL } from './endpoint-index.js';
 import { KubeFunctionManager, type FunctionCaches } from './function-manager.js';
 import { KubeFunctionResolver } from './function-resolver.js';
-import { KubePodLogSource } from './pod-logs.js';
 import { KubeNamespaceManager } from './namespace-manager.js';
+import { KubePodLogSource } from './pod-logs.js';
 import { KubeSecretStore } from './secret-store.js';
 import { superviseInformer, type InformerBackoff, type SupervisedInformer } from './supervised-informer.js';
 

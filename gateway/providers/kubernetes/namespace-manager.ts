@@ -8,7 +8,7 @@ import { KfaasError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { FunctionNamespace, NamespaceManager } from '../../ports.js';
 import { apiStatus } from './api-errors.js';
-import { isMarkedFunctionNamespace, withMarker, FUNCTION_NAMESPACE_MARKER } from './namespace-marker.js';
+import { FUNCTION_NAMESPACE_MARKER, isMarkedFunctionNamespace, withMarker } from './namespace-marker.js';
 import { superviseInformer, type InformerBackoff, type SupervisedInformer } from './supervised-informer.js';
 
 /** Options of KubeNamespaceManager. */
@@ -29,6 +29,9 @@ const MARKER = `${FUNCTION_NAMESPACE_MARKER.key}=${FUNCTION_NAMESPACE_MARKER.val
 
 /** Serves the configured namespaces plus every marked one, and manages marked ones through the API. */
 export class KubeNamespaceManager implements NamespaceManager {
+  /** Marked namespaces seen, whether or not their caches are synced yet. */
+  private readonly wanted = new Set<string>();
+  /** Marked namespaces being served. */
   private readonly marked = new Set<string>();
   private allowedList: readonly string[];
   private informer: SupervisedInformer<V1Namespace> | undefined;
@@ -42,12 +45,18 @@ export class KubeNamespaceManager implements NamespaceManager {
     const { kubeConfig, core, logger } = this.options;
     // All namespaces, not a label selector: the marker may be an annotation, which the apiserver cannot select on.
     const informer = makeInformer<V1Namespace>(kubeConfig, '/api/v1/namespaces', () => core.listNamespace());
-    const pending: Array<Promise<void>> = [];
+    // Until the first sync, collect the namespaces found so that start() waits for their caches too.
+    let initial: Array<Promise<void>> | undefined = [];
     const seen = (ns: V1Namespace): void => {
       const name = ns.metadata?.name;
       if (!name) return;
-      if (isMarkedFunctionNamespace(ns.metadata ?? {}) && ns.status?.phase !== 'Terminating') pending.push(this.add(name));
-      else void this.drop(name);
+      if (isMarkedFunctionNamespace(ns.metadata ?? {}) && ns.status?.phase !== 'Terminating') {
+        const added = this.add(name);
+        if (initial) initial.push(added);
+        else added.catch((err: unknown) => logger.warn(`cannot serve namespace ${name}`, { err }));
+      } else {
+        void this.drop(name);
+      }
     };
     informer.on('add', seen);
     informer.on('update', seen);
@@ -58,7 +67,9 @@ export class KubeNamespaceManager implements NamespaceManager {
       ...(this.options.informerBackoff ? { backoff: this.options.informerBackoff } : {}),
     });
     await this.informer.synced;
-    await Promise.all(pending);
+    const found = initial;
+    initial = undefined;
+    await Promise.all(found);
   }
 
   async stop(): Promise<void> {
@@ -135,17 +146,19 @@ export class KubeNamespaceManager implements NamespaceManager {
     }
   }
 
-  private add(name: string): Promise<void> {
-    if (!this.marked.has(name)) {
-      this.marked.add(name);
-      this.refresh();
-    }
-    return this.options.watch(name);
+  /** Serves a marked namespace: allowed only once its caches are synced, so no call meets an empty cache. */
+  private async add(name: string): Promise<void> {
+    this.wanted.add(name);
+    await this.options.watch(name);
+    // Unmarked or deleted while its caches synced: drop() has already stopped the watch.
+    if (!this.wanted.has(name) || this.marked.has(name)) return;
+    this.marked.add(name);
+    this.refresh();
   }
 
   private async drop(name: string): Promise<void> {
-    if (!this.marked.delete(name)) return;
-    this.refresh();
+    if (!this.wanted.delete(name)) return;
+    if (this.marked.delete(name)) this.refresh();
     if (!this.options.configured.includes(name)) await this.options.unwatch(name);
   }
 
