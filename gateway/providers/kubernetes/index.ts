@@ -62,7 +62,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   const endpointIndex = new EndpointIndex();
   const functionInformers = new Map<string, SupervisedInformer<FunctionObject>>();
-  const namespaceWatches = new Map<string, { informers: Array<SupervisedInformer<KubernetesObject>>; synced: Promise<void> }>();
+  const namespaceWatches = new Map<string, { informers: Array<SupervisedInformer<KubernetesObject>>; synced: Promise<void>; cancel: () => void }>();
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const waiters = new Map<string, Set<Waiter>>();
 
@@ -140,9 +140,12 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
       logger: log,
       ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
     });
-    const watch = { informers: [fns, slices] as Array<SupervisedInformer<KubernetesObject>>, synced: Promise.all([fns.synced, slices.synced]).then(() => undefined) };
-    namespaceWatches.set(namespace, watch);
-    return watch.synced;
+    // A stopped informer never syncs: unwatching settles `synced` too, so nobody waits on it forever.
+    let cancel!: () => void;
+    const cancelled = new Promise<void>((resolve) => (cancel = resolve));
+    const synced = Promise.race([Promise.all([fns.synced, slices.synced]).then(() => undefined), cancelled]);
+    namespaceWatches.set(namespace, { informers: [fns, slices], synced, cancel });
+    return synced;
   };
 
   /** Stops serving a namespace that is no longer a function namespace: its functions resolve as missing. */
@@ -151,6 +154,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     if (!watch) return;
     namespaceWatches.delete(namespace);
     functionInformers.delete(namespace);
+    watch.cancel();
     await Promise.all(watch.informers.map((i) => i.stop()));
   };
 
@@ -189,7 +193,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     close() {
       closePromise ??= (async () => {
         await namespaceManager?.stop();
-        await Promise.all([...namespaceWatches.values()].flatMap((w) => w.informers).map((i) => i.stop()));
+        await Promise.all([...namespaceWatches.keys()].map(unwatchNamespace));
         for (const set of waiters.values()) for (const w of [...set]) w.done(false);
       })();
       return closePromise;
