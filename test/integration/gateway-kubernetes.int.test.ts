@@ -5,7 +5,7 @@
  * FQDNs of one label).
  */
 import { jest } from '@jest/globals';
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import type { FunctionResource } from '../../common/function-types.js';
@@ -27,6 +27,7 @@ import {
   kubeConfigVia,
 } from '../../operator/testing/kube-test-kit.js';
 import { kubeConfigFor, loadServices, silentLogger, startHttpServer, uniqueName, waitFor, type TestHttpServer } from '../helpers/index.js';
+import { impersonating } from './chart-support.js';
 
 jest.setTimeout(60_000);
 
@@ -525,6 +526,66 @@ describe('namespace management (KFAAS_CLUSTER_WIDE, as functions.clusterWide set
       });
     }
     expect((await system(other).get(`/system/functions?namespace=${marked}`)).status).toBe(200);
+    // Deleted by another client: no longer served (a Terminating namespace is not a function namespace).
+    await deleteNamespace(client, marked);
+    await waitFor(async () => !((await system(other).get('/system/namespaces')).body as string[]).includes(marked), {
+      timeoutMs: 10_000,
+      description: 'the deleted namespace to be dropped',
+    });
+  });
+
+  it('serves a marked namespace only once its caches sync, and one unmarked before that does not hold up readiness', async () => {
+    // An identity that may watch namespaces everywhere but read Functions and EndpointSlices only in `ns` and
+    // `ok`: its informers in `stuck` are refused (403) and retry, so that namespace can never sync.
+    const user = uniqueName('gw-limited');
+    const [ok, stuck] = [uniqueName('gw-ok'), uniqueName('gw-stuck')];
+    created.push(ok, stuck);
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const name of [ok, stuck]) await core.createNamespace({ body: { metadata: { name, labels: { openfaas: '1' } } } });
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({ body: { metadata: { name: user }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }] } });
+    await rbac.createClusterRoleBinding({
+      body: { metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user }, subjects: [{ kind: 'User', name: user }] },
+    });
+    for (const namespace of [ns, ok]) {
+      await rbac.createNamespacedRole({
+        namespace,
+        body: {
+          metadata: { name: user },
+          rules: [
+            { apiGroups: ['kfaas.dev'], resources: ['functions'], verbs: ['get', 'list', 'watch'] },
+            { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+          ],
+        },
+      });
+      await rbac.createNamespacedRoleBinding({
+        namespace,
+        body: { metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: user }, subjects: [{ kind: 'User', name: user }] },
+      });
+    }
+    const limited = impersonating(kc, user);
+    await waitFor(() => limited.makeApiClient(CoreV1Api).listNamespace().then(() => true, () => false), {
+      timeoutMs: 20_000,
+      description: 'the test ClusterRoleBinding to take effect',
+    });
+    const provider = createKubernetesProvider({ kubeConfig: limited, namespaces: [ns], clusterWide: true, logger: silentLogger(), informerBackoff: { initialMs: 50, maxMs: 200 } });
+    let ready = false;
+    const started = provider.ready().then(() => (ready = true));
+    try {
+      // `ok` is served once synced, which shows the gateway has listed both marked namespaces.
+      await waitFor(() => provider.namespaceManager!.allowed().includes(ok), { timeoutMs: 20_000, description: 'the syncable marked namespace to be served' });
+      expect(provider.namespaceManager!.allowed()).toEqual([ns, ok]);
+      expect(ready).toBe(false);
+      await core.patchNamespace({ name: stuck, body: [{ op: 'remove', path: '/metadata/labels/openfaas' }] });
+      await waitFor(() => ready, { timeoutMs: 10_000, description: 'readiness once the namespace that cannot sync is unmarked' });
+      await started;
+      expect(provider.namespaceManager!.allowed()).toEqual([ns, ok]);
+    } finally {
+      await provider.close();
+      await rbac.deleteClusterRoleBinding({ name: user });
+      await rbac.deleteClusterRole({ name: user });
+      // The Roles go with their namespaces at the end of the file.
+    }
   });
 
   it('answers 501 naming functions.clusterWide when not cluster-wide', async () => {
