@@ -251,7 +251,7 @@ describe('gateway app', () => {
       for (const [method, path] of [['post', '/system/namespace/'], ['post', '/system/namespace'], ['put', '/system/namespace/other'], ['delete', '/system/namespace/other']] as const) {
         const res = await sys[method](path).send({ name: 'team-a', labels: {}, annotations: {} });
         expect(res.status).toBe(501);
-        expect(res.body.message).toMatch(/KFAAS_ALLOWED_NAMESPACES \(Helm: functions.namespace and functions.extraNamespaces\)$/);
+        expect(res.body.message).toMatch(/KFAAS_ALLOWED_NAMESPACES \(Helm: functions.namespace and functions.extraNamespaces\); a Kubernetes install with functions\.clusterWide: true manages/);
       }
     });
 

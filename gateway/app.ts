@@ -13,6 +13,7 @@ import { createCallResultHandler } from './handlers/async-call-result.js';
 import { createCallStatusHandler } from './handlers/async-calls.js';
 import { createCancelCallHandler } from './handlers/cancel-call.js';
 import { createAsyncInvokeHandler } from './handlers/async-invoke.js';
+import { liveNamespaces } from './handlers/namespace-policy.js';
 import { createSyncInvokeHandler } from './handlers/sync-invoke.js';
 import { createDeadLettersHandler } from './handlers/system/dead-letters.js';
 import { createRedriveHandler } from './handlers/system/redrive.js';
@@ -91,7 +92,9 @@ const ASYNC_PATH = '/async-function{/*rest}';
 
 /** Builds the gateway's request listener (no listen). */
 export function createApp(deps: AppDeps): GatewayApp {
-  const { config, provider, logger } = deps;
+  const { provider, logger } = deps;
+  // One view of the settings whose allowed namespaces follow the provider's (cluster-wide installs add some).
+  const config = liveNamespaces(deps.config, provider.namespaceManager);
   const metrics = deps.metrics ?? createGatewayMetrics();
   const lifecycle = deps.lifecycle ?? readyWhenProviderIs(provider, logger);
   if (config.auth.enabled && !deps.credentials) {
@@ -129,7 +132,9 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/system/info', access: 'system', handler: createInfoHandler(system) },
     { methods: ['GET'], path: '/system/namespaces', access: 'system', handler: createNamespacesHandler(system) },
     { methods: ['GET'], path: '/system/namespace/:name', access: 'system', handler: createNamespaceHandler(system, 'get') },
-    { methods: ['POST', 'PUT', 'DELETE'], path: '/system/namespace{/:name}', access: 'system', handler: createNamespaceHandler(system, 'write') },
+    { methods: ['POST'], path: '/system/namespace{/:name}', access: 'system', json: true, handler: createNamespaceHandler(system, 'create') },
+    { methods: ['PUT'], path: '/system/namespace{/:name}', access: 'system', json: true, handler: createNamespaceHandler(system, 'update') },
+    { methods: ['DELETE'], path: '/system/namespace{/:name}', access: 'system', json: true, handler: createNamespaceHandler(system, 'delete') },
     { methods: ['GET'], path: '/system/secrets', access: 'system', handler: createSecretsHandler(system, 'list') },
     { methods: ['POST'], path: '/system/secrets', access: 'system', json: true, handler: createSecretsHandler(system, 'create') },
     { methods: ['PUT'], path: '/system/secrets', access: 'system', json: true, handler: createSecretsHandler(system, 'update') },
@@ -227,7 +232,8 @@ function runChain(chain: readonly NodeHandler[], req: IncomingMessage, res: Serv
 
 /** The async route: the queue-backed handler when a queue is wired, else an explicit 501. */
 function asyncInvokeHandler(deps: AppDeps): RequestHandler {
-  const { queue, config, provider, logger } = deps;
+  const { queue, provider, logger } = deps;
+  const config = liveNamespaces(deps.config, provider.namespaceManager);
   if (!queue) {
     return () => {
       throw new KfaasError('NOT_IMPLEMENTED', 'async invocation is not configured on this gateway (no queue)');
@@ -237,7 +243,9 @@ function asyncInvokeHandler(deps: AppDeps): RequestHandler {
     resolver: provider.resolver,
     queue,
     defaultNamespace: config.functionNamespace,
-    allowedNamespaces: config.allowedNamespaces,
+    get allowedNamespaces() {
+      return config.allowedNamespaces;
+    },
     bodyLimitBytes: config.asyncBodyLimitBytes,
     maxDelayMs: config.maxDelayMs,
     ...(deps.callStatus ? { statuses: deps.callStatus } : {}),

@@ -91,7 +91,7 @@ function createProvider(config: GatewayConfig, logger: Logger): Provider {
   const kubeConfig = new KubeConfig();
   // In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config.
   kubeConfig.loadFromDefault();
-  return createKubernetesProvider({ kubeConfig, namespaces: config.allowedNamespaces, logger });
+  return createKubernetesProvider({ kubeConfig, namespaces: config.allowedNamespaces, clusterWide: config.clusterWide, logger });
 }
 
 /** Reads the dead-letter topic for /system/dead-letters; connects on the first list(). */

@@ -39,6 +39,30 @@ export interface NamespaceLister {
   namespaces(): Promise<string[]>;
 }
 
+/** A namespace as /system/namespace carries it (faas-provider's FunctionNamespace). */
+export interface FunctionNamespace {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/**
+ * Namespaces managed through the API (faas-cli `namespace create/update/delete`). Errors are KfaasErrors
+ * (NOT_FOUND, CONFLICT, BAD_REQUEST for a namespace that may not be changed).
+ */
+export interface NamespaceManager {
+  /** The namespaces calls may name right now. Synchronous: every invocation asks. */
+  allowed(): readonly string[];
+  /** One function namespace, or undefined when it does not exist or is not one. */
+  get(name: string): Promise<FunctionNamespace | undefined>;
+  /** Creates a marked namespace; functions can be deployed there as soon as this resolves. */
+  create(ns: FunctionNamespace): Promise<void>;
+  /** Replaces a function namespace's labels and annotations, keeping its marker. */
+  update(ns: FunctionNamespace): Promise<void>;
+  /** Deletes a marked namespace, with everything in it; never a configured one. */
+  remove(name: string): Promise<void>;
+}
+
 /** A secret as the /system/secrets API carries it. */
 export interface SecretValue {
   readonly name: string;
@@ -96,6 +120,8 @@ export interface Provider {
   readonly resolver: FunctionResolver;
   readonly functions: FunctionManager;
   readonly namespaces: NamespaceLister;
+  /** Present when namespaces can be managed through the API (Kubernetes, cluster-wide install). */
+  readonly namespaceManager?: NamespaceManager;
   readonly secrets?: SecretStore;
   readonly logs?: LogSource;
   /** Resolves once the provider's caches are synced (for /readyz). */

@@ -62,7 +62,13 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
   const maxDelayMs = deps.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const now = deps.now ?? Date.now;
   const observers = deps.observers ?? [];
-  const namespaces: RouteNamespaces = { functionNamespace: deps.defaultNamespace, allowedNamespaces: deps.allowedNamespaces ?? [deps.defaultNamespace] };
+  // Read per call: deps.allowedNamespaces may be a live getter (namespace-policy.ts liveNamespaces).
+  const namespaces: RouteNamespaces = {
+    functionNamespace: deps.defaultNamespace,
+    get allowedNamespaces() {
+      return deps.allowedNamespaces ?? [deps.defaultNamespace];
+    },
+  };
   const inflight = new InflightCalls();
 
   /** True when the call of an idempotency key is already stored (or being stored by a racing request). */

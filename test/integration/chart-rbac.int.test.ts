@@ -473,17 +473,55 @@ describe('chart RBAC with functions.clusterWide', () => {
     await Promise.all([release, outsider].filter(Boolean).map((ns) => deleteNamespace(admin, ns)));
   });
 
-  it('lets the operator watch Functions in every namespace, while the gateway still serves only its own', async () => {
+  it('lets the operator watch Functions in every namespace, and the gateway serve and manage namespaces', async () => {
     const operator = impersonating(admin, serviceAccountUser(release, `${prefix}-operator`));
     const gateway = impersonating(admin, serviceAccountUser(release, `${prefix}-gateway`));
     await waitFor(async () => (await statusFrom(() => operator.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject(fnApi))) === 200, {
       timeoutMs: 20_000,
       description: 'the operator ClusterRoleBinding to take effect',
     });
+    await waitFor(async () => (await statusFrom(() => gateway.makeApiClient(k8s.CoreV1Api).listNamespace())) === 200, {
+      timeoutMs: 20_000,
+      description: 'the gateway ClusterRoleBinding to take effect',
+    });
     expect(await statusFrom(() => operator.makeApiClient(k8s.CustomObjectsApi).listNamespacedCustomObject({ ...fnApi, namespace: outsider }))).toBe(200);
     expect(await statusFrom(() => operator.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces())).toBe(200);
     expect(await statusFrom(() => operator.makeApiClient(k8s.CoreV1Api).listSecretForAllNamespaces())).toBe(403);
-    expect(await statusFrom(() => gateway.makeApiClient(k8s.CustomObjectsApi).listNamespacedCustomObject({ ...fnApi, namespace: outsider }))).toBe(403);
+    expect(await statusFrom(() => operator.makeApiClient(k8s.CoreV1Api).listNamespace())).toBe(403);
+    expect(await statusFrom(() => gateway.makeApiClient(k8s.CustomObjectsApi).listNamespacedCustomObject({ ...fnApi, namespace: outsider }))).toBe(200);
     expect(await statusFrom(() => gateway.makeApiClient(k8s.CustomObjectsApi).listNamespacedCustomObject({ ...fnApi, namespace: release }))).toBe(200);
+    // Still nothing it does not use: owned objects stay the operator's.
+    expect(await statusFrom(() => gateway.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: outsider }))).toBe(403);
+    const gatewayRules = [
+      'core/namespaces: create,delete,get,list,patch,update,watch',
+      'core/pods/log: get',
+      'core/pods: get,list,watch',
+      'core/secrets: create,delete,get,list,patch,update',
+      'discovery.k8s.io/endpointslices: get,list,watch',
+      'kfaas.dev/functions: create,delete,get,list,patch,update,watch',
+    ];
+    expect(await rulesIn(gateway, outsider)).toEqual(gatewayRules);
+  });
+
+  it('runs the real gateway provider as its ServiceAccount, cluster-wide: create a namespace, deploy into it, relabel, delete', async () => {
+    const gateway = impersonating(admin, serviceAccountUser(release, `${prefix}-gateway`));
+    const provider = createKubernetesProvider({ kubeConfig: gateway, namespaces: [release], clusterWide: true, logger: winston.createLogger({ silent: true }) });
+    const team = uniqueName('rbac-cw-team');
+    try {
+      await provider.ready();
+      const manager = provider.namespaceManager!;
+      await manager.create({ name: team, labels: { team: 'a' }, annotations: {} });
+      expect(manager.allowed()).toEqual([release, team]);
+      await provider.functions.deploy({ service: 'hello', image: 'example/wordcount:0.1.0' }, team);
+      expect((await provider.functions.list(team)).map((f) => f.name)).toEqual(['hello']);
+      await manager.update({ name: team, labels: { team: 'b' }, annotations: { note: 'x' } });
+      expect(await manager.get(team)).toMatchObject({ labels: { team: 'b', openfaas: '1' }, annotations: { note: 'x' } });
+      await expect(manager.remove(release)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await manager.remove(team);
+      expect(manager.allowed()).toEqual([release]);
+    } finally {
+      await provider.close();
+      await deleteNamespace(admin, team);
+    }
   });
 });

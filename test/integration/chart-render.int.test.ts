@@ -163,6 +163,7 @@ describe('default values (plus kafka.brokers)', () => {
       port: port('http'),
       metricsPort: port('metrics'),
       functionNamespace: 'openfaas-fn',
+      clusterWide: false,
       allowedNamespaces: ['openfaas-fn'],
       kafkaBrokers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'],
       auth: { enabled: true, invocations: false },
@@ -372,14 +373,20 @@ describe('ci/full-values.yaml', () => {
 });
 
 describe('functions.clusterWide', () => {
-  it('grants the operator a ClusterRole and watches every namespace, while the gateway keeps its per-namespace Roles', async () => {
+  it('grants the operator and the gateway ClusterRoles (the gateway also manages namespaces) and tells both to go cluster-wide', async () => {
     const objects = await renderChart({ namespace: 'kfaas', values: { ...BROKERS, functions: { clusterWide: true, extraNamespaces: ['fn-b'] } } });
     const operatorRole = pick(objects, 'ClusterRole', 'kfaas-operator');
     expect(operatorRole.rules).toContainEqual({ apiGroups: ['kfaas.dev'], resources: ['functions'], verbs: ['get', 'list', 'watch'] });
     expect(pick(objects, 'ClusterRoleBinding', 'kfaas-operator').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kfaas-operator', namespace: 'kfaas' }]);
+    const gatewayRole = pick(objects, 'ClusterRole', 'kfaas-gateway');
+    expect(gatewayRole.rules).toContainEqual({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] });
+    expect(gatewayRole.rules).toContainEqual({ apiGroups: ['kfaas.dev'], resources: ['functions'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] });
+    expect(pick(objects, 'ClusterRoleBinding', 'kfaas-gateway').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kfaas-gateway', namespace: 'kfaas' }]);
+    // The ClusterRole covers the listed namespaces too: no per-namespace Roles remain but the Lease's.
     const roles = objects.filter((o) => o.kind === 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`).sort();
-    expect(roles).toEqual(['fn-b/kfaas-gateway', 'kfaas/kfaas-operator-leader-election', 'openfaas-fn/kfaas-gateway']);
+    expect(roles).toEqual(['kfaas/kfaas-operator-leader-election']);
     expect(envOf(container(pick(objects, 'Deployment', 'kfaas-operator'))).KFAAS_WATCH_NAMESPACES).toBe('');
+    expect(loadGatewayConfig(processEnv(container(pick(objects, 'Deployment', 'kfaas-gateway'))))).toMatchObject({ clusterWide: true, allowedNamespaces: ['openfaas-fn', 'fn-b'] });
   });
 });
 

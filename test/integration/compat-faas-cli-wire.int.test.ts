@@ -157,7 +157,7 @@ describe('faas-cli on the wire against kfaas up', () => {
     expect(cb.headers['x-function-status']).toBe('200');
   });
 
-  it('faas-cli namespace list / get / create: the one function namespace, and a 501 naming the setting for writes', async () => {
+  it('faas-cli namespace list / get / create / update / delete: the one function namespace, and a 501 naming the setting for writes', async () => {
     expect(await (await cli('GET', '/system/namespaces')).json()).toEqual([NS]);
     const got = await cli('GET', `/system/namespace/${NS}`);
     expect(got.status).toBe(200);
@@ -165,7 +165,11 @@ describe('faas-cli on the wire against kfaas up', () => {
     expect((await cli('GET', '/system/namespace/team-a')).status).toBe(404);
     const create = await cli('POST', '/system/namespace/', { body: JSON.stringify({ name: 'team-a', labels: {}, annotations: {} }) });
     expect(create.status).toBe(501);
-    expect(((await create.json()) as { message: string }).message).toMatch(/KFAAS_ALLOWED_NAMESPACES/);
+    expect(((await create.json()) as { message: string }).message).toMatch(/KFAAS_ALLOWED_NAMESPACES.*functions\.clusterWide: true/);
+    // kfaas up serves one fixed namespace: changing or deleting it is refused the same way.
+    const update = await cli('PUT', `/system/namespace/${NS}`, { body: JSON.stringify({ name: NS, labels: { team: 'a' }, annotations: {} }) });
+    expect(update.status).toBe(501);
+    expect((await cli('DELETE', `/system/namespace/${NS}`)).status).toBe(501);
   });
 
   it('faas-cli secret create --from-file: value and rawValue both sent, rawValue kept', async () => {

@@ -5,7 +5,7 @@
  * FQDNs of one label).
  */
 import { jest } from '@jest/globals';
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import type { FunctionResource } from '../../common/function-types.js';
@@ -27,6 +27,7 @@ import {
   kubeConfigVia,
 } from '../../operator/testing/kube-test-kit.js';
 import { kubeConfigFor, loadServices, silentLogger, startHttpServer, uniqueName, waitFor, type TestHttpServer } from '../helpers/index.js';
+import { impersonating } from './chart-support.js';
 
 jest.setTimeout(60_000);
 
@@ -82,6 +83,7 @@ async function startGateway(kubeConfig: KubeConfig, env: Record<string, string> 
   const provider = createKubernetesProvider({
     kubeConfig,
     namespaces: config.allowedNamespaces,
+    clusterWide: config.clusterWide,
     logger: silentLogger(),
     informerBackoff: { initialMs: 100, maxMs: 1000 },
   });
@@ -95,13 +97,13 @@ async function stopGateway(r: Running | undefined): Promise<void> {
   await r?.provider.close();
 }
 
-async function createFqdnSlice(service: string, port: number, ready = true): Promise<void> {
+async function createFqdnSlice(service: string, port: number, ready = true, namespace = ns): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   // A selector-less Service, as for any externally managed endpoints; the slice is ours, not the controller's.
-  await core.createNamespacedService({ namespace: ns, body: { metadata: { name: service }, spec: { ports: [{ name: 'http', port: 8080 }] } } });
+  await core.createNamespacedService({ namespace, body: { metadata: { name: service }, spec: { ports: [{ name: 'http', port: 8080 }] } } });
   await discovery.createNamespacedEndpointSlice({
-    namespace: ns,
+    namespace,
     body: {
       metadata: {
         name: `${service}-local`,
@@ -436,6 +438,164 @@ describe('graceful shutdown', () => {
       release();
       await stopGateway(gw);
       await slow.close();
+    }
+  });
+});
+
+describe('namespace management (KFAAS_CLUSTER_WIDE, as functions.clusterWide sets it)', () => {
+  let gw: Running;
+  let other: Running | undefined;
+  const created: string[] = [];
+  const system = (r: Running = gw) => ({
+    get: (path: string) => request(r.url).get(path).auth(USER, PASSWORD),
+    send: (method: 'post' | 'put' | 'delete', path: string, body?: object) => request(r.url)[method](path).auth(USER, PASSWORD).send(body),
+  });
+
+  beforeAll(async () => {
+    gw = await startGateway(kc, { KFAAS_CLUSTER_WIDE: 'true' });
+    await waitFor(async () => (await request(gw.url).get('/readyz')).status === 200, { timeoutMs: 20_000, description: 'gateway ready' });
+  });
+  afterAll(async () => {
+    await stopGateway(gw);
+    await stopGateway(other);
+    for (const name of created) await deleteNamespace(client, name);
+  });
+
+  it('creates a labelled namespace that takes deploys and calls at once, relabels it keeping the marker, and deletes it', async () => {
+    const team = uniqueName('gw-team');
+    created.push(team);
+    // faas-cli `namespace create` posts to the collection with the name in the body.
+    const create = await system().send('post', '/system/namespace/', { name: team, labels: { team: 'a' }, annotations: { owner: 'x' } });
+    expect({ status: create.status, body: create.body }).toMatchObject({ status: 201, body: { name: team, labels: { team: 'a', openfaas: '1' }, annotations: { owner: 'x' } } });
+    const real = await kc.makeApiClient(CoreV1Api).readNamespace({ name: team });
+    expect(real.metadata?.labels).toMatchObject({ openfaas: '1', team: 'a' });
+    expect((await system().get('/system/namespaces')).body).toEqual([ns, team]);
+    expect((await system().send('post', '/system/namespace/', { name: team })).status).toBe(409);
+
+    // Deploy, list and call in the new namespace with no restart (the endpoint is a test-made FQDN slice).
+    await system().send('post', '/system/functions', { service: 'hello', namespace: team, image: 'ghcr.io/kfaas/echo:1', envProcess: 'cat' }).expect(202);
+    expect((await system().get(`/system/functions?namespace=${team}`)).body.map((f: { name: string }) => f.name)).toEqual(['hello']);
+    await createFqdnSlice('hello', fnServer.port, true, team);
+    await waitFor(async () => (await request(gw.url).post(`/function/hello.${team}`).send('hi')).text === 'echo:hi', {
+      timeoutMs: 10_000,
+      description: 'a call to the function in the new namespace',
+    });
+
+    // faas-cli `namespace update`: the labels and annotations are replaced, the marker stays.
+    const update = await system().send('put', `/system/namespace/${team}`, { name: team, labels: { team: 'b' }, annotations: {} });
+    expect({ status: update.status, body: update.body }).toMatchObject({ status: 200, body: { name: team, labels: { team: 'b', openfaas: '1' }, annotations: {} } });
+    expect((await system().get(`/system/namespace/${team}`)).body.labels).toMatchObject({ team: 'b', openfaas: '1' });
+
+    expect((await system().send('delete', `/system/namespace/${team}`)).status).toBe(202);
+    expect((await system().get('/system/namespaces')).body).toEqual([ns]);
+    const gone = await request(gw.url).post(`/function/hello.${team}`).send('hi');
+    expect({ status: gone.status, message: gone.body.message }).toEqual({ status: 400, message: `namespace must be: ${ns}` });
+    // Really deleted: Terminating, or already gone.
+    const phase = await kc.makeApiClient(CoreV1Api).readNamespace({ name: team }).then((n) => n.status?.phase, () => 'gone');
+    expect(['Terminating', 'gone']).toContain(phase);
+  });
+
+  it('refuses to delete the configured namespace and unmarked ones, saying why; refuses kube-* names', async () => {
+    const plain = uniqueName('gw-plain');
+    created.push(plain);
+    await createNamespace(client, plain);
+    const configured = await system().send('delete', `/system/namespace/${ns}`);
+    expect({ status: configured.status, message: configured.body.message }).toEqual({ status: 400, message: expect.stringMatching(new RegExp(`namespace ${ns} is configured`)) });
+    const unmarked = await system().send('delete', `/system/namespace/${plain}`);
+    expect({ status: unmarked.status, message: unmarked.body.message }).toEqual({ status: 400, message: expect.stringMatching(/is not a function namespace \(no openfaas=1 label or annotation\)/) });
+    expect((await system().get(`/system/namespace/${plain}`)).status).toBe(404);
+    expect((await system().send('put', `/system/namespace/${plain}`, { labels: { a: 'b' } })).status).toBe(404);
+    expect((await system().send('post', '/system/namespace/', { name: 'kube-extra' })).status).toBe(400);
+    // Neither refusal touched them.
+    await kc.makeApiClient(CoreV1Api).readNamespace({ name: plain });
+    expect((await kc.makeApiClient(CoreV1Api).readNamespace({ name: ns })).status?.phase).toBe('Active');
+  });
+
+  it('serves a namespace another client marks (annotation openfaas: "1"), in every gateway replica, without a restart', async () => {
+    const marked = uniqueName('gw-marked');
+    created.push(marked);
+    await createNamespace(client, marked);
+    other = await startGateway(kc, { KFAAS_CLUSTER_WIDE: 'true' });
+    await waitFor(async () => (await request(other!.url).get('/readyz')).status === 200, { timeoutMs: 20_000, description: 'second gateway ready' });
+    expect((await system(other).get('/system/namespaces')).body).not.toContain(marked);
+    await kc.makeApiClient(CoreV1Api).patchNamespace({ name: marked, body: [{ op: 'add', path: '/metadata/annotations', value: { openfaas: '1' } }] });
+    for (const r of [gw, other]) {
+      await waitFor(async () => ((await system(r).get('/system/namespaces')).body as string[]).includes(marked), {
+        timeoutMs: 10_000,
+        description: 'the annotated namespace to be served',
+      });
+    }
+    expect((await system(other).get(`/system/functions?namespace=${marked}`)).status).toBe(200);
+    // Deleted by another client: no longer served (a Terminating namespace is not a function namespace).
+    await deleteNamespace(client, marked);
+    await waitFor(async () => !((await system(other).get('/system/namespaces')).body as string[]).includes(marked), {
+      timeoutMs: 10_000,
+      description: 'the deleted namespace to be dropped',
+    });
+  });
+
+  it('serves a marked namespace only once its caches sync, and one unmarked before that does not hold up readiness', async () => {
+    // An identity that may watch namespaces everywhere but read Functions and EndpointSlices only in `ns` and
+    // `ok`: its informers in `stuck` are refused (403) and retry, so that namespace can never sync.
+    const user = uniqueName('gw-limited');
+    const [ok, stuck] = [uniqueName('gw-ok'), uniqueName('gw-stuck')];
+    created.push(ok, stuck);
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const name of [ok, stuck]) await core.createNamespace({ body: { metadata: { name, labels: { openfaas: '1' } } } });
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({ body: { metadata: { name: user }, rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }] } });
+    await rbac.createClusterRoleBinding({
+      body: { metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: user }, subjects: [{ kind: 'User', name: user }] },
+    });
+    for (const namespace of [ns, ok]) {
+      await rbac.createNamespacedRole({
+        namespace,
+        body: {
+          metadata: { name: user },
+          rules: [
+            { apiGroups: ['kfaas.dev'], resources: ['functions'], verbs: ['get', 'list', 'watch'] },
+            { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+          ],
+        },
+      });
+      await rbac.createNamespacedRoleBinding({
+        namespace,
+        body: { metadata: { name: user }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: user }, subjects: [{ kind: 'User', name: user }] },
+      });
+    }
+    const limited = impersonating(kc, user);
+    await waitFor(() => limited.makeApiClient(CoreV1Api).listNamespace().then(() => true, () => false), {
+      timeoutMs: 20_000,
+      description: 'the test ClusterRoleBinding to take effect',
+    });
+    const provider = createKubernetesProvider({ kubeConfig: limited, namespaces: [ns], clusterWide: true, logger: silentLogger(), informerBackoff: { initialMs: 50, maxMs: 200 } });
+    let ready = false;
+    const started = provider.ready().then(() => (ready = true));
+    try {
+      // `ok` is served once synced, which shows the gateway has listed both marked namespaces.
+      await waitFor(() => provider.namespaceManager!.allowed().includes(ok), { timeoutMs: 20_000, description: 'the syncable marked namespace to be served' });
+      expect(provider.namespaceManager!.allowed()).toEqual([ns, ok]);
+      expect(ready).toBe(false);
+      await core.patchNamespace({ name: stuck, body: [{ op: 'remove', path: '/metadata/labels/openfaas' }] });
+      await waitFor(() => ready, { timeoutMs: 10_000, description: 'readiness once the namespace that cannot sync is unmarked' });
+      await started;
+      expect(provider.namespaceManager!.allowed()).toEqual([ns, ok]);
+    } finally {
+      await provider.close();
+      await rbac.deleteClusterRoleBinding({ name: user });
+      await rbac.deleteClusterRole({ name: user });
+      // The Roles go with their namespaces at the end of the file.
+    }
+  });
+
+  it('answers 501 naming functions.clusterWide when not cluster-wide', async () => {
+    const plainGw = await startGateway(kc);
+    try {
+      const res = await system(plainGw).send('post', '/system/namespace/', { name: 'team-z' });
+      expect(res.status).toBe(501);
+      expect(res.body.message).toMatch(/functions\.clusterWide: true/);
+    } finally {
+      await stopGateway(plainGw);
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The kubernetes provider: Function resources and EndpointSlices of the allowed namespaces, kept in informer
- * caches (one Function and one EndpointSlice informer per namespace, so namespaced RBAC suffices). Calls are
- * resolved from the caches; /system writes go to Function resources and the operator does the rest.
+ * caches (one Function and one EndpointSlice informer per namespace, so namespaced RBAC suffices; a cluster-wide
+ * install adds the namespaces marked as function namespaces as they appear). Calls are resolved from the caches;
+ * /system writes go to Function resources and the operator does the rest.
  */
 import {
   CoreV1Api,
@@ -24,6 +25,7 @@ import type { Provider } from '../../ports.js';
 import { EndpointIndex, SERVICE_NAME_LABEL } from './endpoint-index.js';
 import { KubeFunctionManager, type FunctionCaches } from './function-manager.js';
 import { KubeFunctionResolver } from './function-resolver.js';
+import { KubeNamespaceManager } from './namespace-manager.js';
 import { KubePodLogSource } from './pod-logs.js';
 import { KubeSecretStore } from './secret-store.js';
 import { superviseInformer, type InformerBackoff, type SupervisedInformer } from './supervised-informer.js';
@@ -35,6 +37,11 @@ export interface KubernetesProviderOptions {
   readonly namespaces: readonly string[];
   readonly logger: Logger;
   readonly informerBackoff?: InformerBackoff;
+  /**
+   * Cluster-wide RBAC (Helm: functions.clusterWide): also serve every namespace marked `openfaas: "1"`, and manage
+   * such namespaces through /system/namespace.
+   */
+  readonly clusterWide?: boolean;
   /** Longest wait for the cache to show a /system write; default 10 s. */
   readonly cacheWaitMs?: number;
 }
@@ -55,7 +62,8 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   const endpointIndex = new EndpointIndex();
   const functionInformers = new Map<string, SupervisedInformer<FunctionObject>>();
-  const sliceInformers: Array<SupervisedInformer<V1EndpointSlice>> = [];
+  const namespaceWatches = new Map<string, { informers: Array<SupervisedInformer<KubernetesObject>>; synced: Promise<void>; cancel: () => void }>();
+  const core = kubeConfig.makeApiClient(CoreV1Api);
   const waiters = new Map<string, Set<Waiter>>();
 
   const notify = (namespace: string): void => {
@@ -93,50 +101,78 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     ...(options.cacheWaitMs !== undefined ? { cacheWaitMs: options.cacheWaitMs } : {}),
   });
 
-  const startInformers = (): Promise<void> => {
-    const synced: Array<Promise<void>> = [];
-    for (const namespace of options.namespaces) {
-      const fnInformer = makeInformer<FunctionObject>(
-        kubeConfig,
-        `/apis/${FUNCTION_GROUP}/${FUNCTION_VERSION}/namespaces/${namespace}/${FUNCTION_PLURAL}`,
-        () =>
-          custom.listNamespacedCustomObject({
-            group: FUNCTION_GROUP,
-            version: FUNCTION_VERSION,
-            namespace,
-            plural: FUNCTION_PLURAL,
-          }) as Promise<KubernetesListObject<FunctionObject>>,
-      );
-      const fns = superviseInformer(fnInformer, {
-        name: `functions in ${namespace}`,
-        logger: log,
-        ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
-      });
-      fnInformer.on('delete', (fn) => resolver.forget(fn.metadata.name, namespace));
-      fns.onChange(() => notify(namespace));
-      functionInformers.set(namespace, fns);
-
-      // Only slices that belong to a Service (the label exists); the index keys them by that Service's name.
-      const sliceInformer = makeInformer<V1EndpointSlice>(
-        kubeConfig,
-        `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
-        () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: SERVICE_NAME_LABEL }),
-        SERVICE_NAME_LABEL,
-      );
-      sliceInformer.on('add', (s) => endpointIndex.upsert(s));
-      sliceInformer.on('update', (s) => endpointIndex.upsert(s));
-      sliceInformer.on('delete', (s) => endpointIndex.remove(s));
-      const slices = superviseInformer(sliceInformer, {
-        name: `endpointslices in ${namespace}`,
-        logger: log,
-        ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
-      });
-      sliceInformers.push(slices);
-      synced.push(fns.synced, slices.synced);
-    }
-    return Promise.all(synced).then(() => {
-      log.info('informer caches synced', { namespaces: options.namespaces });
+  /** Starts the Function and EndpointSlice informers of one namespace (once); resolves when both are synced. */
+  const watchNamespace = (namespace: string): Promise<void> => {
+    const running = namespaceWatches.get(namespace);
+    if (running) return running.synced;
+    const fnInformer = makeInformer<FunctionObject>(
+      kubeConfig,
+      `/apis/${FUNCTION_GROUP}/${FUNCTION_VERSION}/namespaces/${namespace}/${FUNCTION_PLURAL}`,
+      () =>
+        custom.listNamespacedCustomObject({
+          group: FUNCTION_GROUP,
+          version: FUNCTION_VERSION,
+          namespace,
+          plural: FUNCTION_PLURAL,
+        }) as Promise<KubernetesListObject<FunctionObject>>,
+    );
+    const fns = superviseInformer(fnInformer, {
+      name: `functions in ${namespace}`,
+      logger: log,
+      ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
     });
+    fnInformer.on('delete', (fn) => resolver.forget(fn.metadata.name, namespace));
+    fns.onChange(() => notify(namespace));
+    functionInformers.set(namespace, fns);
+
+    // Only slices that belong to a Service (the label exists); the index keys them by that Service's name.
+    const sliceInformer = makeInformer<V1EndpointSlice>(
+      kubeConfig,
+      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+      () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: SERVICE_NAME_LABEL }),
+      SERVICE_NAME_LABEL,
+    );
+    sliceInformer.on('add', (s) => endpointIndex.upsert(s));
+    sliceInformer.on('update', (s) => endpointIndex.upsert(s));
+    sliceInformer.on('delete', (s) => endpointIndex.remove(s));
+    const slices = superviseInformer(sliceInformer, {
+      name: `endpointslices in ${namespace}`,
+      logger: log,
+      ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
+    });
+    // A stopped informer never syncs: unwatching settles `synced` too, so nobody waits on it forever.
+    let cancel!: () => void;
+    const cancelled = new Promise<void>((resolve) => (cancel = resolve));
+    const synced = Promise.race([Promise.all([fns.synced, slices.synced]).then(() => undefined), cancelled]);
+    namespaceWatches.set(namespace, { informers: [fns, slices], synced, cancel });
+    return synced;
+  };
+
+  /** Stops serving a namespace that is no longer a function namespace: its functions resolve as missing. */
+  const unwatchNamespace = async (namespace: string): Promise<void> => {
+    const watch = namespaceWatches.get(namespace);
+    if (!watch) return;
+    namespaceWatches.delete(namespace);
+    functionInformers.delete(namespace);
+    watch.cancel();
+    await Promise.all(watch.informers.map((i) => i.stop()));
+  };
+
+  const namespaceManager = options.clusterWide
+    ? new KubeNamespaceManager({
+        kubeConfig,
+        core,
+        configured: options.namespaces,
+        watch: watchNamespace,
+        unwatch: unwatchNamespace,
+        logger: log,
+        ...(options.informerBackoff ? { informerBackoff: options.informerBackoff } : {}),
+      })
+    : undefined;
+
+  const startInformers = async (): Promise<void> => {
+    await Promise.all([...options.namespaces.map(watchNamespace), namespaceManager?.start()]);
+    log.info('informer caches synced', { namespaces: namespaceManager?.allowed() ?? options.namespaces });
   };
 
   let readyPromise: Promise<void> | undefined;
@@ -146,16 +182,18 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     info: { provider: 'kfaas-kubernetes', orchestration: 'kubernetes' },
     resolver,
     functions,
-    namespaces: { namespaces: async () => [...options.namespaces] },
-    secrets: new KubeSecretStore(kubeConfig.makeApiClient(CoreV1Api)),
-    logs: new KubePodLogSource({ core: kubeConfig.makeApiClient(CoreV1Api), kubeConfig, logger: log }),
+    namespaces: { namespaces: async () => [...(namespaceManager?.allowed() ?? options.namespaces)] },
+    ...(namespaceManager ? { namespaceManager } : {}),
+    secrets: new KubeSecretStore(core),
+    logs: new KubePodLogSource({ core, kubeConfig, logger: log }),
     ready() {
       readyPromise ??= startInformers();
       return readyPromise;
     },
     close() {
       closePromise ??= (async () => {
-        await Promise.all([...functionInformers.values(), ...sliceInformers].map((i) => i.stop()));
+        await namespaceManager?.stop();
+        await Promise.all([...namespaceWatches.keys()].map(unwatchNamespace));
         for (const set of waiters.values()) for (const w of [...set]) w.done(false);
       })();
       return closePromise;
