@@ -33,6 +33,7 @@ import { Lifecycle, livenessHandler, metricsHandler, readinessHandler } from './
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { Provider } from './ports.js';
 import { createUpstreamAgent } from './proxy/upstream-agent.js';
+import { createUiRoutes } from './ui/routes.js';
 
 /** Everything createApp wires together. */
 export interface AppDeps {
@@ -142,6 +143,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/system/logs', access: 'system', handler: createLogsHandler(system) },
     { methods: ['GET'], path: '/system/dead-letters', access: 'system', handler: createDeadLettersHandler(deps.deadLetters) },
     { methods: ['POST'], path: '/system/dead-letters/redrive', access: 'system', json: true, handler: createRedriveHandler(deps.redriver) },
+    ...createUiRoutes({ registry: metrics.registry, asyncEnabled: deps.queue !== undefined }),
   ];
 
   const auth = deps.credentials ? (createBasicAuth(deps.credentials) as RequestHandler) : undefined;
