@@ -48,8 +48,9 @@ export function traceHandler(handler: InvocationHandler): InvocationHandler {
 export function traceInvoker(invoker: FunctionInvoker): FunctionInvoker {
   return {
     invoke(inv, attempt, signal) {
+      // `{method} {target}`: the worker calls the function through the gateway's sync route.
       return tracer().startActiveSpan(
-        inv.method,
+        `${inv.method} /function/{name}`,
         {
           kind: SpanKind.CLIENT,
           attributes: {
@@ -89,7 +90,7 @@ export function traceCallbacks(poster: CallbackPoster): CallbackPoster {
   return {
     post(inv, result, meta, signal) {
       return tracer().startActiveSpan(
-        'POST',
+        'POST {callback}',
         {
           kind: SpanKind.CLIENT,
           attributes: {
