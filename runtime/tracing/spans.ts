@@ -71,6 +71,7 @@ export const Attr = Object.freeze({
   messagingPartition: 'messaging.destination.partition.id',
   messagingOffset: 'messaging.kafka.offset',
   messagingKey: 'messaging.kafka.message.key',
+  queueRowId: 'kfaas.queue.row_id',
 });
 
 /** The attributes of a messaging span about one call: `send` at the gateway, `process` at the worker. */

@@ -119,7 +119,8 @@ describe('OpenTelemetry traces of async calls, in Jaeger', () => {
       ['consumer', 2, 'complete'],
     ]);
     expect(tag(attempts[0]!, 'otel.status_code')).toBeUndefined();
-    expect(tag(attempts[0]!, 'messaging.kafka.offset')).toEqual(expect.any(Number));
+    expect(tag(attempts[0]!, 'kfaas.queue.row_id')).toEqual(expect.any(Number));
+    expect(tag(attempts[0]!, 'messaging.destination.name')).toBe('kfaas.invocations');
 
     const [firstCall] = childrenOf(trace, attempts[0]!);
     expect(firstCall!.operationName).toBe('POST /function/{name}');

@@ -6,7 +6,7 @@
  * span as an error naming the reason. All three wrap the existing pieces and apply only when tracing is on.
  */
 import { SpanKind, SpanStatusCode, context, type Span } from '@opentelemetry/api';
-import type { InvocationHandler } from '../../common/queue.js';
+import type { Delivery, InvocationHandler } from '../../common/queue.js';
 import { Attr, contextFromHeaders, endingSpan, messagingAttributes, tracer, withTraceHeaders } from '../../runtime/tracing/spans.js';
 import type { CallbackPoster } from '../callback/post-callback.js';
 import type { FunctionInvoker } from '../invoke/invoke-function.js';
@@ -23,7 +23,7 @@ export function traceHandler(handler: InvocationHandler): InvocationHandler {
         attributes: {
           ...messagingAttributes(inv, 'process', delivery?.system, destination),
           ...(delivery?.partition !== undefined ? { [Attr.messagingPartition]: String(delivery.partition) } : {}),
-          ...(delivery?.offset !== undefined ? { [Attr.messagingOffset]: Number(delivery.offset) } : {}),
+          ...offsetAttribute(delivery),
           ...(phase === 'attempt' ? { [Attr.attempt]: inv.attempt + 1 } : { [Attr.callbackAttempt]: (inv.callbackAttempt ?? 0) + 1 }),
         },
       },
@@ -42,6 +42,12 @@ export function traceHandler(handler: InvocationHandler): InvocationHandler {
         }),
     );
   };
+}
+
+/** A Kafka record's offset, or the embedded queue's row id (which is no Kafka offset). */
+function offsetAttribute(delivery: Delivery | undefined): Record<string, number> {
+  if (delivery?.offset === undefined) return {};
+  return { [delivery.system === 'kafka' ? Attr.messagingOffset : Attr.queueRowId]: Number(delivery.offset) };
 }
 
 /** Makes each function call a CLIENT span and sends its context to the function as `traceparent`. */
