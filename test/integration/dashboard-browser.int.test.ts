@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { waitFor } from '../helpers/index.js';
 import { ROOT, startUp, stopUp, type Up } from './compat-support.js';
 
 const DOCS = join(ROOT, 'docs');
@@ -87,8 +88,8 @@ describe('the dashboard in Chromium', () => {
     await page.check('input[name=mode][value=async]');
     await page.fill('textarea[name=body]', 'doomed');
     await page.click('form.invoke button');
-    const status = await page.locator('.answer .status', { hasText: /^202 in/ }).textContent(WAIT);
-    const callId = /call id (\S+)/.exec(status ?? '')?.[1];
+    const answer = await page.locator('.answer .status', { hasText: /^202 in/ }).textContent(WAIT);
+    const callId = /call id (\S+)/.exec(answer ?? '')?.[1];
     expect(callId).toMatch(/^[0-9a-f-]{36}$/);
 
     await page.click('nav a[href="#/dead-letters"]');
@@ -98,8 +99,22 @@ describe('the dashboard in Chromium', () => {
     expect(await row.locator('td').nth(4).textContent()).toBe('3');
     await page.screenshot({ path: join(DOCS, 'dashboard-dead-letters.png') });
 
+    // The Calls page reads the call's state and timeline from the status API.
     await page.click('nav a[href="#/calls"]');
-    await page.locator('tbody.calls tr', { hasText: 'dead letter: max_attempts' }).waitFor(WAIT);
+    const call = page.locator(`tbody.calls tr[data-call-id="${callId}"]`);
+    await call.locator('td.state', { hasText: 'dead-lettered: max_attempts' }).waitFor(WAIT);
+    expect(await call.locator('td').nth(4).textContent()).toBe('3');
+
+    // Redrive it from the Dead letters page: the call runs again under the same id.
+    await page.click('nav a[href="#/dead-letters"]');
+    await row.locator('button[data-redrive]').click();
+    await page.locator('.redriven', { hasText: `Redrive of ${callId}:` }).waitFor(WAIT);
+    expect(await page.locator('.redriven').textContent()).not.toContain('failed');
+    const status = await waitFor(async () => {
+      const s = (await (await fetch(`${up!.url}/async-calls/${callId}`)).json()) as { redrives?: number };
+      return s.redrives === 1 ? s : undefined;
+    }, { timeoutMs: 30_000, description: 'the redriven call status' });
+    expect(status.redrives).toBe(1);
   });
 
   it("shows a function's spec and follows its logs", async () => {

@@ -124,18 +124,17 @@ class KfFunction extends Page {
 }
 
 /**
- * Calls: the async calls made from this tab, with what became of them (accepted, then dead-lettered or not),
- * and the per-function async totals. The gateway keeps no per-call status yet, so a call that is not in the
- * dead letters shows as accepted.
+ * Calls: the async calls made from this tab, plus any looked up by call id, with their state and timeline from
+ * the call status API (GET /async-calls/{id}); the API has no listing, so the page keeps the ids it knows.
  */
 class KfCalls extends Page {
   render() {
     this.innerHTML = `
       <h1>Calls</h1>
       <p class="error" role="alert"></p>
-      <p class="hint">Async calls made from this browser tab, newest first. A call that failed for good moves to the dead letters.</p>
+      <form class="lookup inline-form"><label>Call id <input name="callId" required></label><button type="submit">Look up</button></form>
       <div class="scroll"><table>
-        <thead><tr><th>Accepted</th><th>Function</th><th>Call id</th><th>State</th><th>Timeline</th></tr></thead>
+        <thead><tr><th>Accepted</th><th>Function</th><th>Call id</th><th>State</th><th>Attempts</th><th>Timeline</th></tr></thead>
         <tbody class="calls"></tbody>
       </table></div>
       <h2>Async totals</h2>
@@ -143,28 +142,39 @@ class KfCalls extends Page {
         <thead><tr><th>Function</th><th>Accepted</th></tr></thead>
         <tbody class="totals"></tbody>
       </table></div>`;
+    this.querySelector('form.lookup').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const callId = new FormData(e.target).get('callId').trim();
+      if (callId) rememberCall({ name: '', mode: 'async', callId, status: 202, at: new Date().toISOString() });
+      e.target.reset();
+      this.refresh().catch((err) => this.showError(err));
+    });
     poll(2000, this.abort.signal, () => this.refresh(), (err) => this.showError(err));
   }
 
   async refresh() {
-    const [letters, stats] = await Promise.all([
-      getJson('/system/dead-letters?limit=200', this.abort.signal).catch(() => []),
+    const calls = recentCalls().filter((c) => c.mode === 'async' && c.status === 202);
+    const [statuses, stats] = await Promise.all([
+      Promise.all(calls.map((c) => getJson(`/async-calls/${encodeURIComponent(c.callId)}`, this.abort.signal).catch((err) => ({ missing: err.message })))),
       getJson('/ui/api/stats', this.abort.signal),
     ]);
-    const dead = new Map(letters.map((d) => [d.callId, d]));
-    const calls = recentCalls().filter((c) => c.mode === 'async');
     this.querySelector('.calls').innerHTML =
       calls
-        .map((c) => {
-          const d = dead.get(c.callId);
-          const state = c.status !== 202 ? `refused (${c.status})` : d ? `dead letter: ${d.reason}` : 'accepted';
-          const timeline = d
-            ? `accepted ${time(d.enqueuedAt)} → ${d.attempts} attempt(s), last status ${d.lastStatus ?? 'none'} → dead ${time(d.deadAt)}`
-            : `accepted ${time(c.at)}`;
-          return `<tr><td>${time(c.at)}</td><td>${esc(c.name)}</td><td><code>${esc(c.callId)}</code></td>
-            <td class="${d || c.status !== 202 ? 'bad' : ''}">${esc(state)}</td><td>${esc(timeline)}</td></tr>`;
+        .map((c, i) => {
+          const s = statuses[i];
+          const bad = ['failed', 'dead-lettered', 'cancelled'].includes(s.state);
+          const state = s.missing ? `unknown (${s.missing})` : s.reason ? `${s.state}: ${s.reason}` : s.state;
+          const timeline = [
+            s.enqueuedAt && `queued ${time(s.enqueuedAt)}`,
+            s.startedAt && `started ${time(s.startedAt)}`,
+            s.nextAttemptAt && `next attempt ${time(s.nextAttemptAt)}`,
+            s.finishedAt && `${s.state} ${time(s.finishedAt)}${s.lastStatus !== undefined ? ` (status ${s.lastStatus})` : ''}`,
+            s.callback && `callback ${s.callback.state}`,
+          ].filter(Boolean).join(' → ');
+          return `<tr data-call-id="${esc(c.callId)}"><td>${time(c.at)}</td><td>${esc(s.function ?? c.name)}</td><td><code>${esc(c.callId)}</code></td>
+            <td class="state ${bad ? 'bad' : ''}">${esc(state)}</td><td class="num">${esc(s.attempts ?? '')}</td><td>${esc(timeline)}</td></tr>`;
         })
-        .join('') || '<tr><td colspan="5">No async calls from this tab yet: use Invoke.</td></tr>';
+        .join('') || '<tr><td colspan="6">No async calls from this tab yet: use Invoke, or look one up by its call id.</td></tr>';
     this.querySelector('.totals').innerHTML =
       stats.functions
         .filter((s) => s.asyncAccepted > 0)
@@ -180,9 +190,14 @@ class KfDeadLetters extends Page {
       <h1>Dead letters</h1>
       <p class="error" role="alert"></p>
       <div class="scroll"><table>
-        <thead><tr><th>Dead at</th><th>Function</th><th>Call id</th><th>Reason</th><th>Attempts</th><th>Last status</th><th>Error</th></tr></thead>
+        <thead><tr><th>Dead at</th><th>Function</th><th>Call id</th><th>Reason</th><th>Attempts</th><th>Last status</th><th>Error</th><th></th></tr></thead>
         <tbody></tbody>
-      </table></div>`;
+      </table></div>
+      <p class="redriven" role="status"></p>`;
+    this.querySelector('tbody').addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-redrive]');
+      if (button) this.redrive(button.dataset.redrive);
+    });
     poll(3000, this.abort.signal, () => this.refresh(), (err) => this.showError(err));
   }
 
@@ -193,9 +208,21 @@ class KfDeadLetters extends Page {
         .map(
           (d) => `<tr data-call-id="${esc(d.callId)}"><td>${esc(new Date(d.deadAt).toLocaleString())}</td><td>${esc(d.function ?? '(undecodable)')}</td>
             <td><code>${esc(d.callId ?? '')}</code></td><td class="bad">${esc(d.reason)}</td><td class="num">${d.attempts}</td>
-            <td class="num">${esc(d.lastStatus ?? '')}</td><td class="wrap">${esc(d.error ?? '')}</td></tr>`,
+            <td class="num">${esc(d.lastStatus ?? '')}</td><td class="wrap">${esc(d.error ?? '')}</td>
+            <td>${d.callId ? `<button type="button" data-redrive="${esc(d.callId)}">Redrive</button>` : ''}</td></tr>`,
         )
-        .join('') || '<tr><td colspan="7">No dead letters.</td></tr>';
+        .join('') || '<tr><td colspan="8">No dead letters.</td></tr>';
+  }
+
+  /** Enqueues a dead-lettered call again (same call id, attempts reset); the list keeps it as history. */
+  async redrive(callId) {
+    const line = this.querySelector('.redriven');
+    try {
+      const res = await sendJson('POST', '/system/dead-letters/redrive', { callIds: [callId] });
+      line.textContent = `Redrive of ${callId}: ${JSON.stringify(await res.json())}`;
+    } catch (err) {
+      line.textContent = `Redrive of ${callId} failed: ${err.message}`;
+    }
   }
 }
 
