@@ -1,4 +1,4 @@
-import { startTracing, tracingRequested } from './setup.js';
+import { startTracing, tracesUrl, tracingRequested } from './setup.js';
 import { tracingEnabled } from './spans.js';
 
 describe('tracingRequested', () => {
@@ -15,5 +15,13 @@ describe('tracingRequested', () => {
     expect(tracing.enabled).toBe(false);
     expect(tracingEnabled()).toBe(false);
     await tracing.shutdown();
+  });
+});
+
+describe('tracesUrl', () => {
+  it('appends /v1/traces to the general endpoint only', () => {
+    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' })).toBe('http://127.0.0.1:4318/v1/traces');
+    expect(tracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:2/custom' })).toBe('http://b:2/custom');
+    expect(tracesUrl({})).toBeUndefined();
   });
 });

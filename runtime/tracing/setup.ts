@@ -27,9 +27,20 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
+ * The OTLP/HTTP traces URL: the traces endpoint as given, else the general endpoint plus `/v1/traces` (the
+ * exporter's own rule, applied to `env` so that a caller's environment map, not only process.env, counts).
+ */
+export function tracesUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const traces = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+  if (traces) return traces;
+  const base = env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+}
+
+/**
  * Starts tracing when requested: a tracer provider exporting over OTLP/HTTP in batches, W3C trace context
  * propagation, and async-context tracking. `defaultServiceName` applies when OTEL_SERVICE_NAME is unset; the
- * exporter reads the rest (endpoint, headers, timeouts, sampler) from OTEL_* itself.
+ * exporter reads the rest (headers, timeouts, compression) from process.env's OTEL_* itself.
  */
 export async function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv = process.env): Promise<Tracing> {
   if (!tracingRequested(env)) return OFF;
@@ -44,7 +55,12 @@ export async function startTracing(defaultServiceName: string, env: NodeJS.Proce
   ]);
   const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env['OTEL_SERVICE_NAME'] || defaultServiceName }),
-    spanProcessors: [new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
+    spanProcessors: [
+      new sdk.BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url: tracesUrl(env) }),
+        ...(Number(env['OTEL_BSP_SCHEDULE_DELAY']) > 0 ? { scheduledDelayMillis: Number(env['OTEL_BSP_SCHEDULE_DELAY']) } : {}),
+      }),
+    ],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
