@@ -31,7 +31,7 @@ build: ## Compile TypeScript to dist/
 	npm run build
 
 .PHONY: tools
-tools: ## Build/fetch Kafka jars, etcd, the Kubernetes binaries (kubelet, kubectl too), helm, the node's packages
+tools: ## Build/fetch Kafka jars, etcd, the Kubernetes binaries (kubelet, kubectl too), helm, the node's packages, Jaeger, Chromium
 	scripts/tools.sh
 
 ##@ Test

@@ -1,7 +1,7 @@
 /**
  * `make bench`: runs every scenario against a baseline measured in the same run, then prints one markdown
  * table (the README's performance section) and writes it with the raw results to bench/results/.
- * Usage: node dist/bench/run.js [--only watchdog,gateway,queue,async,status,operator] [--duration-ms 5000]
+ * Usage: node dist/bench/run.js [--only watchdog,gateway,queue,async,status,tracing,operator] [--duration-ms 5000]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { startServices, stopServices, type ServicesState } from '../test/harness/index.js';
 import { runAsyncBench } from './async.js';
 import { runCallStatusBench } from './call-status.js';
+import { runTracingBench } from './tracing.js';
 import { runGatewayBench } from './gateway.js';
 import { runOperatorBench } from './operator.js';
 import { runQueueBench } from './queue.js';
 import type { BenchResult } from './types.js';
 import { runWatchdogBench } from './watchdog.js';
 
-const ALL = ['watchdog', 'gateway', 'queue', 'async', 'status', 'operator'] as const;
+const ALL = ['watchdog', 'gateway', 'queue', 'async', 'status', 'tracing', 'operator'] as const;
 type Suite = (typeof ALL)[number];
 
 function parseArgs(argv: readonly string[]): { only: Suite[]; durationMs: number } {
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
       if (suite === 'queue') results.push(...(await runQueueBench({ durationMs, brokers: services!.brokers })));
       if (suite === 'async') results.push(...(await runAsyncBench({ durationMs, connections: 64, brokers: services!.brokers })));
       if (suite === 'status') results.push(...(await runCallStatusBench({ durationMs, connections: 64, brokers: services!.brokers })));
+      if (suite === 'tracing') results.push(...(await runTracingBench({ durationMs, connections: 64 })));
       if (suite === 'operator') results.push(...(await runOperatorBench({ kubeconfigPath: services!.kubeconfig, count: 1000 })));
     }
   } finally {

@@ -32,8 +32,19 @@ export type ProcessDecision =
       readonly result?: InvocationResult;
     };
 
+/** Where a delivered call was read from, for traces (OpenTelemetry messaging attributes). */
+export interface Delivery {
+  /** `kafka`, or `kfaas-embedded` for the SQLite queue. */
+  readonly system: string;
+  /** Topic (Kafka) or queue table. */
+  readonly destination: string;
+  readonly partition?: number;
+  /** Kafka offset, or the embedded row id. */
+  readonly offset?: string;
+}
+
 /** Processes one call. It must not throw for function failures; a throw means an infrastructure fault. */
-export type InvocationHandler = (invocation: Invocation, signal: AbortSignal) => Promise<ProcessDecision>;
+export type InvocationHandler = (invocation: Invocation, signal: AbortSignal, delivery?: Delivery) => Promise<ProcessDecision>;
 
 /** Delivers stored calls to a handler, at most `maxInflight` at once, at least once each. */
 export interface InvocationSource {

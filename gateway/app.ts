@@ -33,6 +33,9 @@ import { Lifecycle, livenessHandler, metricsHandler, readinessHandler } from './
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { Provider } from './ports.js';
 import { createUpstreamAgent } from './proxy/upstream-agent.js';
+import { createUiRoutes } from './ui/routes.js';
+import { tracingEnabled } from '../runtime/tracing/spans.js';
+import { traceAsyncRoute } from './tracing/async-spans.js';
 
 /** Everything createApp wires together. */
 export interface AppDeps {
@@ -118,7 +121,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/readyz', access: 'public', handler: readinessHandler(lifecycle) },
     { methods: ['GET'], path: '/metrics', access: 'public', handler: metricsHandler(metrics.registry) },
     { methods: 'all', path: INVOKE_PATH, fastPrefix: '/function/', access: 'invoke', handler: sync },
-    { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: asyncInvokeHandler({ ...deps, metrics }) },
+    { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: withTrace(asyncInvokeHandler({ ...deps, metrics })) },
     // The status of a call is its caller's business: the same auth as the invocation that made it.
     { methods: ['GET'], path: '/async-calls/:callId', access: 'invoke', handler: createCallStatusHandler(calls) },
     { methods: ['DELETE'], path: '/async-calls/:callId', access: 'invoke', handler: createCancelCallHandler(deps.callCanceller) },
@@ -142,6 +145,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/system/logs', access: 'system', handler: createLogsHandler(system) },
     { methods: ['GET'], path: '/system/dead-letters', access: 'system', handler: createDeadLettersHandler(deps.deadLetters) },
     { methods: ['POST'], path: '/system/dead-letters/redrive', access: 'system', json: true, handler: createRedriveHandler(deps.redriver) },
+    ...createUiRoutes({ registry: metrics.registry, asyncEnabled: deps.queue !== undefined }),
   ];
 
   const auth = deps.credentials ? (createBasicAuth(deps.credentials) as RequestHandler) : undefined;
@@ -228,6 +232,11 @@ function runChain(chain: readonly NodeHandler[], req: IncomingMessage, res: Serv
     }
   };
   next();
+}
+
+/** The async route inside a request span when tracing is on (the queue is wrapped by the composition root). */
+function withTrace(handler: RequestHandler): RequestHandler {
+  return tracingEnabled() ? traceAsyncRoute(handler as Parameters<typeof traceAsyncRoute>[0]) as RequestHandler : handler;
 }
 
 /** The async route: the queue-backed handler when a queue is wired, else an explicit 501. */

@@ -19,6 +19,9 @@ import type { Provider } from './ports.js';
 import { createKubernetesProvider } from './providers/kubernetes/index.js';
 import { createLocalProvider } from './providers/local/index.js';
 import { exitOnSignals } from '../runtime/shutdown.js';
+import { startTracing } from '../runtime/tracing/setup.js';
+import { invocationTopic } from '../common/topics.js';
+import { traceQueue } from './tracing/async-spans.js';
 
 /** Runs the gateway until SIGTERM or SIGINT, then drains and exits 0. */
 export async function main(): Promise<void> {
@@ -32,9 +35,15 @@ export async function main(): Promise<void> {
     return;
   }
   const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'gateway' } });
+  // Before the gateway is built: it adds spans only when tracing is on (an OTEL_* endpoint is set).
+  const tracing = await startTracing('kfaas-gateway');
   const provider = createProvider(config, logger);
   const callStatus = config.kafkaBrokers.length > 0 && config.callStatus.enabled ? createCallStatus(config, logger) : undefined;
-  const queue = createQueue(config, logger, callStatus);
+  const kafkaQueue = createQueue(config, logger, callStatus);
+  const queue =
+    kafkaQueue && tracing.enabled
+      ? traceQueue(kafkaQueue, { system: 'kafka', destination: (inv) => invocationTopic(inv.queue, config.invocationsTopic) })
+      : kafkaQueue;
   const deadLetters = queue ? createDeadLetters(config, logger) : undefined;
   let gateway: Gateway;
   try {
@@ -63,6 +72,7 @@ export async function main(): Promise<void> {
     await deadLetters?.close();
     await callStatus?.close();
     await provider.close();
+    await tracing.shutdown();
   };
   // Later signals are ignored: falling back to Node's default would kill us mid-drain.
   exitOnSignals({ logger, action: 'draining', close: closeAll });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every tool the tests need into the cache, skipping the ones already complete, and prints per-step
 # timings. Cold on 2 idle cores with empty caches: about 15 min (kube binaries ~9 min, helm ~3-5, etcd ~1.5,
-# Kafka jars ~15 s); warm: under a second.
+# Kafka jars ~15 s) plus Jaeger (~10 min idle, 22 min on a busy machine) and Chromium from apt; warm: under a
+# second.
 # Only one tools.sh runs at a time (a lock in the cache), so parallel `make` invocations don't build twice.
 source "$(dirname "$0")/lib.sh"
 DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -47,6 +48,8 @@ step k8s k8s-bins.sh
 step helm helm-bin.sh
 step node-deps node-deps.sh
 step pause pause-bin.sh
+step jaeger jaeger-bin.sh
+step chromium chromium.sh
 # faas-cli is not used by the test suites; a proxy that refuses its module must not fail the build.
 step faas-cli faas-cli-bin.sh optional
 

@@ -14,6 +14,8 @@ import { createGatewayInvoker, type FunctionInvoker } from './invoke/invoke-func
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics/worker-metrics.js';
 import type { WorkerObserver } from './observer.js';
+import { tracingEnabled } from '../runtime/tracing/spans.js';
+import { traceCallbacks, traceHandler, traceInvoker } from './tracing/attempt-spans.js';
 
 /** What a worker is made of; only config, source and logger are required. */
 export interface WorkerDeps {
@@ -52,9 +54,13 @@ export function createWorker(deps: WorkerDeps): Worker {
   // Keep-alive pools: at maxInflight concurrent calls, a fresh TCP connection per call would dominate latency.
   const agentOptions = { keepAlive: true, maxSockets: config.maxInflight, maxFreeSockets: config.maxInflight };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-  const handler = createInvocationHandler({
-    invoker: deps.invoker ?? createGatewayInvoker({ gatewayUrl: config.gatewayUrl, timeoutMarginMs: config.invokeTimeoutMarginMs, agents }),
-    callbacks: deps.callbacks ?? createCallbackPoster({ timeoutMs: config.callbackTimeoutMs, agents }),
+  // Spans only when tracing was set up (an OTLP endpoint is configured): otherwise the pieces run unwrapped.
+  const traced = tracingEnabled();
+  const invoker = deps.invoker ?? createGatewayInvoker({ gatewayUrl: config.gatewayUrl, timeoutMarginMs: config.invokeTimeoutMarginMs, agents });
+  const callbacks = deps.callbacks ?? createCallbackPoster({ timeoutMs: config.callbackTimeoutMs, agents });
+  const untracedHandler = createInvocationHandler({
+    invoker: traced ? traceInvoker(invoker) : invoker,
+    callbacks: traced ? traceCallbacks(callbacks) : callbacks,
     logger,
     retryOn: config.retryOn,
     jitter: config.jitter,
@@ -63,6 +69,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
   });
+  const handler = traced ? traceHandler(untracedHandler) : untracedHandler;
 
   const healthy = deps.sourceHealthy ?? (() => true);
   let server: MetricsServer | undefined;

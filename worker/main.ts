@@ -10,6 +10,7 @@ import { loadConfig } from './config.js';
 import { createWorker } from './index.js';
 import { createWorkerMetrics } from './metrics/worker-metrics.js';
 import { exitOnSignals } from '../runtime/shutdown.js';
+import { startTracing } from '../runtime/tracing/setup.js';
 
 /** Options from the command line; they override the environment. */
 export interface WorkerMainOptions {
@@ -23,6 +24,8 @@ export async function main(opts: WorkerMainOptions = {}): Promise<void> {
     throw new Error('worker config KAFKA_BROKERS="": required: a comma list of host:port brokers to consume from');
   }
   const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'kfaas-worker' } });
+  // Before the worker is built: it adds spans only when tracing is on (an OTEL_* endpoint is set).
+  const tracing = await startTracing('kfaas-worker');
   const metrics = createWorkerMetrics({ defaultMetrics: true });
   const source = createKafkaInvocationSource({
     brokers: config.kafkaBrokers,
@@ -47,7 +50,10 @@ export async function main(opts: WorkerMainOptions = {}): Promise<void> {
     logger,
     action: 'shutting down',
     meta: { drainTimeoutMs: config.drainTimeoutMs },
-    close: () => worker.close(),
+    close: async () => {
+      await worker.close();
+      await tracing.shutdown();
+    },
     forceOnSecondSignal: true,
   });
   await worker.start();

@@ -7,6 +7,9 @@ import type { Logger } from '../../common/logger.js';
 import { createGateway, createLocalProvider, loadGatewayConfig, type Gateway, type LocalProvider } from '../../gateway/index.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
 import { createRedriver } from '../../queue/shared/redrive.js';
+import { invocationTopic } from '../../common/topics.js';
+import { traceQueue } from '../../gateway/tracing/async-spans.js';
+import { startTracing } from '../../runtime/tracing/setup.js';
 import { createWorkerPool, withQueueWorkers } from './worker-pool.js';
 import type { Stack } from './stack-file.js';
 import type { UpOptions } from './options.js';
@@ -51,7 +54,10 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
     // A developer's Ctrl-C should not wait for load balancers that do not exist.
     KFAAS_DRAIN_DELAY: process.env['KFAAS_DRAIN_DELAY'] ?? '0s',
   });
+  // Before the gateway and workers are built: they add spans only when tracing is on (OTEL_* endpoint set).
+  const tracing = await startTracing('kfaas');
   const queue = createEmbeddedQueue({ dataDir: `${options.dataDir}/queue`, logger });
+  const traced = tracing.enabled ? traceQueue(queue, { system: 'kfaas-embedded', destination: (inv) => invocationTopic(inv.queue) }) : queue;
   const provider = createLocalProvider({
     cliEntryPath,
     namespace: LOCAL_NAMESPACE,
@@ -71,7 +77,7 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
   const gateway: Gateway = createGateway(gatewayConfig, {
     provider: served,
-    queue,
+    queue: traced,
     deadLetters: queue,
     callStatus: queue,
     callCanceller: queue,
@@ -83,6 +89,7 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
     await workers.close();
     await queue.close();
     await provider.close();
+    await tracing.shutdown();
   });
   try {
     let port: number;

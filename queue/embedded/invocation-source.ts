@@ -176,7 +176,9 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
         .then((stored) => settle(row.id, stored));
       return;
     }
-    void d.dispatch(inv, (decision) => persist(row.id, inv, decision)).then((stored) => settle(row.id, stored));
+    void d.dispatch(inv, (decision) => persist(row.id, inv, decision), { system: 'kfaas-embedded', destination: topic, offset: String(row.id) }).then((stored) =>
+      settle(row.id, stored),
+    );
   }
 
   /** Stores a status outside the call's own writes (a start); a failure only costs the snapshot. */

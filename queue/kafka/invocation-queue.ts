@@ -138,7 +138,9 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       await start();
       await ensureTopic(callTopic);
       if (timedOut) return;
-      pending = producer.send({ topic, key, value });
+      // The trace context also goes in the record headers, where Kafka tooling looks for it (W3C names).
+      const trace = traceHeadersOf(inv);
+      pending = producer.send(trace ? { topic, key, value, headers: trace } : { topic, key, value });
       // Same batch as the call: no extra round trip. Its ack is not awaited: a worker's later snapshot
       // supersedes it, and the accepting gateway's own store has it at once through onQueued.
       if (status && options.status) {
@@ -182,4 +184,14 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       return closing;
     },
   };
+}
+
+/** The call's `traceparent` and `tracestate`, as stored in its envelope; undefined when it has none. */
+function traceHeadersOf(inv: Invocation): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const name of ['traceparent', 'tracestate']) {
+    const value = inv.headers[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out['traceparent'] ? out : undefined;
 }

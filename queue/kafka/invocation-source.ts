@@ -210,7 +210,9 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       );
       return;
     }
-    void d.dispatch(inv, (decision) => persist(inv, decision)).then((stored) => settle(progress, offset, stored));
+    void d.dispatch(inv, (decision) => persist(inv, decision), { system: 'kafka', destination: topic, partition: progress.partition, offset }).then((stored) =>
+      settle(progress, offset, stored),
+    );
   };
 
   /** A stored decision makes the offset committable; an unstored one leaves it pending so it is never committed. */

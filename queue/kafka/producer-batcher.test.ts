@@ -31,6 +31,17 @@ describe('createProducerBatcher', () => {
     await expect(Promise.all(done)).resolves.toHaveLength(5);
   });
 
+  it('passes record headers on to the send', async () => {
+    const { batches, send } = scriptedSend();
+    const b = createProducerBatcher({ ...limits, send });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    b.add({ ...record('t', 1), headers: { traceparent } });
+    b.add(record('t', 2));
+    await tick();
+    expect(batches[0]?.topicMessages[0]?.messages.map((m) => m.headers)).toEqual([{ traceparent }, undefined]);
+    batches[0]?.resolve();
+  });
+
   it('keeps one send in flight and sends what arrived meanwhile as the next batch', async () => {
     const { batches, send } = scriptedSend();
     const b = createProducerBatcher({ ...limits, send });

@@ -14,10 +14,15 @@ export interface BatchRecord {
   readonly topic: string;
   readonly key: string | Buffer | null;
   readonly value: Buffer;
+  /** Record headers (the call's W3C trace context, when it has one). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** A message of one send. */
+type Message = { key: string | Buffer | null; value: Buffer; headers?: Record<string, string> };
+
 /** Records of one send, grouped by topic (the shape of kafkajs `sendBatch({ topicMessages })`). */
-export type TopicMessages = Array<{ topic: string; messages: Array<{ key: string | Buffer | null; value: Buffer }> }>;
+export type TopicMessages = Array<{ topic: string; messages: Message[] }>;
 
 /** Limits and timing of a batcher. */
 export interface ProducerBatcherOptions {
@@ -115,12 +120,13 @@ export function createProducerBatcher(options: ProducerBatcherOptions): Producer
     if (inFlight) return;
     const batch = takeBatch();
     if (batch.length === 0) return;
-    const byTopic = new Map<string, Array<{ key: string | Buffer | null; value: Buffer }>>();
+    const byTopic = new Map<string, Message[]>();
     for (const item of batch) {
       item.state = 'sent';
       let messages = byTopic.get(item.record.topic);
       if (!messages) byTopic.set(item.record.topic, (messages = []));
-      messages.push({ key: item.record.key, value: item.record.value });
+      const { key, value, headers } = item.record;
+      messages.push(headers ? { key, value, headers: { ...headers } } : { key, value });
     }
     const topicMessages: TopicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     inFlight = (async () => {

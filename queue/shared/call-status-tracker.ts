@@ -35,7 +35,7 @@ export function trackCallStatus(handler: InvocationHandler, onRunning: (status: 
   const withResult = (status: CallStatus, result: InvocationResult | undefined): CallStatus =>
     result ? { ...status, result: callResultOf(result, maxBytes) } : status;
   return {
-    handler: async (inv, signal) => {
+    handler: async (inv, signal, delivery) => {
       if (options.isCancelled?.(inv)) {
         skipped.add(inv.callId);
         return { action: 'complete' };
@@ -43,7 +43,7 @@ export function trackCallStatus(handler: InvocationHandler, onRunning: (status: 
       const at = now();
       startedAt.set(inv.callId, at);
       onRunning(withResult(runningStatus(inv, at), inv.result));
-      return handler(inv, signal);
+      return handler(inv, signal, delivery);
     },
     decided(inv, decision) {
       if (skipped.delete(inv.callId)) return undefined;

@@ -6,7 +6,7 @@
  */
 import type { Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
-import type { InvocationHandler, ProcessDecision, QueueObserver } from '../../common/queue.js';
+import type { Delivery, InvocationHandler, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { backoffDelayMs, DEFAULT_INFRA_BACKOFF, type BackoffOptions } from './backoff.js';
 import { KeySequencer, Semaphore } from './limiter.js';
 
@@ -30,7 +30,7 @@ export interface Dispatcher {
    * acknowledgment itself) and throws when it could not. Resolves true once persisted (the record may be
    * acknowledged), false when the dispatcher stopped first (the record must stay unacknowledged). Never rejects.
    */
-  dispatch(invocation: Invocation, persist: PersistDecision): Promise<boolean>;
+  dispatch(invocation: Invocation, persist: PersistDecision, delivery?: Delivery): Promise<boolean>;
   /**
    * Stores something that is not a handler's decision (the dead letter of an undecodable record) with the same
    * retries; counted as pending like a call. Resolves true once written, false when aborted first.
@@ -100,14 +100,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const callMeta = (inv: Invocation): Record<string, unknown> => ({ callId: inv.callId, fn: inv.function, namespace: inv.namespace });
 
   /** Runs the handler until it returns a decision, or returns undefined once stopped. */
-  async function runHandler(inv: Invocation): Promise<ProcessDecision | undefined> {
+  async function runHandler(inv: Invocation, delivery?: Delivery): Promise<ProcessDecision | undefined> {
     for (let failures = 0; ; failures += 1) {
       if (!(await slots.acquire())) return undefined;
       running += 1;
       const delayMs = backoffDelayMs(failures, backoff, random);
       try {
         notify(() => observer?.onStarted?.(inv), 'onStarted');
-        return await handler(inv, abortController.signal);
+        return await handler(inv, abortController.signal, delivery);
       } catch (err) {
         logger.warn('handler threw (infrastructure fault); the call stays queued and runs again', {
           ...callMeta(inv),
@@ -157,7 +157,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   };
 
-  async function run(inv: Invocation, persist: PersistDecision): Promise<boolean> {
+  async function run(inv: Invocation, persist: PersistDecision, delivery?: Delivery): Promise<boolean> {
     const key = inv.orderingKey;
     if (!(await keys.enter(key))) return false;
     try {
@@ -165,7 +165,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (let waitMs = (inv.notBefore ?? 0) - now(); waitMs > 0; waitMs = (inv.notBefore ?? 0) - now()) {
         if (!(await sleep(waitMs, 'start'))) return false;
       }
-      const decision = await runHandler(inv);
+      const decision = await runHandler(inv, delivery);
       if (!decision) return false;
       return await persistDecision(inv, decision, persist);
     } finally {
@@ -174,9 +174,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   return {
-    dispatch(inv, persist) {
+    dispatch(inv, persist, delivery) {
       return track(
-        () => run(inv, persist),
+        () => run(inv, persist, delivery),
         (err) => logger.error('dispatching a call failed unexpectedly; it stays unacknowledged', { ...callMeta(inv), err }),
       );
     },
