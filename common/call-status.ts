@@ -73,7 +73,19 @@ export interface CallStatusReader {
    * once `timeoutMs` passes or `signal` aborts.
    */
   waitForFinal(callId: string, timeoutMs: number, signal?: AbortSignal): Promise<CallStatus | undefined>;
+  /** Calls not yet final (the async backlog), per function and state. */
+  backlog(): Promise<AsyncBacklog>;
 }
+
+/** The async backlog: calls queued, running or waiting for a retry, per function. */
+export interface AsyncBacklog {
+  readonly functions: ReadonlyArray<{ function: string; namespace: string; queued: number; running: number; retrying: number }>;
+  /** True when more open calls exist than were counted (see BACKLOG_COUNT_LIMIT). */
+  readonly truncated: boolean;
+}
+
+/** At most this many open calls are read to count the backlog: a dashboard poll stays cheap under any backlog. */
+export const BACKLOG_COUNT_LIMIT = 100_000;
 
 // Hop-by-hop and framing headers describe the original exchange, not the answer a reader gets later.
 const DROPPED_RESULT_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'trailer', 'upgrade']);

@@ -145,7 +145,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/system/logs', access: 'system', handler: createLogsHandler(system) },
     { methods: ['GET'], path: '/system/dead-letters', access: 'system', handler: createDeadLettersHandler(deps.deadLetters) },
     { methods: ['POST'], path: '/system/dead-letters/redrive', access: 'system', json: true, handler: createRedriveHandler(deps.redriver) },
-    ...createUiRoutes({ registry: metrics.registry, asyncEnabled: deps.queue !== undefined }),
+    ...createUiRoutes({ registry: metrics.registry, asyncEnabled: deps.queue !== undefined, ...(deps.callStatus ? { callStatus: deps.callStatus } : {}) }),
   ];
 
   const auth = deps.credentials ? (createBasicAuth(deps.credentials) as RequestHandler) : undefined;

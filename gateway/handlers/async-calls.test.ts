@@ -34,6 +34,9 @@ class MapReader implements CallStatusReader {
     this.waits.push(timeoutMs);
     return this.calls.get(id);
   }
+  async backlog() {
+    return { functions: [], truncated: false };
+  }
 }
 
 describe('GET /async-calls/:callId', () => {

@@ -132,6 +132,7 @@ describe('POST /async-function/:name', () => {
     const statusesOf = (queue: FakeQueue): CallStatusReader => ({
       get: async (id) => (queue.calls.some((c) => c.callId === id) ? ({ callId: id } as CallStatus) : undefined),
       waitForFinal: async () => undefined,
+      backlog: async () => ({ functions: [], truncated: false }),
     });
 
     it('stores the first call only; a repeat gets its call id with X-Idempotent-Replay, another function its own call', async () => {

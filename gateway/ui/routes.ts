@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { CallStatusReader } from '../../common/call-status.js';
 import { KfaasError } from '../../common/errors.js';
 import { readFunctionStats } from './function-stats.js';
 
@@ -14,6 +15,8 @@ export interface UiDeps {
   readonly registry: Registry;
   /** True when the gateway has an async queue (the Dead letters and async Invoke pages depend on it). */
   readonly asyncEnabled: boolean;
+  /** The call status store: the async backlog per function comes from it. */
+  readonly callStatus?: Pick<CallStatusReader, 'backlog'>;
 }
 
 /** A /system-protected GET route (the shape app.ts's route table takes). */
@@ -56,9 +59,9 @@ export function createUiRoutes(deps: UiDeps): UiRoute[] {
       path: '/ui/api/stats',
       access: 'system',
       handler: (_req, res, next) => {
-        readFunctionStats(deps.registry).then((functions) => {
+        Promise.all([readFunctionStats(deps.registry), deps.callStatus?.backlog()]).then(([functions, backlog]) => {
           res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-          res.end(JSON.stringify({ asyncEnabled: deps.asyncEnabled, functions }));
+          res.end(JSON.stringify({ asyncEnabled: deps.asyncEnabled, functions, ...(backlog ? { backlog } : {}) }));
         }, next);
       },
     },

@@ -4,7 +4,7 @@
  * announce on, and cancels a call by deleting its row while no source holds it.
  */
 import type { EventEmitter } from 'node:events';
-import { CANCELLABLE_STATES, cancelledStatus, type CallCanceller, type CallStatus, type CallStatusReader, type CancelOutcome } from '../../common/call-status.js';
+import { BACKLOG_COUNT_LIMIT, CANCELLABLE_STATES, cancelledStatus, type CallCanceller, type CallStatus, type CallStatusReader, type CancelOutcome } from '../../common/call-status.js';
 import { createStatusWaiters } from '../shared/status-waiters.js';
 import type { EmbeddedStore } from './store.js';
 
@@ -38,6 +38,7 @@ export function createEmbeddedCallStatus(
   return {
     get,
     waitForFinal: (callId, timeoutMs, signal) => waiters.wait(callId, () => get(callId), timeoutMs, signal),
+    backlog: async () => store.statuses.backlog(BACKLOG_COUNT_LIMIT),
     async cancel(callId) {
       // One transaction: the row goes only if no source holds it, and the status says so in the same commit.
       const outcome = await store.write((): CancelOutcome | undefined => {

@@ -63,6 +63,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): EmbeddedQueu
     list: reader.list,
     get: statuses.get,
     waitForFinal: statuses.waitForFinal,
+    backlog: statuses.backlog,
     cancel: statuses.cancel,
     source(sourceOptions = {}) {
       if (closing) throw new Error('the embedded queue is closed');

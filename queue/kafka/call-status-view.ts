@@ -12,6 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Consumer } from 'kafkajs';
 import {
+  BACKLOG_COUNT_LIMIT,
   CANCELLABLE_STATES,
   cancelledStatus,
   decodeCallStatus,
@@ -193,6 +194,7 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     cancel,
     get,
     waitForFinal: (callId, timeoutMs, signal) => waiters.wait(callId, () => get(callId), timeoutMs, signal),
+    backlog: async () => (closing ? { functions: [], truncated: false } : table.backlog(BACKLOG_COUNT_LIMIT)),
     close() {
       closing ??= (async () => {
         clearInterval(sweep);

@@ -125,6 +125,27 @@ export function describeCallStatusContract(name: string, makeAdapters: MakeStatu
       expect(final.finishedAt).toBeDefined();
     }, CASE_TIMEOUT_MS);
 
+    it('counts the async backlog per function and state, and a finished call leaves it', async () => {
+      const a1 = anInvocation({ function: 'backlog-a' });
+      const a2 = anInvocation({ function: 'backlog-a' });
+      const b = anInvocation({ function: 'backlog-b' });
+      for (const inv of [a1, a2, b]) await adapters.queue.enqueue(inv);
+      const entry = async (fn: string) => (await adapters.statuses.backlog()).functions.find((f) => f.function === fn);
+      expect(await entry('backlog-a')).toEqual({ function: 'backlog-a', namespace: a1.namespace, queued: 2, running: 0, retrying: 0 });
+      expect(await entry('backlog-b')).toMatchObject({ queued: 1, running: 0 });
+      const hold = gate();
+      await adapters.source().start(async (call) => {
+        if (call.callId === b.callId) await hold.promise;
+        return { action: 'complete', invocation: { ...call, attempt: 1, lastStatus: 200 } };
+      });
+      await seen(adapters.statuses, b.callId, inState('running'), 'b running');
+      await waitFor(async () => (await entry('backlog-a')) === undefined, { timeoutMs: SEEN_MS, description: 'a drained from the backlog' });
+      expect(await entry('backlog-b')).toMatchObject({ queued: 0, running: 1 });
+      hold.open();
+      await waitFor(async () => (await entry('backlog-b')) === undefined, { timeoutMs: SEEN_MS, description: 'b gone from the backlog' });
+      expect((await adapters.statuses.backlog()).truncated).toBe(false);
+    }, CASE_TIMEOUT_MS);
+
     it('waitForFinal returns as soon as the call finishes, and the latest snapshot when its wait ends first', async () => {
       const inv = anInvocation();
       const hold = gate();

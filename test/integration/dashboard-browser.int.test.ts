@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/index.js';
+import { screenshotPath } from '../helpers/screenshots.js';
 import { ROOT, startUp, stopUp, type Up } from './compat-support.js';
 
-const DOCS = join(ROOT, 'docs');
 const STACK = join(ROOT, 'examples', 'stack.yaml');
 const WAIT = { timeout: 30_000 };
 
@@ -33,7 +33,6 @@ describe('the dashboard in Chromium', () => {
     up = await startUp(dataDir, ['-f', STACK]);
     browser = await launchBrowser({ httpCredentials: credentials(up) });
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    mkdirSync(DOCS, { recursive: true });
   }, 600_000);
 
   afterAll(async () => {
@@ -97,7 +96,7 @@ describe('the dashboard in Chromium', () => {
     await row.waitFor(WAIT);
     expect(await row.locator('td').nth(3).textContent()).toBe('max_attempts');
     expect(await row.locator('td').nth(4).textContent()).toBe('3');
-    await page.screenshot({ path: join(DOCS, 'dashboard-dead-letters.png') });
+    await page.screenshot({ path: screenshotPath('dashboard-dead-letters.png') });
 
     // The Calls page reads the call's state and timeline from the status API.
     await page.click('nav a[href="#/calls"]');
@@ -131,11 +130,17 @@ describe('the dashboard in Chromium', () => {
   it('fits a phone-sized screen', async () => {
     await page.click('nav a[href="#/functions"]');
     await page.locator('tr[data-fn="always-fail"] td.bad').waitFor(WAIT);
-    await page.screenshot({ path: join(DOCS, 'dashboard-functions.png') });
+    // The async backlog column counts from the call status store: a 4 s async call shows as 1 while it runs,
+    // then leaves the backlog.
+    expect(await page.locator('thead th', { hasText: 'Backlog' }).count()).toBe(1);
+    expect((await fetch(`${up!.url}/async-function/sleep`, { method: 'POST', body: '4' })).status).toBe(202);
+    await page.locator('tr[data-fn="sleep"] td.backlog', { hasText: /^1$/ }).waitFor(WAIT);
+    await page.locator('tr[data-fn="sleep"] td.backlog', { hasText: /^0$/ }).waitFor(WAIT);
+    await page.screenshot({ path: screenshotPath('dashboard-functions.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     // Nothing but the tables' own scroll boxes may be wider than the screen.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(DOCS, 'dashboard-phone.png') });
+    await page.screenshot({ path: screenshotPath('dashboard-phone.png') });
   });
 });

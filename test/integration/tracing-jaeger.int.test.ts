@@ -3,7 +3,7 @@
  * variables only), a call that fails once and is retried yields the gateway's request and enqueue spans, one
  * worker span per attempt with the function call inside, and the callback; the function receives the
  * traceparent of the span that called it. A dead-lettered call's trace says why. The retried call's span tree
- * is saved as docs/trace-async-retry.png.
+ * is saved as trace-async-retry.png (test-results/screenshots/, or docs/ with KFAAS_UPDATE_SCREENSHOTS=1).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { launchBrowser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/index.js';
 import { parentOf, startJaeger, tag, type Jaeger, type JaegerSpan, type JaegerTrace } from '../helpers/jaeger.js';
 import { renderSpanTree } from '../helpers/span-tree.js';
+import { screenshotPath } from '../helpers/screenshots.js';
 import { ROOT, callbackReceiver, startUp, stopUp, type Up } from './compat-support.js';
 
 // Fails the first attempt of every call, then answers with the traceparent it was called with.
@@ -142,7 +143,7 @@ describe('OpenTelemetry traces of async calls, in Jaeger', () => {
       const page = browser.context.pages()[0] ?? (await browser.context.newPage());
       await page.setViewportSize({ width: 1100, height: 420 });
       await page.setContent(renderSpanTree(trace, 'An async call that failed once and was retried (kfaas up → Jaeger)'));
-      await page.screenshot({ path: join(ROOT, 'docs', 'trace-async-retry.png'), fullPage: true });
+      await page.screenshot({ path: screenshotPath('trace-async-retry.png'), fullPage: true });
     } finally {
       await browser.close();
     }

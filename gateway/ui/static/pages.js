@@ -44,7 +44,7 @@ class KfFunctions extends Page {
       <h1>Functions</h1>
       <p class="error" role="alert"></p>
       <div class="scroll"><table>
-        <thead><tr><th>Function</th><th>Replicas</th><th>Invocations</th><th>Error rate</th><th>p50</th><th>p99</th><th>In flight</th><th>Async accepted</th></tr></thead>
+        <thead><tr><th>Function</th><th>Replicas</th><th>Invocations</th><th>Error rate</th><th>p50</th><th>p99</th><th>In flight</th><th>Async accepted</th><th title="Async calls queued, running or waiting for a retry">Backlog</th></tr></thead>
         <tbody></tbody>
       </table></div>
       <details class="card">
@@ -64,6 +64,14 @@ class KfFunctions extends Page {
   async refresh() {
     const [functions, stats] = await Promise.all([getJson('/system/functions', this.abort.signal), getJson('/ui/api/stats', this.abort.signal)]);
     const byFn = new Map(stats.functions.map((s) => [s.fn, s]));
+    // The async backlog (queued + running + waiting for a retry), from the call status store when there is one.
+    const backlog = new Map((stats.backlog?.functions ?? []).map((b) => [`${b.function}.${b.namespace}`, b]));
+    const backlogOf = (key) => {
+      const b = backlog.get(key);
+      if (!stats.backlog) return '–';
+      const total = b ? b.queued + b.running + b.retrying : 0;
+      return b ? `<span title="${b.queued} queued, ${b.running} running, ${b.retrying} retrying">${total}</span>` : '0';
+    };
     const rows = functions
       .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))
       .map((f) => {
@@ -77,9 +85,10 @@ class KfFunctions extends Page {
           <td class="num">${ms(s.p99Seconds)}</td>
           <td class="num">${s.inflight}</td>
           <td class="num">${s.asyncAccepted}</td>
+          <td class="num backlog">${backlogOf(`${f.name}.${f.namespace}`)}${stats.backlog?.truncated ? '+' : ''}</td>
         </tr>`;
       });
-    this.querySelector('tbody').innerHTML = rows.join('') || '<tr><td colspan="8">No functions deployed.</td></tr>';
+    this.querySelector('tbody').innerHTML = rows.join('') || '<tr><td colspan="9">No functions deployed.</td></tr>';
   }
 
   async deploy(event) {
