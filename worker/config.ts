@@ -34,7 +34,7 @@ import { isIP } from 'node:net';
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
 import { DEFAULT_INVOCATIONS_TOPIC, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC, queueNameProblem } from '../common/topics.js';
-import type { JitterMode } from './retry/retry-policy.js';
+import type { JitterMode } from '../common/backoff.js';
 
 /** How callbacks are retried. */
 export interface CallbackRetryConfig {

@@ -12,7 +12,8 @@ import type { CallbackPoster } from './callback/post-callback.js';
 import type { CallbackRetryConfig } from './config.js';
 import type { FunctionInvoker, InvokeResult } from './invoke/invoke-function.js';
 import type { WorkerObserver } from './observer.js';
-import { type AttemptOutcome, type JitterMode, backoffDelay, classify, decide, isExpired } from './retry/retry-policy.js';
+import { backoffDelayMs, type JitterMode } from '../common/backoff.js';
+import { type AttemptOutcome, classify, decide, isExpired } from './retry/retry-policy.js';
 
 /** What the handler needs. */
 export interface InvocationHandlerDeps {
@@ -130,7 +131,8 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
       };
     }
     deps.logger.debug('callback failed, will retry', log);
-    const delayMs = backoffDelay(tries, deps.callbackRetry.minBackoffMs, deps.callbackRetry.maxBackoffMs, deps.jitter, random);
+    const { minBackoffMs: minMs, maxBackoffMs: maxMs } = deps.callbackRetry;
+    const delayMs = backoffDelayMs(tries - 1, { minMs, maxMs, jitter: deps.jitter }, random);
     return { action: 'retry', invocation: { ...inv, result, callbackAttempt: tries, notBefore: now() + delayMs }, delayMs };
   }
 

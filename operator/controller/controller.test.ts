@@ -38,8 +38,8 @@ function setup(reconcile: (key: string, signal: AbortSignal) => Promise<Reconcil
     workers: 3,
     resyncPeriodMs,
     reconcileTimeoutMs: 5000,
-    requeueBackoff: { baseMs: 5, maxMs: 20 },
-    informerBackoff: { baseMs: 5, maxMs: 20 },
+    requeueBackoff: { minMs: 5, maxMs: 20 },
+    informerBackoff: { minMs: 5, maxMs: 20 },
     logger,
     observer: { onReconcile: (r) => results.push(r), onInformerRestart: () => undefined },
   });

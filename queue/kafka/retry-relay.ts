@@ -11,7 +11,7 @@ import { decodeInvocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { QueueObserver } from '../../common/queue.js';
 import { consumerGroup, retryTopic } from '../../common/topics.js';
-import { backoffDelayMs, type BackoffOptions } from '../shared/backoff.js';
+import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 import { MinHeap } from '../shared/min-heap.js';
 import type { BatchingProducer } from './batching-producer.js';
 import { undecodableDeadLetter } from './dead-letter-records.js';
@@ -34,7 +34,7 @@ export interface RetryRelayOptions {
   readonly heartbeatIntervalMs: number;
   readonly maxWaitTimeMs: number;
   readonly commitIntervalMs: number;
-  readonly backoff: BackoffOptions;
+  readonly backoff: Backoff;
   readonly now?: () => number;
 }
 

@@ -7,7 +7,8 @@
 import type { Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { Delivery, InvocationHandler, ProcessDecision, QueueObserver } from '../../common/queue.js';
-import { backoffDelayMs, DEFAULT_INFRA_BACKOFF, type BackoffOptions } from './backoff.js';
+import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
+import { DEFAULT_INFRA_BACKOFF } from './backoff.js';
 import { KeySequencer, Semaphore } from './limiter.js';
 
 /** Collaborators of a dispatcher. */
@@ -18,7 +19,7 @@ export interface DispatcherOptions {
   readonly logger: Logger;
   readonly observer?: QueueObserver;
   /** Backoff of in-process retries after a handler throw or a failed persist. */
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: Backoff;
   readonly now?: () => number;
   readonly random?: () => number;
 }

@@ -2,6 +2,7 @@
  * The pure retry policy of async calls: given what one attempt produced, finish, retry after a backoff, or
  * dead-letter. No clock or randomness of its own: both are injected, so the table tests are exact.
  */
+import { backoffDelayMs, type JitterMode } from '../../common/backoff.js';
 import type { DeliveryPolicy } from '../../common/delivery-policy.js';
 import type { DeadLetterReason } from '../../common/invocation.js';
 
@@ -16,9 +17,6 @@ export type AttemptOutcome =
     }
   /** No answer: connection refused or reset, or the worker's own deadline passed. */
   | { readonly kind: 'network-error'; readonly error: string };
-
-/** How to spread a backoff: `full` draws from [0, b], `equal` from [b/2, b] (AWS architecture blog terms). */
-export type JitterMode = 'full' | 'equal';
 
 /** The injected environment of a decision. */
 export interface DecideContext {
@@ -79,16 +77,6 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 }
 
 /**
- * Exponential backoff before retry number `n` (1 for the first retry): `min * 2^(n-1)` capped at `max`, then
- * jittered so that many calls failing together do not come back together.
- */
-export function backoffDelay(n: number, minMs: number, maxMs: number, jitter: JitterMode, random: () => number): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, n - 1));
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.round(jitter === 'full' ? r * base : base / 2 + (r * base) / 2);
-}
-
-/**
  * Decides what follows attempt number `attempt` (1-based, this attempt included). Order: success, final
  * failures, attempts exhausted, then the delay; a retry that could only run after the maximum event age is
  * dead-lettered now rather than parked for nothing. A Retry-After is honoured as given, even above
@@ -101,7 +89,8 @@ export function decide(outcome: AttemptOutcome, attempt: number, policy: Deliver
   if (cls.kind === 'final') return { kind: 'dead-letter', reason: cls.reason };
   if (attempt >= policy.maxAttempts) return { kind: 'dead-letter', reason: 'max_attempts' };
   const delayMs =
-    cls.retryAfterMs ?? backoffDelay(attempt, policy.minBackoffMs, policy.maxBackoffMs, ctx.jitter, ctx.random);
+    cls.retryAfterMs ??
+    backoffDelayMs(attempt - 1, { minMs: policy.minBackoffMs, maxMs: policy.maxBackoffMs, jitter: ctx.jitter }, ctx.random);
   if (policy.maxEventAgeMs > 0 && now + delayMs - ctx.enqueuedAt > policy.maxEventAgeMs) {
     return { kind: 'dead-letter', reason: 'max_event_age' };
   }

@@ -55,7 +55,7 @@ describe('local provider (real watchdog children)', () => {
       namespace: config.functionNamespace,
       logger,
       baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-      restartBackoff: { initialMs: 50, maxMs: 500 },
+      restartBackoff: { minMs: 50, maxMs: 500 },
       healthIntervalMs: 200,
       stopTimeoutMs: 2000,
       ...options,
