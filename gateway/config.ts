@@ -25,6 +25,7 @@
  * | `KFAAS_METRICS_PORT` | unset | Also serve /metrics on this port (same bind address) |
  * | `KFAAS_DRAIN_DELAY` | 5s | After SIGTERM: time reported not-ready before the listener closes |
  * | `KFAAS_DRAIN_TIMEOUT` | 30s | Time in-flight calls get to finish before sockets are destroyed |
+ * | `KFAAS_ENQUEUE_TIMEOUT` | 5s | Longest an async call waits for the queue's durable write before a 503 |
  * | `KFAAS_CLI_ENTRY` | the running CLI | Path of the kfaas CLI the local provider spawns watchdogs from |
  * | `KFAAS_STATE_DIR` | unset | Local provider: where deployed functions are persisted |
  * | `PATH`, `HOME`, `LANG`, … | — | Local provider: passed on to function processes (nothing else is) |
@@ -86,6 +87,8 @@ export interface GatewayConfig {
   readonly metricsPort: number | undefined;
   readonly drainDelayMs: number;
   readonly drainTimeoutMs: number;
+  /** The one deadline of an async call's durable write (the Kafka adapter withdraws an unsent record at it). */
+  readonly enqueueTimeoutMs: number;
   readonly cliEntryPath: string | undefined;
   readonly stateDir: string | undefined;
   /** Local provider: the part of the gateway's environment its function processes inherit. */
@@ -165,6 +168,7 @@ export function loadConfig(env: Env): GatewayConfig {
     metricsPort: metricsPortRaw === undefined ? undefined : port('KFAAS_METRICS_PORT', metricsPortRaw),
     drainDelayMs: duration('KFAAS_DRAIN_DELAY', pickEnv(env, 'KFAAS_DRAIN_DELAY') ?? '5s'),
     drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
+    enqueueTimeoutMs: positiveDuration('KFAAS_ENQUEUE_TIMEOUT', pickEnv(env, 'KFAAS_ENQUEUE_TIMEOUT') ?? '5s'),
     cliEntryPath: pickEnv(env, 'KFAAS_CLI_ENTRY'),
     stateDir: pickEnv(env, 'KFAAS_STATE_DIR'),
     localBaseEnv: inheritedEnv(env),

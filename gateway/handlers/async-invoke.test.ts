@@ -18,14 +18,13 @@ const logger = winston.createLogger({ silent: true });
 const NOW = 1_700_000_000_123;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** An in-memory queue at the port: records calls, or fails / hangs on demand. */
+/** An in-memory queue at the port: records calls, or fails on demand. */
 class FakeQueue implements InvocationQueue {
   readonly calls: Invocation[] = [];
-  mode: 'ok' | 'fail' | 'hang' | 'too-large' = 'ok';
+  mode: 'ok' | 'fail' | 'too-large' = 'ok';
   async enqueue(inv: Invocation): Promise<void> {
     if (this.mode === 'fail') throw new KfaasError('QUEUE_UNAVAILABLE', 'broker down');
     if (this.mode === 'too-large') throw new KfaasError('PAYLOAD_TOO_LARGE', 'record too large for the topic');
-    if (this.mode === 'hang') return new Promise(() => undefined);
     this.calls.push(inv);
   }
   async close(): Promise<void> {}
@@ -349,15 +348,6 @@ describe('POST /async-function/:name', () => {
     expect(res.headers['retry-after']).toBe('7');
     expect(res.headers['x-kfaas-error']).toBe('true');
     expect(accepted).toEqual([]);
-  });
-
-  it('answers 503 when the queue does not confirm within the enqueue timeout', async () => {
-    const { app, queue } = await makeApp({ enqueueTimeoutMs: 50 });
-    queue.mode = 'hang';
-    const res = await request(app).post('/async-function/fn-a').send('x');
-    expect(res.status).toBe(503);
-    expect(res.body.message).toContain('within 50 ms');
-    expect(res.headers['retry-after']).toBe('5');
   });
 
   it('passes a non-retriable queue refusal through', async () => {

@@ -37,8 +37,6 @@ export interface AsyncInvokeDeps {
   readonly callbackAllowlist?: readonly string[];
   readonly logger: Logger;
   readonly observers?: readonly AsyncInvokeObserver[];
-  /** Longest wait for the durable write before answering 503; default 10 s. */
-  readonly enqueueTimeoutMs?: number;
   /** Call status, to recognise a repeated Idempotency-Key; without it the header is refused with 501. */
   readonly statuses?: CallStatusReader;
   /** Longest X-Delay / X-Not-Before a call may ask for; default 7 days. */
@@ -57,7 +55,6 @@ export const DEFAULT_MAX_DELAY_MS = 7 * 24 * 3_600_000;
 /** Creates the Express 5 handler mounted at `/async-function{/*rest}`; the route parser reads the raw URL. */
 export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
   const allowCallback = compileCallbackAllowlist(deps.callbackAllowlist ?? []);
-  const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 10_000;
   const retryAfterSeconds = deps.retryAfterSeconds ?? 5;
   const maxDelayMs = deps.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const now = deps.now ?? Date.now;
@@ -126,7 +123,7 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
       ...(notBefore !== undefined ? { notBefore, delayedUntil: notBefore } : {}),
     };
 
-    const enqueue = () => enqueueWithin(deps.queue, invocation, enqueueTimeoutMs, retryAfterSeconds);
+    const enqueue = () => enqueueDurably(deps.queue, invocation, retryAfterSeconds);
     await (idempotencyKey === undefined ? enqueue() : inflight.run(callId, enqueue));
     const fn = `${resolved.name}.${resolved.namespace}`;
     for (const o of observers) o.onAccepted(fn, body.length);
@@ -204,13 +201,14 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
   });
 }
 
-async function enqueueWithin(queue: InvocationQueue, inv: Invocation, timeoutMs: number, retryAfterSeconds: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the queue did not confirm the write within ${timeoutMs} ms`)), timeoutMs);
-  });
+/**
+ * Writes the call durably. The deadline is the queue's own (the Kafka adapter's `enqueueTimeoutMs`, from the
+ * gateway's KFAAS_ENQUEUE_TIMEOUT): only the adapter can withdraw a record it has not sent yet, so a second
+ * deadline here could answer 503 for a call that is still written afterwards.
+ */
+async function enqueueDurably(queue: InvocationQueue, inv: Invocation, retryAfterSeconds: number): Promise<void> {
   try {
-    await Promise.race([queue.enqueue(inv), timeout]);
+    await queue.enqueue(inv);
   } catch (err) {
     // A non-retriable platform error (say, a record the broker refuses as too large) is the client's to see.
     if (isKfaasError(err) && !err.retriable) throw err;
@@ -219,8 +217,6 @@ async function enqueueWithin(queue: InvocationQueue, inv: Invocation, timeoutMs:
       retryAfterSeconds: isKfaasError(err) && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds : retryAfterSeconds,
       cause: err,
     });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

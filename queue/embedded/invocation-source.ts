@@ -15,7 +15,7 @@ import type { CallStatus } from '../../common/call-status.js';
 import type { Backoff } from '../../common/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
-import { settlesWithin } from '../shared/settle-within.js';
+import { settlesWithin } from '../../runtime/deadline.js';
 import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
 import { STATUS_EVENT } from './call-status.js';
 import { ENQUEUED_EVENT } from './invocation-queue.js';

@@ -21,7 +21,7 @@ import type { Backoff } from '../../common/backoff.js';
 import { DEFAULT_INFRA_BACKOFF } from '../shared/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
-import { settlesWithin } from '../shared/settle-within.js';
+import { settlesWithin } from '../../runtime/deadline.js';
 import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
 import { decisionDeadLetter, undecodableDeadLetter } from './dead-letter-records.js';
