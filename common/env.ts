@@ -3,7 +3,7 @@
  * value fails the same way everywhere: `<component> config KEY="value": problem`.
  */
 import { isIP } from 'node:net';
-import { parseDuration } from './duration.js';
+import { durationProblem, parseDuration } from './duration.js';
 
 /** An environment: process.env in main.ts, a literal object in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -89,11 +89,8 @@ export function validators(component: string): Validators {
     return n;
   };
   const duration = (key: string, value: string): number => {
-    try {
-      return parseDuration(value, key);
-    } catch (err) {
-      return fail(key, value, (err as Error).message.replace(`${key}: `, ''));
-    }
+    const problem = durationProblem(value);
+    return problem === undefined ? parseDuration(value, key) : fail(key, value, problem);
   };
   const size = (key: string, value: string): number => {
     const bytes = parseSize(value);

@@ -3,7 +3,7 @@
  * main.ts passes `process.env`, tests pass a literal. Invalid values stop the watchdog, naming key and value.
  */
 import { DEFAULT_TIMEOUTS } from '../common/function-settings.js';
-import { parseDuration } from '../common/duration.js';
+import { durationProblem, parseDuration } from '../common/duration.js';
 
 /** How the function runs: a process per request (`fork`) or a long-lived HTTP server (`http`). */
 export type WatchdogMode = 'fork' | 'http';
@@ -134,11 +134,9 @@ function upstreamTarget(env: Env): UpstreamTarget {
 
 function duration(env: Env, key: string, fallback: string): number {
   const raw = read(env, key);
-  try {
-    return parseDuration(raw ?? fallback, key);
-  } catch {
-    return fail(key, raw ?? fallback, 'is not a duration (use whole seconds like "30" or a Go duration like "500ms", "1m30s")');
-  }
+  const value = raw ?? fallback;
+  const problem = durationProblem(value);
+  return problem === undefined ? parseDuration(value, key) : fail(key, value, problem);
 }
 
 function integer(env: Env, key: string, fallback: number, max: number): number {

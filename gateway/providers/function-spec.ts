@@ -3,8 +3,8 @@
  * they accept and report functions identically.
  */
 import { policyFromSpec } from '../../common/delivery-policy.js';
-import { tryParseDuration } from '../../common/duration.js';
-import { KfaasError } from '../../common/errors.js';
+import { durationProblem } from '../../common/duration.js';
+import { KfaasError, ValidationError, isValidationError } from '../../common/errors.js';
 import {
   PLATFORM_ENV_VARS,
   SpecAnnotations,
@@ -31,6 +31,15 @@ const TIMEOUT_ENV = [
   ['exec_timeout', 'exec'],
 ] as const;
 
+// Where each delivery-policy field of a spec comes from in a FunctionDeployment, to name it in errors.
+const POLICY_SOURCES: Readonly<Record<string, string>> = {
+  'timeouts.exec': 'envVars.exec_timeout',
+  'retry.maxAttempts': `annotations.${SpecAnnotations.retryMaxAttempts}`,
+  'retry.minBackoff': `annotations.${SpecAnnotations.retryMinBackoff}`,
+  'retry.maxBackoff': `annotations.${SpecAnnotations.retryMaxBackoff}`,
+  maxEventAge: `annotations.${SpecAnnotations.maxEventAge}`,
+};
+
 /**
  * Converts a FunctionDeployment to a Function spec, validating what the schema cannot (name, durations,
  * quantities, retry annotations); throws INVALID_NAME / INVALID_FIELD naming the field.
@@ -51,9 +60,8 @@ export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec):
   for (const [envKey, field] of TIMEOUT_ENV) {
     const value = envVars[envKey];
     if (value === undefined) continue;
-    if (tryParseDuration(value) === undefined) {
-      throw invalid(`envVars.${envKey}`, `invalid duration ${JSON.stringify(value)} (use whole seconds or a Go duration like 30s)`);
-    }
+    const problem = durationProblem(value);
+    if (problem) throw invalid(`envVars.${envKey}`, problem);
     timeouts[field] = value;
   }
   const mode = envVars['mode'] ?? annotations[SpecAnnotations.mode];
@@ -86,7 +94,8 @@ export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec):
   try {
     policyFromSpec(spec);
   } catch (err) {
-    throw invalid('annotations', (err as Error).message);
+    if (!isValidationError(err)) throw err;
+    throw invalid(POLICY_SOURCES[err.field] ?? err.field, err.problem);
   }
   return spec;
 }
@@ -111,7 +120,8 @@ function specFromAnnotations(a: Readonly<Record<string, string>>): Partial<Funct
       [SpecAnnotations.retryMinBackoff, minBackoff],
       [SpecAnnotations.retryMaxBackoff, maxBackoff],
     ] as const) {
-      if (value !== undefined && tryParseDuration(value) === undefined) throw invalid(`annotations.${key}`, `invalid duration ${JSON.stringify(value)}`);
+      const problem = value === undefined ? undefined : durationProblem(value);
+      if (problem) throw invalid(`annotations.${key}`, problem);
     }
     out.retry = {
       ...(attempts !== undefined ? { maxAttempts: Number(attempts) } : {}),
@@ -121,7 +131,8 @@ function specFromAnnotations(a: Readonly<Record<string, string>>): Partial<Funct
   }
   const maxEventAge = a[SpecAnnotations.maxEventAge];
   if (maxEventAge !== undefined) {
-    if (tryParseDuration(maxEventAge) === undefined) throw invalid(`annotations.${SpecAnnotations.maxEventAge}`, `invalid duration ${JSON.stringify(maxEventAge)}`);
+    const problem = durationProblem(maxEventAge);
+    if (problem) throw invalid(`annotations.${SpecAnnotations.maxEventAge}`, problem);
     out.maxEventAge = maxEventAge;
   }
   return out;
@@ -179,6 +190,6 @@ function quantities(field: 'limits' | 'requests', q: ResourceQuantities | undefi
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function invalid(field: string, problem: string): KfaasError {
-  return new KfaasError('INVALID_FIELD', `${field}: ${problem}`);
+function invalid(field: string, problem: string): ValidationError {
+  return new ValidationError(field, problem);
 }

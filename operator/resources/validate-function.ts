@@ -3,7 +3,8 @@
  * change) reject, before the operator writes anything: a problem here means no Deployment is touched.
  */
 import { policyFromSpec } from '../../common/delivery-policy.js';
-import { tryParseDuration } from '../../common/duration.js';
+import { durationProblem, tryParseDuration } from '../../common/duration.js';
+import { isValidationError } from '../../common/errors.js';
 import type { FunctionMode, FunctionResource, ResourceQuantities } from '../../common/function-types.js';
 import { queueNameProblem } from '../../common/topics.js';
 import { effectivePlatformSettings } from '../../common/function-settings.js';
@@ -88,20 +89,20 @@ export function validateFunction(fn: FunctionResource): string[] {
   }
   for (const which of ['read', 'write', 'exec'] as const) {
     const text = platform.timeouts[which];
-    const ms = tryParseDuration(text);
-    if (ms === undefined) {
-      problems.push(`${platform.sources[which]}: invalid duration ${JSON.stringify(text)} (use whole seconds like "30" or a Go duration like "500ms", "1m30s")`);
-    } else if (which === 'write' && ms <= 0) {
+    const problem = durationProblem(text);
+    if (problem) {
+      problems.push(`${platform.sources[which]}: ${problem}`);
+    } else if (which === 'write' && tryParseDuration(text)! <= 0) {
       problems.push(`${platform.sources.write}: must be greater than 0 (the watchdog needs a write timeout)`);
     }
   }
   try {
     policyFromSpec(spec);
   } catch (err) {
-    const problem = `spec.${(err as Error).message}`;
+    if (!isValidationError(err)) throw err;
     // The policy parses the exec timeout the loop above already judged: report each field once.
-    const field = problem.slice(0, problem.indexOf(': ') + 2);
-    if (!problems.some((p) => p.startsWith(field))) problems.push(problem);
+    const field = `spec.${err.field}`;
+    if (!problems.some((p) => p.startsWith(`${field}: `))) problems.push(`${field}: ${err.problem}`);
   }
 
   quantityProblems('limits', spec.limits, problems);
