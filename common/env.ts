@@ -41,6 +41,11 @@ export function splitList(value: string): string[] {
     .filter((s) => s !== '');
 }
 
+/** Drops keys whose value is undefined, so spreading options over defaults keeps the defaults. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Freezes an object graph in place and returns it. */
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {

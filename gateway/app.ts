@@ -6,6 +6,7 @@ import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
 import { KfaasError } from '../common/errors.js';
+import { Headers } from '../common/headers.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import type { GatewayConfig } from './config.js';
@@ -199,7 +200,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const fail = (req: IncomingMessage, res: ServerResponse) => (err: unknown) => {
     const kerr = toKfaasError(err);
     // The path without its query, which may carry tokens.
-    logError(logger, kerr, { method: req.method, path: (req.url ?? '').split('?')[0], callId: res.getHeader('x-call-id') });
+    logError(logger, kerr, { method: req.method, path: (req.url ?? '').split('?')[0], callId: res.getHeader(Headers.callId) });
     writeError(res, kerr);
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {

@@ -6,10 +6,12 @@ import { policyFromSpec } from '../../common/delivery-policy.js';
 import { durationProblem } from '../../common/duration.js';
 import { KfaasError, ValidationError, isValidationError } from '../../common/errors.js';
 import {
+  FAAS_FUNCTION_LABEL,
+  FUNCTION_MODES,
+  isFunctionMode,
   PLATFORM_ENV_VARS,
   SpecAnnotations,
   type FunctionDeployment,
-  type FunctionMode,
   type FunctionSpec,
   type FunctionStatus,
   type ResourceQuantities,
@@ -17,10 +19,6 @@ import {
 import { functionNameProblem } from '../../common/names.js';
 import { queueNameProblem } from '../../common/topics.js';
 
-/** Label every function carries, as in OpenFaaS; it is also the pod selector the operator uses. */
-export const FUNCTION_LABEL = 'faas_function';
-
-const MODES: ReadonlySet<string> = new Set<FunctionMode>(['fork', 'http', 'serializing', 'streaming']);
 // A Kubernetes resource quantity, as the CRD schema (crds/functions.kfaas.dev.yaml) checks it.
 const QUANTITY = /^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$/;
 // Constraints are `key=value` node-selector terms, as the CRD schema checks them.
@@ -65,7 +63,7 @@ export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec):
     timeouts[field] = value;
   }
   const mode = envVars['mode'] ?? annotations[SpecAnnotations.mode];
-  if (mode !== undefined && !MODES.has(mode)) throw invalid('envVars.mode', `must be one of ${[...MODES].join(', ')} (got ${JSON.stringify(mode)})`);
+  if (mode !== undefined && !isFunctionMode(mode)) throw invalid('envVars.mode', `must be one of ${FUNCTION_MODES.join(', ')} (got ${JSON.stringify(mode)})`);
   const handler = d.envProcess ?? envVars['fprocess'];
 
   for (const c of d.constraints ?? []) {
@@ -78,9 +76,9 @@ export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec):
     name: d.service,
     image: d.image,
     ...(handler !== undefined ? { handler } : {}),
-    ...(mode !== undefined ? { mode: mode as FunctionMode } : {}),
+    ...(mode !== undefined ? { mode } : {}),
     ...(Object.keys(environment).length > 0 ? { environment } : {}),
-    labels: { ...(d.labels ?? {}), [FUNCTION_LABEL]: d.service },
+    labels: { ...(d.labels ?? {}), [FAAS_FUNCTION_LABEL]: d.service },
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     ...(d.secrets?.length ? { secrets: [...d.secrets] } : {}),
     ...(d.constraints?.length ? { constraints: [...d.constraints] } : {}),
@@ -164,7 +162,7 @@ export function specToStatus(spec: FunctionSpec, facts: FunctionFacts): Function
     ...(Object.keys(envVars).length > 0 ? { envVars } : {}),
     ...(spec.constraints?.length ? { constraints: [...spec.constraints] } : {}),
     ...(spec.secrets?.length ? { secrets: [...spec.secrets] } : {}),
-    labels: { ...(spec.labels ?? {}), [FUNCTION_LABEL]: spec.name },
+    labels: { ...(spec.labels ?? {}), [FAAS_FUNCTION_LABEL]: spec.name },
     annotations: { ...(spec.annotations ?? {}) },
     ...(spec.limits ? { limits: { ...spec.limits } } : {}),
     ...(spec.requests ? { requests: { ...spec.requests } } : {}),

@@ -5,14 +5,11 @@
 import { policyFromSpec } from '../../common/delivery-policy.js';
 import { durationProblem, tryParseDuration } from '../../common/duration.js';
 import { isValidationError } from '../../common/errors.js';
-import type { FunctionMode, FunctionResource, ResourceQuantities } from '../../common/function-types.js';
+import { FAAS_FUNCTION_LABEL, FUNCTION_MODES, isFunctionMode, OWNER_FUNCTION_LABEL, type FunctionResource, type ResourceQuantities } from '../../common/function-types.js';
 import { queueNameProblem } from '../../common/topics.js';
 import { effectivePlatformSettings } from '../../common/function-settings.js';
-import { APP_LABEL, FAAS_FUNCTION_LABEL, FUNCTION_LABEL, functionLabels, SCALE_MIN_LABEL } from './names.js';
+import { APP_LABEL, functionLabels, SCALE_MIN_LABEL } from './names.js';
 import { parseQuantity } from './quantity.js';
-
-/** Every mode the watchdog accepts through the `mode` env var. */
-export const FUNCTION_MODES: readonly FunctionMode[] = Object.freeze(['fork', 'http', 'serializing', 'streaming']);
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -84,7 +81,7 @@ export function validateFunction(fn: FunctionResource): string[] {
   }
 
   const platform = effectivePlatformSettings(spec);
-  if (platform.mode !== undefined && !FUNCTION_MODES.includes(platform.mode as FunctionMode)) {
+  if (platform.mode !== undefined && !isFunctionMode(platform.mode)) {
     problems.push(`${platform.sources.mode}: ${JSON.stringify(platform.mode)} must be one of ${FUNCTION_MODES.join(', ')}`);
   }
   for (const which of ['read', 'write', 'exec'] as const) {
@@ -127,7 +124,7 @@ export function validateFunction(fn: FunctionResource): string[] {
     const valueProblem = labelValueProblem(value);
     if (valueProblem) problems.push(`spec.labels.${key}: value ${JSON.stringify(value)} ${valueProblem}`);
     if (key in ours && ours[key] !== value) {
-      problems.push(`spec.labels.${key}: is set by the operator to ${JSON.stringify(ours[key])} (${[APP_LABEL, FAAS_FUNCTION_LABEL, FUNCTION_LABEL].join(', ')} are reserved)`);
+      problems.push(`spec.labels.${key}: is set by the operator to ${JSON.stringify(ours[key])} (${[APP_LABEL, FAAS_FUNCTION_LABEL, OWNER_FUNCTION_LABEL].join(', ')} are reserved)`);
     }
   }
   const scaleMin = spec.labels?.[SCALE_MIN_LABEL];

@@ -5,7 +5,7 @@
  * a duplicate while acknowledging it. Callers bound their wait instead (and withdraw records not yet sent).
  */
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
-import { definedOnly } from '../shared/validate.js';
+import { definedOnly } from '../../common/env.js';
 import { settlesWithin } from '../../runtime/deadline.js';
 import { createProducerBatcher, type BatchRecord, type PendingRecord, type ProducerBatcher } from './producer-batcher.js';
 

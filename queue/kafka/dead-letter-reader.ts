@@ -11,7 +11,8 @@ import type { Logger } from '../../common/logger.js';
 import type { DeadLetterReader } from '../../common/queue.js';
 import { DEFAULT_DEAD_LETTER_TOPIC } from '../../common/topics.js';
 import { withDeadline } from '../../runtime/deadline.js';
-import { definedOnly, intAtLeast } from '../shared/validate.js';
+import { definedOnly } from '../../common/env.js';
+import { intAtLeast } from '../shared/validate.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 
 /** Options of createKafkaDeadLetterReader. */

@@ -9,9 +9,7 @@ import { HOP_BY_HOP, Headers, unixNanos } from '../../common/headers.js';
 import type { DeadLetterReason, Invocation, InvocationResult } from '../../common/invocation.js';
 import { KFAAS_VERSION } from '../../common/version.js';
 import { exchange } from '../http/http-exchange.js';
-
-/** Header naming why the call was dead-lettered, present only then (a kfaas addition). */
-export const DEAD_LETTER_HEADER = 'x-kfaas-dead-letter';
+import { isTransientStatus } from '../retry/retry-policy.js';
 
 /** How one callback POST went. */
 export interface CallbackOutcome {
@@ -58,15 +56,15 @@ export function callbackHeaders(inv: Invocation, result: InvocationResult, meta:
   }
   headers[Headers.callId] = inv.callId;
   headers[Headers.functionName] = inv.function;
-  headers['x-function-namespace'] = inv.namespace;
+  headers[Headers.functionNamespace] = inv.namespace;
   headers[Headers.functionStatus] = String(result.failed ? 503 : result.status);
   headers[Headers.durationSeconds] = (result.durationMs / 1000).toFixed(6);
   headers[Headers.startTime] = unixNanos(inv.enqueuedAt);
   headers[Headers.attempts] = String(meta.attempts);
   headers[Headers.retry] = String(Math.max(0, meta.attempts - 1));
   headers[Headers.retryMax] = String(Math.max(0, inv.policy.maxAttempts - 1));
-  headers['user-agent'] = CALLBACK_USER_AGENT;
-  if (meta.deadLetterReason) headers[DEAD_LETTER_HEADER] = meta.deadLetterReason;
+  headers[Headers.userAgent] = CALLBACK_USER_AGENT;
+  if (meta.deadLetterReason) headers[Headers.deadLetter] = meta.deadLetterReason;
   return headers;
 }
 
@@ -91,8 +89,7 @@ export function createCallbackPoster(opts: CallbackPosterOptions): CallbackPoste
       });
       if (res.kind === 'network-error') return { ok: false, permanent: false, error: res.error };
       if (res.status < 400) return { ok: true, permanent: false, status: res.status };
-      const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-      return { ok: false, permanent: !retryable, status: res.status, error: `callback receiver answered ${res.status}` };
+      return { ok: false, permanent: !isTransientStatus(res.status), status: res.status, error: `callback receiver answered ${res.status}` };
     },
   };
 }

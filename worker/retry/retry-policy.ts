@@ -4,6 +4,7 @@
  */
 import { backoffDelayMs, type JitterMode } from '../../common/backoff.js';
 import type { DeliveryPolicy } from '../../common/delivery-policy.js';
+import { Headers } from '../../common/headers.js';
 import type { DeadLetterReason } from '../../common/invocation.js';
 
 /** What one invocation attempt produced. */
@@ -43,7 +44,12 @@ export type OutcomeClass =
 
 /** True when a response was made by the platform (gateway, watchdog) rather than by the function's code. */
 export function isPlatformError(headers: Readonly<Record<string, string>>): boolean {
-  return headers['x-kfaas-error'] === 'true' || headers['x-openfaas-internal'] !== undefined;
+  return headers[Headers.kfaasError] === 'true' || headers[Headers.internal] !== undefined;
+}
+
+/** True for the statuses that say "not now" rather than "no": any 5xx, 408 and 429. */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
 }
 
 /**
@@ -57,10 +63,10 @@ export function classify(outcome: AttemptOutcome, policy: Pick<DeliveryPolicy, '
   if (status < 400) return { kind: 'success' };
   const platform = isPlatformError(headers);
   if (platform && status === 404) return { kind: 'final', reason: 'function_not_found' };
-  const retryable = policy.retryOn.includes(status) || (platform && (status >= 500 || status === 408 || status === 429));
+  const retryable = policy.retryOn.includes(status) || (platform && isTransientStatus(status));
   if (!retryable) return { kind: 'final', reason: 'not_retriable' };
   // Retry-After is only meaningful on 429 and 503 (RFC 9110 §10.2.3); elsewhere it is ignored.
-  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers['retry-after'], nowMs) : undefined;
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers[Headers.retryAfter], nowMs) : undefined;
   return retryAfterMs === undefined ? { kind: 'retryable' } : { kind: 'retryable', retryAfterMs };
 }
 
