@@ -9,6 +9,7 @@ import { createCallbackPoster } from './callback/post-callback.js';
 import { HandlerAbortedError, createInvocationHandler, type InvocationHandlerDeps } from './handle-invocation.js';
 import { createGatewayInvoker } from './invoke/invoke-function.js';
 import type { WorkerObserver } from './observer.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const logger = winston.createLogger({ silent: true });
 const NOW = 1_700_000_000_000;
@@ -109,14 +110,7 @@ function makeHandler(gatewayUrl: string, overrides: Partial<InvocationHandlerDep
 
 const live = () => new AbortController().signal;
 
-/** Polls `cond` every 10 ms, failing after 5 s. */
-async function waitUntil(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitUntil = (cond: () => boolean) => waitFor(cond, { timeoutMs: 5000, intervalMs: 10 });
 
 function retried(d: ProcessDecision): Invocation {
   if (d.action !== 'retry') throw new Error(`expected a retry, got ${JSON.stringify(d)}`);
