@@ -3,6 +3,7 @@
  * value fails the same way everywhere: `<component> config KEY="value": problem`.
  */
 import { isIP } from 'node:net';
+import { allowlistEntryProblem } from './callback-policy.js';
 import { durationProblem, parseDuration } from './duration.js';
 
 /** An environment: process.env in main.ts, a literal object in tests. */
@@ -80,6 +81,8 @@ export interface Validators {
   logLevel(key: string, value: string): string;
   /** A comma list of `host:port` Kafka brokers. */
   brokers(key: string, value: string): string[];
+  /** A comma list of callback allowlist entries (hosts, `*.suffix`, IPs, CIDRs), lower-cased. */
+  callbackAllowlist(key: string, value: string): string[];
 }
 
 /** Creates validators whose errors read `<component> config KEY="value": problem`. */
@@ -140,6 +143,12 @@ export function validators(component: string): Validators {
         if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) fail(key, value, `${JSON.stringify(b)} is not host:port`);
       }
       return out;
+    },
+    callbackAllowlist(key, value) {
+      return splitList(value).map((entry) => {
+        const problem = allowlistEntryProblem(entry);
+        return problem ? fail(key, entry, problem) : entry.toLowerCase();
+      });
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
+import { compileCallbackPolicy } from '../common/callback-policy.js';
 import { KfaasError } from '../common/errors.js';
 import { Headers } from '../common/headers.js';
 import type { Logger } from '../common/logger.js';
@@ -259,7 +260,7 @@ function asyncInvokeHandler(deps: AppDeps): RequestHandler {
     bodyLimitBytes: config.asyncBodyLimitBytes,
     maxDelayMs: config.maxDelayMs,
     ...(deps.callStatus ? { statuses: deps.callStatus } : {}),
-    callbackAllowlist: config.callbackAllowlist,
+    callbackPolicy: compileCallbackPolicy({ allowlist: config.callbackAllowlist, kubernetesApiAddresses: config.kubernetesApiAddresses }),
     logger: logger.child({ component: 'async-invoke' }),
     ...(deps.metrics ? { observers: [deps.metrics] } : {}),
   });

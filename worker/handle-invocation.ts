@@ -119,6 +119,16 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
     emit('onCallback', inv, cb, now() - inv.enqueuedAt);
     const tries = (inv.callbackAttempt ?? 0) + 1;
     if (cb.ok) return conclude({ ...inv, callbackAttempt: tries }, result, reason);
+    if (cb.refused) {
+      // Policy, not a fault of the receiver: retrying cannot change the answer, and no request was sent.
+      return {
+        action: 'dead-letter',
+        reason: 'callback_refused',
+        invocation: { ...inv, result, callbackAttempt: tries },
+        lastStatus: result.status,
+        error: cb.error ?? 'callback refused',
+      };
+    }
     const log = { callId: inv.callId, fn: inv.function, namespace: inv.namespace, statusCode: cb.status, err: cb.error, callbackAttempt: tries };
     if (cb.permanent || tries >= deps.callbackRetry.maxAttempts) {
       const outcome = reason ? `the call itself failed (${reason}, last status ${result.failed ? 'none' : result.status})` : `the call succeeded with ${result.status}`;

@@ -8,14 +8,18 @@ import type https from 'node:https';
 import { HOP_BY_HOP, Headers, unixNanos } from '../../common/headers.js';
 import type { DeadLetterReason, Invocation, InvocationResult } from '../../common/invocation.js';
 import { KFAAS_VERSION } from '../../common/version.js';
+import type { CallbackPolicy } from '../../common/callback-policy.js';
 import { exchange } from '../http/http-exchange.js';
 import { isTransientStatus } from '../retry/retry-policy.js';
+import { CALLBACK_REFUSED_CODE, checkedLookup } from './checked-lookup.js';
 
 /** How one callback POST went. */
 export interface CallbackOutcome {
   readonly ok: boolean;
   /** True when retrying cannot help: the receiver refused the callback with a 4xx other than 408/429. */
   readonly permanent: boolean;
+  /** True when the callback policy refused the host or an address it resolved to; nothing was sent. */
+  readonly refused?: boolean;
   readonly status?: number;
   readonly error?: string;
 }
@@ -36,6 +40,8 @@ export interface CallbackPoster {
 /** Options of the callback poster. */
 export interface CallbackPosterOptions {
   readonly timeoutMs: number;
+  /** Where callbacks may go, checked on the URL and on every address its host resolves to. */
+  readonly policy: CallbackPolicy;
   readonly agents?: { readonly http?: http.Agent; readonly https?: https.Agent };
 }
 
@@ -70,6 +76,7 @@ export function callbackHeaders(inv: Invocation, result: InvocationResult, meta:
 
 /** Creates the callback poster. */
 export function createCallbackPoster(opts: CallbackPosterOptions): CallbackPoster {
+  const lookup = checkedLookup(opts.policy);
   return {
     async post(inv, result, meta, signal) {
       if (!inv.callbackUrl) return { ok: true, permanent: false };
@@ -79,6 +86,9 @@ export function createCallbackPoster(opts: CallbackPosterOptions): CallbackPoste
       } catch {
         return { ok: false, permanent: true, error: `callback URL ${JSON.stringify(inv.callbackUrl)} is not valid` };
       }
+      // The gateway checked the URL at accept time; the policy may have changed since, and names are resolved now.
+      const refused = opts.policy.checkUrl(url);
+      if (refused) return { ok: false, permanent: true, refused: true, error: `callback refused: ${refused}` };
       const res = await exchange(url, {
         method: 'POST',
         headers: callbackHeaders(inv, result, meta),
@@ -86,7 +96,11 @@ export function createCallbackPoster(opts: CallbackPosterOptions): CallbackPoste
         timeoutMs: opts.timeoutMs,
         signal,
         ...(opts.agents ? { agents: opts.agents } : {}),
+        lookup,
       });
+      if (res.kind === 'network-error' && res.code === CALLBACK_REFUSED_CODE) {
+        return { ok: false, permanent: true, refused: true, error: res.error };
+      }
       if (res.kind === 'network-error') return { ok: false, permanent: false, error: res.error };
       if (res.status < 400) return { ok: true, permanent: false, status: res.status };
       return { ok: false, permanent: !isTransientStatus(res.status), status: res.status, error: `callback receiver answered ${res.status}` };
