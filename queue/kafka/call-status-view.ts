@@ -25,6 +25,7 @@ import type { Logger } from '../../common/logger.js';
 import { openCallStatusTable, type CallStatusTable } from '../shared/call-status-table.js';
 import { createStatusWaiters } from '../shared/status-waiters.js';
 import { definedOnly } from '../../common/env.js';
+import { settlesWithin } from '../../runtime/deadline.js';
 import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingProducer } from './batching-producer.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
@@ -155,12 +156,9 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
         }
       },
     });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), o.catchUpTimeoutMs)));
-    if (await Promise.race([reached.then(() => false), timedOut])) {
+    if (!(await settlesWithin(reached, o.catchUpTimeoutMs))) {
       logger.warn('the call-status topic was not read to its end in time; serving what is read so far', { partitions: [...ends.keys()] });
     }
-    clearTimeout(timer);
     logger.info('reading call status', { file });
   }
 
