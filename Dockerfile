@@ -7,10 +7,10 @@ ARG NODE_IMAGE=node:24.21.0-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 (the embedded queue of `kfaas up`) compiles its native addon when no prebuilt binary matches.
-# Versions are left to the pinned Debian release of the base image.
-# hadolint ignore=DL3008
+# Package versions are pinned to Debian trixie's (the same on amd64 and arm64); a base image on another Debian
+# release needs them updated: `apt-cache policy python3 make g++ tini` inside it lists the candidates.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
+ && apt-get install -y --no-install-recommends python3=3.13.5-1 make=4.4.1-2 g++=4:14.2.0-1 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so a source change reuses the npm ci layer.
@@ -24,9 +24,8 @@ RUN npm run build \
 FROM ${NODE_IMAGE}
 # tini is PID 1: it forwards SIGTERM to kfaas (so the drain runs) and reaps the orphans of forked handlers,
 # which Node as PID 1 would leave as zombies.
-# hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
+ && apt-get install -y --no-install-recommends tini=0.19.0-3+b8 \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app

@@ -21,6 +21,7 @@ import { ENVELOPE_VERSION, encodeInvocation, type Invocation } from '../common/i
 import type { InvocationQueue, InvocationSource } from '../common/queue.js';
 import { createEmbeddedQueue } from '../queue/embedded/index.js';
 import { createKafkaInvocationQueue, createKafkaInvocationSource } from '../queue/kafka/index.js';
+import { withDeadline } from '../runtime/deadline.js';
 import { summarize, type LoadResult } from './load.js';
 import type { BenchResult } from './types.js';
 
@@ -106,13 +107,8 @@ class DeliveryClock {
   }
 }
 
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no end within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withDeadline(promise, ms, () => new Error(`${what}: no end within ${ms} ms`));
 }
 
 const row = (scenario: string, baseline: string, r: LoadResult, baseRate: number, notes?: string): BenchResult => ({

@@ -277,7 +277,7 @@ export function decidedStatus(inv: Invocation, decision: ProcessDecision, starte
     ...lastStatusOf(after, decision.lastStatus),
     reason: decision.reason,
     ...(decision.error !== undefined ? { error: decision.error } : {}),
-    ...callbackOf(after, decision.reason === 'callback_failed' ? 'failed' : 'pending'),
+    ...callbackOf(after, decision.reason === 'callback_failed' || decision.reason === 'callback_refused' ? 'failed' : 'pending'),
     updatedAt: at,
   };
 }

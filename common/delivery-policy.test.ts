@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY, policyFromSpec } from './delivery-policy.js';
+import { ValidationError } from './errors.js';
 
 describe('policyFromSpec', () => {
   it('applies defaults when the spec sets nothing', () => {
@@ -31,5 +32,16 @@ describe('policyFromSpec', () => {
     [{ timeouts: { exec: '1.5' } }, /timeouts.exec/],
   ])('names the bad field in %j', (spec, message) => {
     expect(() => policyFromSpec({ name: 'f', image: 'i', ...spec })).toThrow(message);
+  });
+
+  it('throws a ValidationError carrying the field and the problem apart', () => {
+    let caught: unknown;
+    try {
+      policyFromSpec({ name: 'f', image: 'i', retry: { minBackoff: '5s', maxBackoff: '1s' } });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ field: 'retry.maxBackoff', problem: 'must not be below retry.minBackoff (1s < 5s)', code: 'INVALID_FIELD', statusCode: 400 });
   });
 });

@@ -1,6 +1,7 @@
 /** The async delivery policy of a function: its timeouts and retry rules, fixed at enqueue time. */
 import { parseDuration } from './duration.js';
 import { effectivePlatformSettings } from './function-settings.js';
+import { ValidationError } from './errors.js';
 import type { FunctionSpec } from './function-types.js';
 
 /** Timeouts and retry rules carried in every envelope, so a spec change never alters a queued call. */
@@ -26,19 +27,19 @@ export const DEFAULT_POLICY: DeliveryPolicy = Object.freeze({
   retryOn: Object.freeze([408, 429, 500, 502, 503, 504]),
 });
 
-/** Builds the delivery policy of a function from its spec, applying the defaults; throws naming a bad field. */
+/** Builds the delivery policy of a function from its spec, applying the defaults; throws a ValidationError. */
 export function policyFromSpec(spec: FunctionSpec, defaults: DeliveryPolicy = DEFAULT_POLICY): DeliveryPolicy {
   // The same exec timeout the watchdog gets, whether it came from timeouts.exec or environment.exec_timeout.
   const settings = effectivePlatformSettings(spec);
   const retry = spec.retry ?? {};
   const maxAttempts = retry.maxAttempts ?? defaults.maxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new Error(`retry.maxAttempts: must be an integer >= 1 (got ${JSON.stringify(retry.maxAttempts)})`);
+    throw new ValidationError('retry.maxAttempts', `must be an integer >= 1 (got ${JSON.stringify(retry.maxAttempts)})`);
   }
   const minBackoffMs = retry.minBackoff ? parseDuration(retry.minBackoff, 'retry.minBackoff') : defaults.minBackoffMs;
   const maxBackoffMs = retry.maxBackoff ? parseDuration(retry.maxBackoff, 'retry.maxBackoff') : defaults.maxBackoffMs;
   if (maxBackoffMs < minBackoffMs) {
-    throw new Error(`retry.maxBackoff: must not be below retry.minBackoff (${retry.maxBackoff} < ${retry.minBackoff})`);
+    throw new ValidationError('retry.maxBackoff', `must not be below retry.minBackoff (${retry.maxBackoff} < ${retry.minBackoff})`);
   }
   return Object.freeze({
     execTimeoutMs: parseDuration(settings.timeouts.exec, settings.sources.exec.replace(/^(default of )?spec\./, '')),

@@ -2,6 +2,7 @@
  * Duration parsing with the OpenFaaS grammar: a bare non-negative integer means seconds, anything else is a
  * Go duration (`500ms`, `1m30s`, `1.5h`). Unlike OpenFaaS, an invalid value is an error, never a silent default.
  */
+import { ValidationError } from './errors.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
@@ -33,14 +34,16 @@ export function tryParseDuration(input: string): number | undefined {
   return Number.isFinite(total) ? Math.round(total) : undefined;
 }
 
-/** Parses a duration string to milliseconds, throwing an error that names `label` and the value. */
-export function parseDuration(input: string, label: string): number {
+/** The problem with a duration string, worded for users; undefined when it is valid. */
+export function durationProblem(input: string): string | undefined {
+  if (tryParseDuration(input) !== undefined) return undefined;
+  return `invalid duration ${JSON.stringify(input)} (use whole seconds like "30" or a Go duration like "500ms", "10s", "1m30s")`;
+}
+
+/** Parses a duration string to milliseconds; throws a ValidationError whose field is `field`. */
+export function parseDuration(input: string, field: string): number {
   const ms = tryParseDuration(input);
-  if (ms === undefined) {
-    throw new Error(
-      `${label}: invalid duration ${JSON.stringify(input)} (use whole seconds like "30" or a Go duration like "500ms", "10s", "1m30s")`,
-    );
-  }
+  if (ms === undefined) throw new ValidationError(field, durationProblem(input)!);
   return ms;
 }
 

@@ -1,4 +1,4 @@
-import { deepFreeze, parseSize, pickEnv, splitList, validators } from './env.js';
+import { deepFreeze, definedOnly, parseSize, pickEnv, splitList, validators } from './env.js';
 
 describe('validators', () => {
   const r = validators('test');
@@ -31,6 +31,10 @@ describe('validators', () => {
 });
 
 describe('helpers', () => {
+  it('definedOnly drops undefined values so defaults survive a spread', () => {
+    expect({ a: 1, b: 2, ...definedOnly({ a: undefined, b: 3 }) }).toEqual({ a: 1, b: 3 });
+  });
+
   it.each([
     ['1048576', 1048576],
     ['512Ki', 524288],

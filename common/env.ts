@@ -3,7 +3,8 @@
  * value fails the same way everywhere: `<component> config KEY="value": problem`.
  */
 import { isIP } from 'node:net';
-import { parseDuration } from './duration.js';
+import { allowlistEntryProblem } from './callback-policy.js';
+import { durationProblem, parseDuration } from './duration.js';
 
 /** An environment: process.env in main.ts, a literal object in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -41,6 +42,11 @@ export function splitList(value: string): string[] {
     .filter((s) => s !== '');
 }
 
+/** Drops keys whose value is undefined, so spreading options over defaults keeps the defaults. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Freezes an object graph in place and returns it. */
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -75,6 +81,8 @@ export interface Validators {
   logLevel(key: string, value: string): string;
   /** A comma list of `host:port` Kafka brokers. */
   brokers(key: string, value: string): string[];
+  /** A comma list of callback allowlist entries (hosts, `*.suffix`, IPs, CIDRs), lower-cased. */
+  callbackAllowlist(key: string, value: string): string[];
 }
 
 /** Creates validators whose errors read `<component> config KEY="value": problem`. */
@@ -89,11 +97,8 @@ export function validators(component: string): Validators {
     return n;
   };
   const duration = (key: string, value: string): number => {
-    try {
-      return parseDuration(value, key);
-    } catch (err) {
-      return fail(key, value, (err as Error).message.replace(`${key}: `, ''));
-    }
+    const problem = durationProblem(value);
+    return problem === undefined ? parseDuration(value, key) : fail(key, value, problem);
   };
   const size = (key: string, value: string): number => {
     const bytes = parseSize(value);
@@ -138,6 +143,12 @@ export function validators(component: string): Validators {
         if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) fail(key, value, `${JSON.stringify(b)} is not host:port`);
       }
       return out;
+    },
+    callbackAllowlist(key, value) {
+      return splitList(value).map((entry) => {
+        const problem = allowlistEntryProblem(entry);
+        return problem ? fail(key, entry, problem) : entry.toLowerCase();
+      });
     },
   };
 }

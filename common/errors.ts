@@ -59,6 +59,26 @@ export class KfaasError extends Error {
   }
 }
 
+/**
+ * A value that breaks a rule: `field` is where it sits (`retry.maxBackoff`), `problem` what is wrong with it.
+ * Callers that know more about where the value came from (a stack file, an annotation, a CR) re-place it by
+ * `field`, instead of taking the message apart. It is an INVALID_FIELD, so the gateway answers 400.
+ */
+export class ValidationError extends KfaasError {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super('INVALID_FIELD', `${field}: ${problem}`);
+    this.name = 'ValidationError';
+  }
+}
+
+/** Type guard for validation errors. */
+export function isValidationError(err: unknown): err is ValidationError {
+  return err instanceof ValidationError;
+}
+
 /** Type guard for platform errors, optionally of one code. */
 export function isKfaasError(err: unknown, code?: ErrorCode): err is KfaasError {
   return err instanceof KfaasError && (code === undefined || err.code === code);

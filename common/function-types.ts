@@ -31,8 +31,22 @@ export interface RetrySpec {
   maxBackoff?: string;
 }
 
-/** Watchdog mode: a process per call, or a long-running HTTP upstream. OpenFaaS names are accepted too. */
-export type FunctionMode = 'fork' | 'http' | 'serializing' | 'streaming';
+/** Watchdog modes: a process per call, or a long-running HTTP upstream. OpenFaaS names are accepted too. */
+export const FUNCTION_MODES = Object.freeze(['fork', 'http', 'serializing', 'streaming'] as const);
+
+/** Watchdog mode of a function; one of FUNCTION_MODES. */
+export type FunctionMode = (typeof FUNCTION_MODES)[number];
+
+/** True when `value` names a watchdog mode. */
+export function isFunctionMode(value: string): value is FunctionMode {
+  return (FUNCTION_MODES as readonly string[]).includes(value);
+}
+
+/** OpenFaaS's label with the function name: on every function and its pods, and the pod selector. */
+export const FAAS_FUNCTION_LABEL = 'faas_function';
+
+/** kfaas's label with the function name on every object the operator owns; its informers select by it. */
+export const OWNER_FUNCTION_LABEL = 'kfaas.dev/function';
 
 /** The spec of a Function resource; field names follow OpenFaaS's Function CRD. */
 export interface FunctionSpec {

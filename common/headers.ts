@@ -5,6 +5,7 @@ export const Headers = Object.freeze({
   durationSeconds: 'x-duration-seconds',
   callbackUrl: 'x-callback-url',
   functionName: 'x-function-name',
+  functionNamespace: 'x-function-namespace',
   functionStatus: 'x-function-status',
   attempts: 'x-attempts',
   retry: 'x-retry',
@@ -15,13 +16,18 @@ export const Headers = Object.freeze({
   delay: 'x-delay',
   /** Run an async call no earlier than this RFC 3339 time. */
   notBefore: 'x-not-before',
+  /** The attempt number the worker sends with each replay of an async call (1 for the first). */
+  attempt: 'x-kfaas-attempt',
   kfaasError: 'x-kfaas-error',
+  /** Why a call was dead-lettered, on its callback (a kfaas addition). */
+  deadLetter: 'x-kfaas-dead-letter',
   /** OpenFaaS marks platform-made errors with this header; its value names the component. */
   internal: 'x-openfaas-internal',
   servedBy: 'x-served-by',
   forwardedFor: 'x-forwarded-for',
   forwardedHost: 'x-forwarded-host',
   retryAfter: 'retry-after',
+  userAgent: 'user-agent',
 });
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward. */

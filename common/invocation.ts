@@ -67,6 +67,8 @@ export type DeadLetterReason =
   | 'not_retriable'
   | 'undecodable'
   | 'callback_failed'
+  /** The callback's host, or an address it resolved to, is refused by the callback policy. */
+  | 'callback_refused'
   | 'function_not_found';
 
 /** A dead letter: the original call (when decodable) plus why it failed. */

@@ -5,7 +5,9 @@
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
+import { compileCallbackPolicy } from '../common/callback-policy.js';
 import { KfaasError } from '../common/errors.js';
+import { Headers } from '../common/headers.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
 import type { GatewayConfig } from './config.js';
@@ -199,7 +201,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const fail = (req: IncomingMessage, res: ServerResponse) => (err: unknown) => {
     const kerr = toKfaasError(err);
     // The path without its query, which may carry tokens.
-    logError(logger, kerr, { method: req.method, path: (req.url ?? '').split('?')[0], callId: res.getHeader('x-call-id') });
+    logError(logger, kerr, { method: req.method, path: (req.url ?? '').split('?')[0], callId: res.getHeader(Headers.callId) });
     writeError(res, kerr);
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -258,7 +260,7 @@ function asyncInvokeHandler(deps: AppDeps): RequestHandler {
     bodyLimitBytes: config.asyncBodyLimitBytes,
     maxDelayMs: config.maxDelayMs,
     ...(deps.callStatus ? { statuses: deps.callStatus } : {}),
-    callbackAllowlist: config.callbackAllowlist,
+    callbackPolicy: compileCallbackPolicy({ allowlist: config.callbackAllowlist, kubernetesApiAddresses: config.kubernetesApiAddresses }),
     logger: logger.child({ component: 'async-invoke' }),
     ...(deps.metrics ? { observers: [deps.metrics] } : {}),
   });

@@ -21,10 +21,12 @@
  * | `secret_mount_path` | /run/secrets/ | Directory holding `basic-auth-user` and `basic-auth-password` |
  * | `KFAAS_BASIC_AUTH_USER` / `KFAAS_BASIC_AUTH_PASSWORD` | — | Credentials from env (take precedence over files) |
  * | `KFAAS_INVOKE_AUTH` | false | Also require basic auth on /function and /async-function |
- * | `KFAAS_CALLBACK_ALLOWLIST` | (empty: any host) | Comma list of hosts (`*.example.com`) or CIDRs callbacks may target |
+ * | `KFAAS_CALLBACK_ALLOWLIST` | (empty: any host but link-local and the Kubernetes API) | Comma list of hosts (`*.example.com`), IPs or CIDRs callbacks may target |
+ * | `KUBERNETES_SERVICE_HOST` | set by Kubernetes | The API's address, refused as a callback target unless allowlisted |
  * | `KFAAS_METRICS_PORT` | unset | Also serve /metrics on this port (same bind address) |
  * | `KFAAS_DRAIN_DELAY` | 5s | After SIGTERM: time reported not-ready before the listener closes |
  * | `KFAAS_DRAIN_TIMEOUT` | 30s | Time in-flight calls get to finish before sockets are destroyed |
+ * | `KFAAS_ENQUEUE_TIMEOUT` | 5s | Longest an async call waits for the queue's durable write before a 503 |
  * | `KFAAS_CLI_ENTRY` | the running CLI | Path of the kfaas CLI the local provider spawns watchdogs from |
  * | `KFAAS_STATE_DIR` | unset | Local provider: where deployed functions are persisted |
  * | `PATH`, `HOME`, `LANG`, … | — | Local provider: passed on to function processes (nothing else is) |
@@ -45,6 +47,7 @@ import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC, DEFAULT_STATUS_TO
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
 import { dns1123Problem } from '../common/names.js';
+import { kubernetesApiAddresses } from '../common/callback-policy.js';
 
 /** Which provider backs the gateway. */
 export type ProviderKind = 'kubernetes' | 'local';
@@ -81,11 +84,15 @@ export interface GatewayConfig {
   readonly readTimeoutMs: number;
   readonly maxIdleSocketsPerHost: number;
   readonly auth: AuthConfig;
-  /** Hosts (exact or `*.suffix`) and CIDRs that async callbacks may target; empty allows any. */
+  /** Hosts (exact or `*.suffix`) and CIDRs that async callbacks may target; empty allows any not refused by default. */
   readonly callbackAllowlist: readonly string[];
+  /** The Kubernetes API's addresses (KUBERNETES_SERVICE_HOST in a pod), refused as callback targets by default. */
+  readonly kubernetesApiAddresses: readonly string[];
   readonly metricsPort: number | undefined;
   readonly drainDelayMs: number;
   readonly drainTimeoutMs: number;
+  /** The one deadline of an async call's durable write (the Kafka adapter withdraws an unsent record at it). */
+  readonly enqueueTimeoutMs: number;
   readonly cliEntryPath: string | undefined;
   readonly stateDir: string | undefined;
   /** Local provider: the part of the gateway's environment its function processes inherit. */
@@ -161,10 +168,12 @@ export function loadConfig(env: Env): GatewayConfig {
       secretMountPath: pickEnv(env, 'secret_mount_path') ?? '/run/secrets/',
       ...(user !== undefined && password !== undefined ? { user, password } : {}),
     },
-    callbackAllowlist: splitList(pickEnv(env, 'KFAAS_CALLBACK_ALLOWLIST') ?? '').map(allowlistEntry),
+    callbackAllowlist: check.callbackAllowlist('KFAAS_CALLBACK_ALLOWLIST', pickEnv(env, 'KFAAS_CALLBACK_ALLOWLIST') ?? ''),
+    kubernetesApiAddresses: kubernetesApiAddresses(env),
     metricsPort: metricsPortRaw === undefined ? undefined : port('KFAAS_METRICS_PORT', metricsPortRaw),
     drainDelayMs: duration('KFAAS_DRAIN_DELAY', pickEnv(env, 'KFAAS_DRAIN_DELAY') ?? '5s'),
     drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
+    enqueueTimeoutMs: positiveDuration('KFAAS_ENQUEUE_TIMEOUT', pickEnv(env, 'KFAAS_ENQUEUE_TIMEOUT') ?? '5s'),
     cliEntryPath: pickEnv(env, 'KFAAS_CLI_ENTRY'),
     stateDir: pickEnv(env, 'KFAAS_STATE_DIR'),
     localBaseEnv: inheritedEnv(env),
@@ -214,21 +223,6 @@ function bindAddress(value: string): string {
 
 
 
-const HOST_PATTERN = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
-
-function allowlistEntry(entry: string): string {
-  const slash = entry.indexOf('/');
-  if (slash >= 0 && isIP(entry.slice(0, slash)) !== 0) {
-    const bits = entry.slice(slash + 1);
-    const max = isIP(entry.slice(0, slash)) === 4 ? 32 : 128;
-    if (!/^\d+$/.test(bits) || Number(bits) > max) {
-      fail('KFAAS_CALLBACK_ALLOWLIST', entry, 'CIDR entries must look like 10.0.0.0/8 or fd00::/8');
-    }
-    return entry;
-  }
-  if (isIP(entry) !== 0 || HOST_PATTERN.test(entry)) return entry.toLowerCase();
-  return fail('KFAAS_CALLBACK_ALLOWLIST', entry, 'must be a host name, *.suffix, an IP address or a CIDR');
-}
 
 // What a locally run function needs from its environment to behave like a shell command; credentials and the
 // gateway's own settings stay out.

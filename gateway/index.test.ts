@@ -9,6 +9,7 @@ import { createGateway } from './index.js';
 import { createGatewayMetrics } from './metrics/gateway-metrics.js';
 import { MemoryProvider } from './testing/memory-provider.js';
 import { serve } from './testing/serve.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const logger = winston.createLogger({ silent: true });
 
@@ -71,11 +72,7 @@ describe('createGateway', () => {
       req.end();
     });
     // Both calls must be in flight at the function before the drain starts.
-    const deadline = Date.now() + 5000;
-    while (arrived < 2) {
-      if (Date.now() > deadline) throw new Error(`only ${arrived} of 2 calls reached the function`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitFor(() => arrived >= 2, { timeoutMs: 5000, intervalMs: 5, description: 'both calls to reach the function' });
     const closing = gateway.close();
     expect(gateway.lifecycle.ready).toBe(false);
     await request(base).get('/readyz').expect(503);

@@ -15,6 +15,7 @@ import { Lifecycle, metricsHandler } from './http/health.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { Provider } from './ports.js';
 import { createUpstreamAgent } from './proxy/upstream-agent.js';
+import { settlesWithin } from '../runtime/deadline.js';
 
 export { loadConfig as loadGatewayConfig, type GatewayConfig } from './config.js';
 export { readBasicAuthCredentials, type BasicAuthCredentials } from './http/basic-auth.js';
@@ -147,7 +148,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const drained = inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-        const timedOut = !(await within(drained, config.drainTimeoutMs));
+        const timedOut = !(await settlesWithin(drained, config.drainTimeoutMs));
         if (timedOut) logger.warn('drain deadline passed; closing remaining connections', { inflight });
         server.closeAllConnections();
         await closed;
@@ -180,11 +181,3 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Resolves true when `promise` settles within `ms`, false otherwise; the timer never outlives the wait. */
-function within(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]).finally(() => clearTimeout(timer));
-}

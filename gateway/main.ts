@@ -152,6 +152,7 @@ function createQueue(config: GatewayConfig, logger: Logger, callStatus: KafkaCal
     ...kafkaAuthOptions(config.kafka),
     topicBase: config.invocationsTopic,
     partitions: config.kafka.partitions,
+    enqueueTimeoutMs: config.enqueueTimeoutMs,
     logger,
     ...(callStatus
       ? { status: { topic: config.callStatus.topic, retentionMs: config.callStatus.retentionMs, onQueued: (s) => callStatus.record(s) } }

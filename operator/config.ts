@@ -22,6 +22,7 @@
  * | `KFAAS_LOG_LEVEL` | info | winston level |
  */
 import { isIP } from 'node:net';
+import type { Backoff } from '../common/backoff.js';
 import { deepFreeze, pickEnv, validators, type Env, type Validators } from '../common/env.js';
 import { dns1123Problem } from '../common/names.js';
 
@@ -35,8 +36,8 @@ export interface OperatorConfig {
   readonly kubeRequestTimeoutMs: number;
   readonly kubeMaxSockets: number;
   readonly secretRecheckMs: number;
-  readonly requeueBackoff: { readonly baseMs: number; readonly maxMs: number };
-  readonly informerBackoff: { readonly baseMs: number; readonly maxMs: number };
+  readonly requeueBackoff: Backoff;
+  readonly informerBackoff: Backoff;
   readonly leaderElection: {
     readonly enabled: boolean;
     readonly leaseName: string;
@@ -114,8 +115,8 @@ export function loadConfig(env: Env): OperatorConfig {
     kubeRequestTimeoutMs: duration('KFAAS_KUBE_REQUEST_TIMEOUT', get('KFAAS_KUBE_REQUEST_TIMEOUT', '10s'), 1),
     kubeMaxSockets: integer('KFAAS_KUBE_MAX_SOCKETS', get('KFAAS_KUBE_MAX_SOCKETS', '32'), 1, 1024),
     secretRecheckMs: duration('KFAAS_SECRET_RECHECK_PERIOD', get('KFAAS_SECRET_RECHECK_PERIOD', '10s'), 1),
-    requeueBackoff: { baseMs: requeueBase, maxMs: requeueMax },
-    informerBackoff: { baseMs: informerBase, maxMs: informerMax },
+    requeueBackoff: { minMs: requeueBase, maxMs: requeueMax },
+    informerBackoff: { minMs: informerBase, maxMs: informerMax },
     leaderElection: {
       enabled: bool('KFAAS_LEADER_ELECT', get('KFAAS_LEADER_ELECT', 'true')),
       leaseName,

@@ -3,7 +3,9 @@
  * main.ts passes `process.env`, tests pass a literal. Invalid values stop the watchdog, naming key and value.
  */
 import { DEFAULT_TIMEOUTS } from '../common/function-settings.js';
-import { parseDuration } from '../common/duration.js';
+import { durationProblem, parseDuration } from '../common/duration.js';
+import { deepFreeze, definedOnly, LOG_LEVELS, type Env } from '../common/env.js';
+import { FUNCTION_MODES, isFunctionMode, type FunctionMode } from '../common/function-types.js';
 
 /** How the function runs: a process per request (`fork`) or a long-lived HTTP server (`http`). */
 export type WatchdogMode = 'fork' | 'http';
@@ -56,24 +58,20 @@ export class WatchdogConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
 
-const MODES: Readonly<Record<string, { mode: WatchdogMode; forkOutput: ForkOutput }>> = {
+// Every FunctionMode maps to how the watchdog runs it; the Record type fails to compile when one is missing.
+const MODES: Readonly<Record<FunctionMode, { mode: WatchdogMode; forkOutput: ForkOutput }>> = {
   fork: { mode: 'fork', forkOutput: 'buffered' },
   serializing: { mode: 'fork', forkOutput: 'buffered' },
   streaming: { mode: 'fork', forkOutput: 'streamed' },
   http: { mode: 'http', forkOutput: 'buffered' },
 };
 
-const LOG_LEVELS = new Set(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']);
-
 /** Parses and validates the watchdog environment, returning a deep-frozen config. */
 export function loadConfig(env: Env): WatchdogConfig {
   const modeName = read(env, 'mode') ?? 'fork';
+  if (!isFunctionMode(modeName)) fail('mode', modeName, `must be one of ${FUNCTION_MODES.join(', ')} (static is not supported)`);
   const modeEntry = MODES[modeName];
-  if (!modeEntry) {
-    fail('mode', modeName, `must be one of ${Object.keys(MODES).join(', ')} (static is not supported)`);
-  }
   const fprocessKey = read(env, 'fprocess') !== undefined ? 'fprocess' : 'function_process';
   const fprocess = read(env, fprocessKey);
   if (fprocess === undefined) missing('fprocess', 'the command that runs the function, e.g. "cat"');
@@ -101,7 +99,7 @@ export function loadConfig(env: Env): WatchdogConfig {
     logLevel: logLevel(env),
     logFormat: logFormat(env),
     exitWithParent: read(env, 'KFAAS_EXIT_WITH_PARENT') === 'true',
-    functionEnv: definedOnly(env),
+    functionEnv: definedOnly(env) as Record<string, string>,
   });
 }
 
@@ -134,11 +132,9 @@ function upstreamTarget(env: Env): UpstreamTarget {
 
 function duration(env: Env, key: string, fallback: string): number {
   const raw = read(env, key);
-  try {
-    return parseDuration(raw ?? fallback, key);
-  } catch {
-    return fail(key, raw ?? fallback, 'is not a duration (use whole seconds like "30" or a Go duration like "500ms", "1m30s")');
-  }
+  const value = raw ?? fallback;
+  const problem = durationProblem(value);
+  return problem === undefined ? parseDuration(value, key) : fail(key, value, problem);
 }
 
 function integer(env: Env, key: string, fallback: number, max: number): number {
@@ -150,7 +146,7 @@ function integer(env: Env, key: string, fallback: number, max: number): number {
 
 function logLevel(env: Env): string {
   const raw = read(env, 'log_level') ?? 'info';
-  if (!LOG_LEVELS.has(raw)) fail('log_level', raw, `must be one of ${[...LOG_LEVELS].join(', ')}`);
+  if (!LOG_LEVELS.includes(raw)) fail('log_level', raw, `must be one of ${LOG_LEVELS.join(', ')}`);
   return raw;
 }
 
@@ -174,16 +170,3 @@ function missing(key: string, hint: string): never {
   throw new WatchdogConfigError(`missing watchdog setting ${key}: ${hint}`);
 }
 
-function definedOnly(env: Env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
-  return out;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/logger.js';
+import { settlesWithin } from '../runtime/deadline.js';
 
 /** The steps the drain drives, supplied by the watchdog. */
 export interface DrainSteps {
@@ -34,12 +35,7 @@ export async function drain(steps: DrainSteps): Promise<void> {
   const pending = steps.inflightCount();
   if (pending > 0) {
     logger.info(`Waiting up to write_timeout (${steps.writeTimeoutMs}ms) for ${pending} in-flight call(s)`);
-    const deadline = new AbortController();
-    const drained = await Promise.race([
-      steps.idle().then(() => true),
-      sleep(steps.writeTimeoutMs, false, { signal: deadline.signal }).catch(() => false),
-    ]);
-    deadline.abort();
+    const drained = await settlesWithin(steps.idle(), steps.writeTimeoutMs);
     if (!drained) logger.warn('write_timeout passed with calls still in flight; stopping them', { inflight: steps.inflightCount() });
   }
   await steps.forceStop();

@@ -9,7 +9,7 @@ async function startHttp(env: Record<string, string> = {}, backoffMs = 400): Pro
   const port = await freePort();
   return startWatchdog(
     { mode: 'http', fprocess: echo, upstream_url: `http://127.0.0.1:${port}`, ...env },
-    { restartBackoff: { initialMs: backoffMs, maxMs: 2_000, stableMs: 60_000 } },
+    { restartBackoff: { minMs: backoffMs, maxMs: 2_000, stableMs: 60_000 } },
   );
 }
 

@@ -23,6 +23,8 @@
  * | `KFAAS_CALLBACK_MAX_ATTEMPTS` | 5 | Callback deliveries tried before the call is dead-lettered as `callback_failed` |
  * | `KFAAS_CALLBACK_MIN_BACKOFF` | 1s | First callback retry delay (doubles per retry) |
  * | `KFAAS_CALLBACK_MAX_BACKOFF` | 1m | Cap on the callback retry delay |
+ * | `KFAAS_CALLBACK_ALLOWLIST` | (empty: any host but link-local and the Kubernetes API) | As the gateway's; checked again on the addresses a callback host resolves to |
+ * | `KUBERNETES_SERVICE_HOST` | set by Kubernetes | The API's address, refused as a callback target unless allowlisted |
  * | `KFAAS_KAFKA_SESSION_TIMEOUT` | 30s | Consumer session: how soon a dead worker's partitions move to another |
  * | `KFAAS_KAFKA_HEARTBEAT_INTERVAL` | 3s | Consumer heartbeat period; at most half the session timeout |
  * | `KFAAS_MAX_EXEC_TIMEOUT` | 10m | Longest exec timeout of any function; the group's rebalance timeout is derived from it |
@@ -34,7 +36,8 @@ import { isIP } from 'node:net';
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
 import { DEFAULT_INVOCATIONS_TOPIC, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC, queueNameProblem } from '../common/topics.js';
-import type { JitterMode } from './retry/retry-policy.js';
+import type { JitterMode } from '../common/backoff.js';
+import { kubernetesApiAddresses } from '../common/callback-policy.js';
 
 /** How callbacks are retried. */
 export interface CallbackRetryConfig {
@@ -64,6 +67,10 @@ export interface WorkerConfig {
   readonly jitter: JitterMode;
   readonly callbackTimeoutMs: number;
   readonly callbackRetry: CallbackRetryConfig;
+  /** Hosts, `*.suffix`, IPs and CIDRs callbacks may go to; empty: any not refused by default. */
+  readonly callbackAllowlist: readonly string[];
+  /** The Kubernetes API's addresses (KUBERNETES_SERVICE_HOST in a pod), refused as callback targets by default. */
+  readonly kubernetesApiAddresses: readonly string[];
   readonly kafkaSessionTimeoutMs: number;
   readonly kafkaHeartbeatIntervalMs: number;
   readonly maxExecTimeoutMs: number;
@@ -125,6 +132,8 @@ export function loadConfig(env: Env): WorkerConfig {
       minBackoffMs: callbackMin,
       maxBackoffMs: callbackMax,
     },
+    callbackAllowlist: check.callbackAllowlist('KFAAS_CALLBACK_ALLOWLIST', pickEnv(env, 'KFAAS_CALLBACK_ALLOWLIST') ?? ''),
+    kubernetesApiAddresses: kubernetesApiAddresses(env),
     kafkaSessionTimeoutMs: sessionMs,
     kafkaHeartbeatIntervalMs: heartbeatMs,
     maxExecTimeoutMs: positiveDuration('KFAAS_MAX_EXEC_TIMEOUT', pickEnv(env, 'KFAAS_MAX_EXEC_TIMEOUT') ?? '10m'),

@@ -5,10 +5,12 @@ import winston from 'winston';
 import { DEFAULT_POLICY } from '../common/delivery-policy.js';
 import type { Invocation } from '../common/invocation.js';
 import type { ProcessDecision } from '../common/queue.js';
+import { compileCallbackPolicy } from '../common/callback-policy.js';
 import { createCallbackPoster } from './callback/post-callback.js';
 import { HandlerAbortedError, createInvocationHandler, type InvocationHandlerDeps } from './handle-invocation.js';
 import { createGatewayInvoker } from './invoke/invoke-function.js';
 import type { WorkerObserver } from './observer.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 const logger = winston.createLogger({ silent: true });
 const NOW = 1_700_000_000_000;
@@ -94,7 +96,7 @@ function makeHandler(gatewayUrl: string, overrides: Partial<InvocationHandlerDep
   };
   const handler = createInvocationHandler({
     invoker: createGatewayInvoker({ gatewayUrl, timeoutMarginMs: 100, now: () => NOW }),
-    callbacks: createCallbackPoster({ timeoutMs: 2000 }),
+    callbacks: createCallbackPoster({ timeoutMs: 2000, policy: compileCallbackPolicy({ allowlist: [], kubernetesApiAddresses: [] }) }),
     logger,
     retryOn: [408, 429, 500, 502, 503, 504],
     jitter: 'equal',
@@ -109,14 +111,7 @@ function makeHandler(gatewayUrl: string, overrides: Partial<InvocationHandlerDep
 
 const live = () => new AbortController().signal;
 
-/** Polls `cond` every 10 ms, failing after 5 s. */
-async function waitUntil(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitUntil = (cond: () => boolean) => waitFor(cond, { timeoutMs: 5000, intervalMs: 10 });
 
 function retried(d: ProcessDecision): Invocation {
   if (d.action !== 'retry') throw new Error(`expected a retry, got ${JSON.stringify(d)}`);
@@ -308,6 +303,27 @@ describe('createInvocationHandler', () => {
     const { handler } = makeHandler(fn.url);
     expect(await handler(anInvocation({ callbackUrl: cb.url }), live())).toMatchObject({ action: 'dead-letter', reason: 'callback_failed' });
     expect(cb.seen).toHaveLength(1);
+  });
+
+  it('dead-letters as callback_refused at once when the callback URL is link-local, sending nothing', async () => {
+    const fn = await scripted(() => ({ status: 200 }));
+    const { handler, events } = makeHandler(fn.url);
+    const decision = await handler(anInvocation({ callbackUrl: 'http://169.254.169.254/latest/meta-data/' }), live());
+    expect(decision).toMatchObject({ action: 'dead-letter', reason: 'callback_refused', lastStatus: 200 });
+    if (decision.action === 'dead-letter') expect(decision.error).toContain('169.254.169.254 is link-local');
+    expect(events).toEqual(['start 1', 'final ok', 'callback failed', 'decision dead-letter']);
+  });
+
+  it('dead-letters as callback_refused when the callback host name resolves into a refused range', async () => {
+    const fn = await scripted(() => ({ status: 200 }));
+    const cb = await scripted(() => ({ status: 200 }));
+    // localhost resolves to the loopback addresses; declaring them the Kubernetes API makes the name refused.
+    const policy = compileCallbackPolicy({ allowlist: [], kubernetesApiAddresses: ['127.0.0.1', '::1'] });
+    const { handler } = makeHandler(fn.url, { callbacks: createCallbackPoster({ timeoutMs: 2000, policy }) });
+    const decision = await handler(anInvocation({ callbackUrl: cb.url.replace('127.0.0.1', 'localhost') }), live());
+    expect(decision).toMatchObject({ action: 'dead-letter', reason: 'callback_refused' });
+    if (decision.action === 'dead-letter') expect(decision.error).toMatch(/localhost resolves to .* is the Kubernetes API/);
+    expect(cb.seen).toHaveLength(0);
   });
 
   it('keeps the failure reason across callback retries of a failed call', async () => {

@@ -12,7 +12,8 @@ import type { CallbackPoster } from './callback/post-callback.js';
 import type { CallbackRetryConfig } from './config.js';
 import type { FunctionInvoker, InvokeResult } from './invoke/invoke-function.js';
 import type { WorkerObserver } from './observer.js';
-import { type AttemptOutcome, type JitterMode, backoffDelay, classify, decide, isExpired } from './retry/retry-policy.js';
+import { backoffDelayMs, type JitterMode } from '../common/backoff.js';
+import { type AttemptOutcome, classify, decide, isExpired } from './retry/retry-policy.js';
 
 /** What the handler needs. */
 export interface InvocationHandlerDeps {
@@ -118,6 +119,16 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
     emit('onCallback', inv, cb, now() - inv.enqueuedAt);
     const tries = (inv.callbackAttempt ?? 0) + 1;
     if (cb.ok) return conclude({ ...inv, callbackAttempt: tries }, result, reason);
+    if (cb.refused) {
+      // Policy, not a fault of the receiver: retrying cannot change the answer, and no request was sent.
+      return {
+        action: 'dead-letter',
+        reason: 'callback_refused',
+        invocation: { ...inv, result, callbackAttempt: tries },
+        lastStatus: result.status,
+        error: cb.error ?? 'callback refused',
+      };
+    }
     const log = { callId: inv.callId, fn: inv.function, namespace: inv.namespace, statusCode: cb.status, err: cb.error, callbackAttempt: tries };
     if (cb.permanent || tries >= deps.callbackRetry.maxAttempts) {
       const outcome = reason ? `the call itself failed (${reason}, last status ${result.failed ? 'none' : result.status})` : `the call succeeded with ${result.status}`;
@@ -130,7 +141,8 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
       };
     }
     deps.logger.debug('callback failed, will retry', log);
-    const delayMs = backoffDelay(tries, deps.callbackRetry.minBackoffMs, deps.callbackRetry.maxBackoffMs, deps.jitter, random);
+    const { minBackoffMs: minMs, maxBackoffMs: maxMs } = deps.callbackRetry;
+    const delayMs = backoffDelayMs(tries - 1, { minMs, maxMs, jitter: deps.jitter }, random);
     return { action: 'retry', invocation: { ...inv, result, callbackAttempt: tries, notBefore: now() + delayMs }, delayMs };
   }
 

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { compileCallbackPolicy } from '../common/callback-policy.js';
 import type { Logger } from '../common/logger.js';
 import type { InvocationSource } from '../common/queue.js';
 import { createCallbackPoster, type CallbackPoster } from './callback/post-callback.js';
@@ -57,7 +58,13 @@ export function createWorker(deps: WorkerDeps): Worker {
   // Spans only when tracing was set up (an OTLP endpoint is configured): otherwise the pieces run unwrapped.
   const traced = tracingEnabled();
   const invoker = deps.invoker ?? createGatewayInvoker({ gatewayUrl: config.gatewayUrl, timeoutMarginMs: config.invokeTimeoutMarginMs, agents });
-  const callbacks = deps.callbacks ?? createCallbackPoster({ timeoutMs: config.callbackTimeoutMs, agents });
+  const callbacks =
+    deps.callbacks ??
+    createCallbackPoster({
+      timeoutMs: config.callbackTimeoutMs,
+      agents,
+      policy: compileCallbackPolicy({ allowlist: config.callbackAllowlist, kubernetesApiAddresses: config.kubernetesApiAddresses }),
+    });
   const untracedHandler = createInvocationHandler({
     invoker: traced ? traceInvoker(invoker) : invoker,
     callbacks: traced ? traceCallbacks(callbacks) : callbacks,

@@ -11,9 +11,14 @@ export interface LocalCredentials {
   readonly password: string;
 }
 
+/** The directory of a local platform's credentials, the gateway's `secret_mount_path`. */
+export function credentialsDir(dataDir: string): string {
+  return join(dataDir, 'auth');
+}
+
 /** Reads the credentials under `dataDir/auth`, creating them on first use. */
 export function ensureCredentials(dataDir: string): LocalCredentials {
-  const dir = join(dataDir, 'auth');
+  const dir = credentialsDir(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const userFile = join(dir, 'basic-auth-user');
   const passwordFile = join(dir, 'basic-auth-password');

@@ -1,26 +1,26 @@
 /** Composition root of `kfaas up`: validate everything, then start the local platform and wait for a signal. */
 import { createRootLogger } from '../../common/logger.js';
 import { renderBanner } from './banner.js';
-import { parseUpOptions } from './options.js';
+import { loadUpConfig } from './config.js';
 import { startLocalPlatform } from './platform.js';
 import { loadStackFile } from './stack-file.js';
 import { exitOnSignals } from '../../runtime/shutdown.js';
 
 /** Runs `kfaas up` until SIGINT or SIGTERM. */
 export async function main(raw: Readonly<Record<string, string | undefined>>): Promise<void> {
-  let options;
+  let config;
   let stack;
   try {
-    options = parseUpOptions(raw);
-    stack = options.stackFile ? loadStackFile(options.stackFile) : undefined;
+    config = loadUpConfig(raw, process.env);
+    stack = config.options.stackFile ? loadStackFile(config.options.stackFile) : undefined;
   } catch (err) {
     process.stderr.write(`kfaas up: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  const logger = createRootLogger({ pretty: true, level: process.env['KFAAS_LOG_LEVEL'] ?? 'info' });
+  const logger = createRootLogger({ pretty: true, level: config.logLevel });
   let platform;
   try {
-    platform = await startLocalPlatform(options, stack, logger);
+    platform = await startLocalPlatform(config, stack, logger);
   } catch (err) {
     process.stderr.write(`kfaas up: ${(err as Error).message}\n`);
     process.exit(1);

@@ -2,9 +2,8 @@
  * The whole platform in one process: the local provider (functions as watchdog children), the embedded durable
  * queue, the gateway, and one worker per queue that calls functions back through the gateway.
  */
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../common/logger.js';
-import { createGateway, createLocalProvider, loadGatewayConfig, type Gateway, type LocalProvider } from '../../gateway/index.js';
+import { createGateway, createLocalProvider, type Gateway, type LocalProvider } from '../../gateway/index.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
 import { createRedriver } from '../../queue/shared/redrive.js';
 import { invocationTopic } from '../../common/topics.js';
@@ -12,11 +11,8 @@ import { traceQueue } from '../../gateway/tracing/async-spans.js';
 import { startTracing } from '../../runtime/tracing/setup.js';
 import { createWorkerPool, withQueueWorkers } from './worker-pool.js';
 import type { Stack } from './stack-file.js';
-import type { UpOptions } from './options.js';
 import { ensureCredentials, type LocalCredentials } from './credentials.js';
-
-/** Namespace of functions on a local platform: OpenFaaS's default, which faas-cli names on every call. */
-export const LOCAL_NAMESPACE = 'openfaas-fn';
+import { LOCAL_NAMESPACE, type UpConfig } from './config.js';
 
 /** A started local platform. */
 export interface LocalPlatform {
@@ -35,36 +31,20 @@ const FUNCTIONS_READY_TIMEOUT_MS = 15_000;
 export class PortInUseError extends Error {}
 
 /** Starts everything; on a failure part-way, what already started is closed again. */
-export async function startLocalPlatform(options: UpOptions, stack: Stack | undefined, logger: Logger): Promise<LocalPlatform> {
+export async function startLocalPlatform(config: UpConfig, stack: Stack | undefined, logger: Logger): Promise<LocalPlatform> {
+  const { options, gateway: gatewayConfig } = config;
   const credentials = ensureCredentials(options.dataDir);
-  const cliEntryPath = fileURLToPath(new URL('../main.js', import.meta.url));
-  const gatewayConfig = loadGatewayConfig({
-    ...process.env,
-    KFAAS_PROVIDER: 'local',
-    KFAAS_GATEWAY_PORT: String(options.port),
-    KFAAS_GATEWAY_BIND: '127.0.0.1',
-    // The local platform has one namespace. A `function_namespace` or KFAAS_ALLOWED_NAMESPACES left in the shell
-    // (say, for a remote gateway) must not point the gateway away from where the local functions run.
-    function_namespace: LOCAL_NAMESPACE,
-    KFAAS_FUNCTION_NAMESPACE: LOCAL_NAMESPACE,
-    KFAAS_ALLOWED_NAMESPACES: LOCAL_NAMESPACE,
-    secret_mount_path: credentials.dir,
-    KFAAS_STATE_DIR: `${options.dataDir}/state`,
-    KFAAS_CLI_ENTRY: cliEntryPath,
-    // A developer's Ctrl-C should not wait for load balancers that do not exist.
-    KFAAS_DRAIN_DELAY: process.env['KFAAS_DRAIN_DELAY'] ?? '0s',
-  });
   // Before the gateway and workers are built: they add spans only when tracing is on (OTEL_* endpoint set).
   const tracing = await startTracing('kfaas');
   const queue = createEmbeddedQueue({ dataDir: `${options.dataDir}/queue`, logger });
   const traced = tracing.enabled ? traceQueue(queue, { system: 'kfaas-embedded', destination: (inv) => invocationTopic(inv.queue) }) : queue;
   const provider = createLocalProvider({
-    cliEntryPath,
+    cliEntryPath: gatewayConfig.cliEntryPath ?? '',
     namespace: LOCAL_NAMESPACE,
     functions: stack?.functions ?? [],
     ...(stack ? { workingDir: stack.workingDir } : {}),
     secretsDir: options.secretsDir,
-    stateDir: `${options.dataDir}/state`,
+    ...(gatewayConfig.stateDir ? { stateDir: gatewayConfig.stateDir } : {}),
     // The documented base (PATH, HOME, LANG, ...; see gateway/config.ts), not the whole shell of `kfaas up`.
     baseEnv: gatewayConfig.localBaseEnv,
     logger,
@@ -72,7 +52,7 @@ export async function startLocalPlatform(options: UpOptions, stack: Stack | unde
     onLog: (fn, _ns, instance, text) => logger.info(text, { component: instance }),
   });
   let url = '';
-  const workers = createWorkerPool({ queue, gatewayUrl: () => url, maxInflight: options.maxInflight, logger, env: process.env });
+  const workers = createWorkerPool({ queue, gatewayUrl: () => url, config: config.worker, logger });
   // A function deployed through /system with a dedicated queue gets that queue's worker at once.
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
   const gateway: Gateway = createGateway(gatewayConfig, {

@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { policyFromSpec } from '../../common/delivery-policy.js';
-import { parseDuration } from '../../common/duration.js';
+import { durationProblem } from '../../common/duration.js';
+import { isValidationError } from '../../common/errors.js';
 import type { FunctionSpec } from '../../common/function-types.js';
 import { functionNameProblem } from '../../common/names.js';
 import { queueNameProblem } from '../../common/topics.js';
@@ -78,7 +79,8 @@ function checkFunction(file: string, spec: FunctionSpec): FunctionSpec {
   if (nameProblem) throw new StackFileError(file, at, `function name ${nameProblem}`);
   for (const key of ['read', 'write', 'exec'] as const) {
     const value = spec.timeouts?.[key];
-    if (value !== undefined) wrap(file, `${at}.timeouts.${key}`, () => parseDuration(value, 'value'));
+    const problem = value === undefined ? undefined : durationProblem(value);
+    if (problem) throw new StackFileError(file, `${at}.timeouts.${key}`, problem);
   }
   if (spec.queue) {
     const problem = queueNameProblem(spec.queue);
@@ -87,19 +89,10 @@ function checkFunction(file: string, spec: FunctionSpec): FunctionSpec {
   try {
     policyFromSpec(spec);
   } catch (err) {
-    const message = (err as Error).message;
-    const colon = message.indexOf(': ');
-    throw new StackFileError(file, `${at}.${message.slice(0, colon)}`, message.slice(colon + 2));
+    if (!isValidationError(err)) throw err;
+    throw new StackFileError(file, `${at}.${err.field}`, err.problem);
   }
   return spec;
-}
-
-function wrap(file: string, field: string, check: () => unknown): void {
-  try {
-    check();
-  } catch (err) {
-    throw new StackFileError(file, field, (err as Error).message.replace(/^value: /, ''));
-  }
 }
 
 /** Reads and validates a stack file from disk. */

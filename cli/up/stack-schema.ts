@@ -1,4 +1,5 @@
 /** JSON schema of a stack file: function fields use the names of the Function CRD spec. */
+import { FUNCTION_MODES } from '../../common/function-types.js';
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const duration = { type: 'string', minLength: 1 } as const;
@@ -16,7 +17,7 @@ export const functionEntrySchema = {
   properties: {
     image: { type: 'string', minLength: 1 },
     handler: { type: 'string', minLength: 1 },
-    mode: { enum: ['fork', 'http', 'serializing', 'streaming'] },
+    mode: { enum: [...FUNCTION_MODES] },
     environment: stringMap,
     labels: stringMap,
     annotations: stringMap,

@@ -6,17 +6,16 @@ import type { Logger } from '../../common/logger.js';
 import type { EmbeddedQueue } from '../../queue/embedded/index.js';
 import { invocationTopic } from '../../common/topics.js';
 import type { FunctionManager, FunctionResolver } from '../../gateway/index.js';
-import { createWorker, loadConfig as loadWorkerConfig, type Worker } from '../../worker/index.js';
+import { createWorker, type Worker, type WorkerConfig } from '../../worker/index.js';
 
 /** Options of createWorkerPool. */
 export interface WorkerPoolOptions {
   readonly queue: EmbeddedQueue;
   /** The gateway's URL, known once it listens (workers start after that). */
   readonly gatewayUrl: () => string;
-  readonly maxInflight: number;
+  /** The validated settings of every worker; the pool sets each one's queue and gateway URL. */
+  readonly config: WorkerConfig;
   readonly logger: Logger;
-  /** The environment workers read their other settings from. */
-  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** Workers keyed by queue name (undefined = the shared queue). */
@@ -36,18 +35,13 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       const key = name ?? '';
       let started = workers.get(key);
       if (!started) {
-        const config = loadWorkerConfig({
-          ...options.env,
-          KFAAS_GATEWAY_URL: options.gatewayUrl(),
-          KFAAS_MAX_INFLIGHT: String(options.maxInflight),
-          ...(name ? { KFAAS_QUEUE: name } : {}),
-        });
+        const config = Object.freeze({ ...options.config, gatewayUrl: options.gatewayUrl(), queue: name });
         const resultMaxBytes = config.callStatus?.resultMaxBytes;
         const worker = createWorker({
           config,
           source: options.queue.source({
             topic: invocationTopic(name),
-            maxInflight: options.maxInflight,
+            maxInflight: config.maxInflight,
             ...(resultMaxBytes !== undefined ? { resultMaxBytes } : {}),
           }),
           logger: options.logger.child({ queue: name ?? 'default' }),

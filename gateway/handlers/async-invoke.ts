@@ -4,8 +4,8 @@
  * always means a stored record (docs/openfaas-compatibility.md).
  */
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
+import { compileCallbackPolicy, type CallbackPolicy } from '../../common/callback-policy.js';
 import { KfaasError, isKfaasError } from '../../common/errors.js';
 import { Headers, isValidCallId, unixNanos, withoutHopByHop } from '../../common/headers.js';
 import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
@@ -16,6 +16,7 @@ import type { CallStatusReader } from '../../common/call-status.js';
 import { requestedNotBefore } from './call-delay.js';
 import { IdempotencyHeaders, idempotencyKeyOf, idempotentCallId, InflightCalls } from './idempotency.js';
 import type { FunctionResolver } from '../ports.js';
+import { checkCallbackUrl } from './callback-url.js';
 import { parseInvokeRoute, resolveTarget, type RouteNamespaces } from './invoke-route.js';
 
 /** Observes accepted async calls (metrics); `fn` is `name.namespace`. */
@@ -33,12 +34,10 @@ export interface AsyncInvokeDeps {
   readonly allowedNamespaces?: readonly string[];
   /** Largest accepted body in bytes (config `asyncBodyLimitBytes`). */
   readonly bodyLimitBytes: number;
-  /** Hosts (exact or `*.suffix`), IP addresses and CIDRs callbacks may target; empty or absent allows any. */
-  readonly callbackAllowlist?: readonly string[];
+  /** Where callbacks may go; absent: the default policy (no allowlist, link-local refused). */
+  readonly callbackPolicy?: CallbackPolicy;
   readonly logger: Logger;
   readonly observers?: readonly AsyncInvokeObserver[];
-  /** Longest wait for the durable write before answering 503; default 10 s. */
-  readonly enqueueTimeoutMs?: number;
   /** Call status, to recognise a repeated Idempotency-Key; without it the header is refused with 501. */
   readonly statuses?: CallStatusReader;
   /** Longest X-Delay / X-Not-Before a call may ask for; default 7 days. */
@@ -56,8 +55,7 @@ export const DEFAULT_MAX_DELAY_MS = 7 * 24 * 3_600_000;
 
 /** Creates the Express 5 handler mounted at `/async-function{/*rest}`; the route parser reads the raw URL. */
 export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
-  const allowCallback = compileCallbackAllowlist(deps.callbackAllowlist ?? []);
-  const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 10_000;
+  const callbackPolicy = deps.callbackPolicy ?? compileCallbackPolicy({ allowlist: [], kubernetesApiAddresses: [] });
   const retryAfterSeconds = deps.retryAfterSeconds ?? 5;
   const maxDelayMs = deps.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const now = deps.now ?? Date.now;
@@ -87,7 +85,7 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
     }
     // The raw URL, not Express's decoded params: the sync route parses the same bytes the same way.
     const { name, namespace, path, rawQuery } = parseInvokeRoute(req.originalUrl, ROUTE_PREFIX, namespaces);
-    const callbackUrl = checkCallbackUrl(req.headers[Headers.callbackUrl], allowCallback);
+    const callbackUrl = checkCallbackUrl(req.headers[Headers.callbackUrl], callbackPolicy);
     const notBefore = requestedNotBefore(req.headers, now(), maxDelayMs);
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > deps.bodyLimitBytes) throw tooLarge(deps.bodyLimitBytes);
@@ -126,7 +124,7 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
       ...(notBefore !== undefined ? { notBefore, delayedUntil: notBefore } : {}),
     };
 
-    const enqueue = () => enqueueWithin(deps.queue, invocation, enqueueTimeoutMs, retryAfterSeconds);
+    const enqueue = () => enqueueDurably(deps.queue, invocation, retryAfterSeconds);
     await (idempotencyKey === undefined ? enqueue() : inflight.run(callId, enqueue));
     const fn = `${resolved.name}.${resolved.namespace}`;
     for (const o of observers) o.onAccepted(fn, body.length);
@@ -204,13 +202,14 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
   });
 }
 
-async function enqueueWithin(queue: InvocationQueue, inv: Invocation, timeoutMs: number, retryAfterSeconds: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the queue did not confirm the write within ${timeoutMs} ms`)), timeoutMs);
-  });
+/**
+ * Writes the call durably. The deadline is the queue's own (the Kafka adapter's `enqueueTimeoutMs`, from the
+ * gateway's KFAAS_ENQUEUE_TIMEOUT): only the adapter can withdraw a record it has not sent yet, so a second
+ * deadline here could answer 503 for a call that is still written afterwards.
+ */
+async function enqueueDurably(queue: InvocationQueue, inv: Invocation, retryAfterSeconds: number): Promise<void> {
   try {
-    await Promise.race([queue.enqueue(inv), timeout]);
+    await queue.enqueue(inv);
   } catch (err) {
     // A non-retriable platform error (say, a record the broker refuses as too large) is the client's to see.
     if (isKfaasError(err) && !err.retriable) throw err;
@@ -219,63 +218,5 @@ async function enqueueWithin(queue: InvocationQueue, inv: Invocation, timeoutMs:
       retryAfterSeconds: isKfaasError(err) && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds : retryAfterSeconds,
       cause: err,
     });
-  } finally {
-    clearTimeout(timer);
   }
-}
-
-/** A compiled callback allowlist: true when a URL's host may receive callbacks. */
-export type CallbackAllowlist = (url: URL) => boolean;
-
-/**
- * Compiles allowlist entries: `host` matches exactly, `*.suffix` matches any subdomain of suffix (not suffix
- * itself), and IP addresses and CIDRs match IP-literal hosts. Names are compared as written: no DNS lookup is
- * made, so a name resolving to an internal address is only stopped by not listing it.
- */
-export function compileCallbackAllowlist(entries: readonly string[]): CallbackAllowlist {
-  if (entries.length === 0) return () => true;
-  const blocks = new BlockList();
-  const exact = new Set<string>();
-  const suffixes: string[] = [];
-  for (const raw of entries) {
-    const entry = raw.trim().toLowerCase();
-    const slash = entry.indexOf('/');
-    if (slash >= 0) {
-      const ip = entry.slice(0, slash);
-      const bits = Number(entry.slice(slash + 1));
-      const family = isIP(ip);
-      if (family === 0 || !Number.isInteger(bits)) throw new Error(`callback allowlist entry ${JSON.stringify(raw)} is not a valid CIDR`);
-      blocks.addSubnet(ip, bits, family === 4 ? 'ipv4' : 'ipv6');
-    } else if (isIP(entry) !== 0) {
-      blocks.addAddress(entry, isIP(entry) === 4 ? 'ipv4' : 'ipv6');
-    } else if (entry.startsWith('*.')) {
-      suffixes.push(entry.slice(1));
-    } else {
-      exact.add(entry);
-    }
-  }
-  return (url) => {
-    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    const family = isIP(host);
-    if (family !== 0) return blocks.check(host, family === 4 ? 'ipv4' : 'ipv6');
-    return exact.has(host) || suffixes.some((s) => host.endsWith(s));
-  };
-}
-
-function checkCallbackUrl(value: string | string[] | undefined, allow: CallbackAllowlist): string | undefined {
-  if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(',') : value;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new KfaasError('BAD_CALLBACK_URL', `X-Callback-Url ${JSON.stringify(text)} is not an absolute URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new KfaasError('BAD_CALLBACK_URL', `X-Callback-Url must use http or https (got ${JSON.stringify(url.protocol)})`);
-  }
-  if (!allow(url)) {
-    throw new KfaasError('CALLBACK_NOT_ALLOWED', `X-Callback-Url host ${JSON.stringify(url.hostname)} is not in the callback allowlist`);
-  }
-  return text;
 }

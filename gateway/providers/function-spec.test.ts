@@ -58,8 +58,8 @@ describe('deploymentToSpec', () => {
     [{ ...base, requests: { cpu: 'fast' } }, 'INVALID_FIELD', /^requests\.cpu: "fast" is not a Kubernetes quantity/],
     [{ ...base, constraints: ['a=b=c'] }, 'INVALID_FIELD', /^constraints:/],
     [{ ...base, annotations: { 'com.openfaas.queue': 'Bad Queue' } }, 'INVALID_FIELD', /com\.openfaas\.queue: queue name "Bad Queue"/],
-    [{ ...base, annotations: { 'com.openfaas.retry.attempts': '0' } }, 'INVALID_FIELD', /retry\.maxAttempts: must be an integer >= 1/],
-    [{ ...base, annotations: { 'com.openfaas.retry.min_wait': '10s', 'com.openfaas.retry.max_wait': '1s' } }, 'INVALID_FIELD', /maxBackoff: must not be below/],
+    [{ ...base, annotations: { 'com.openfaas.retry.attempts': '0' } }, 'INVALID_FIELD', /^annotations\.com\.openfaas\.retry\.attempts: must be an integer >= 1/],
+    [{ ...base, annotations: { 'com.openfaas.retry.min_wait': '10s', 'com.openfaas.retry.max_wait': '1s' } }, 'INVALID_FIELD', /^annotations\.com\.openfaas\.retry\.max_wait: must not be below/],
     [{ ...base, annotations: { 'kfaas.dev/max-event-age': 'forever' } }, 'INVALID_FIELD', /kfaas\.dev\/max-event-age: invalid duration/],
   ])('rejects %j with %s', (d, code, message) => {
     expect(() => deploymentToSpec(d)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));

@@ -3,13 +3,15 @@
  * they accept and report functions identically.
  */
 import { policyFromSpec } from '../../common/delivery-policy.js';
-import { tryParseDuration } from '../../common/duration.js';
-import { KfaasError } from '../../common/errors.js';
+import { durationProblem } from '../../common/duration.js';
+import { KfaasError, ValidationError, isValidationError } from '../../common/errors.js';
 import {
+  FAAS_FUNCTION_LABEL,
+  FUNCTION_MODES,
+  isFunctionMode,
   PLATFORM_ENV_VARS,
   SpecAnnotations,
   type FunctionDeployment,
-  type FunctionMode,
   type FunctionSpec,
   type FunctionStatus,
   type ResourceQuantities,
@@ -17,10 +19,6 @@ import {
 import { functionNameProblem } from '../../common/names.js';
 import { queueNameProblem } from '../../common/topics.js';
 
-/** Label every function carries, as in OpenFaaS; it is also the pod selector the operator uses. */
-export const FUNCTION_LABEL = 'faas_function';
-
-const MODES: ReadonlySet<string> = new Set<FunctionMode>(['fork', 'http', 'serializing', 'streaming']);
 // A Kubernetes resource quantity, as the CRD schema (crds/functions.kfaas.dev.yaml) checks it.
 const QUANTITY = /^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$/;
 // Constraints are `key=value` node-selector terms, as the CRD schema checks them.
@@ -30,6 +28,15 @@ const TIMEOUT_ENV = [
   ['write_timeout', 'write'],
   ['exec_timeout', 'exec'],
 ] as const;
+
+// Where each delivery-policy field of a spec comes from in a FunctionDeployment, to name it in errors.
+const POLICY_SOURCES: Readonly<Record<string, string>> = {
+  'timeouts.exec': 'envVars.exec_timeout',
+  'retry.maxAttempts': `annotations.${SpecAnnotations.retryMaxAttempts}`,
+  'retry.minBackoff': `annotations.${SpecAnnotations.retryMinBackoff}`,
+  'retry.maxBackoff': `annotations.${SpecAnnotations.retryMaxBackoff}`,
+  maxEventAge: `annotations.${SpecAnnotations.maxEventAge}`,
+};
 
 /**
  * Converts a FunctionDeployment to a Function spec, validating what the schema cannot (name, durations,
@@ -51,13 +58,12 @@ export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec):
   for (const [envKey, field] of TIMEOUT_ENV) {
     const value = envVars[envKey];
     if (value === undefined) continue;
-    if (tryParseDuration(value) === undefined) {
-      throw invalid(`envVars.${envKey}`, `invalid duration ${JSON.stringify(value)} (use whole seconds or a Go duration like 30s)`);
-    }
+    const problem = durationProblem(value);
+    if (problem) throw invalid(`envVars.${envKey}`, problem);
     timeouts[field] = value;
   }
   const mode = envVars['mode'] ?? annotations[SpecAnnotations.mode];
-  if (mode !== undefined && !MODES.has(mode)) throw invalid('envVars.mode', `must be one of ${[...MODES].join(', ')} (got ${JSON.stringify(mode)})`);
+  if (mode !== undefined && !isFunctionMode(mode)) throw invalid('envVars.mode', `must be one of ${FUNCTION_MODES.join(', ')} (got ${JSON.stringify(mode)})`);
   const handler = d.envProcess ?? envVars['fprocess'];
 
   for (const c of d.constraints ?? []) {
@@ -70,9 +76,9 @@ export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec):
     name: d.service,
     image: d.image,
     ...(handler !== undefined ? { handler } : {}),
-    ...(mode !== undefined ? { mode: mode as FunctionMode } : {}),
+    ...(mode !== undefined ? { mode } : {}),
     ...(Object.keys(environment).length > 0 ? { environment } : {}),
-    labels: { ...(d.labels ?? {}), [FUNCTION_LABEL]: d.service },
+    labels: { ...(d.labels ?? {}), [FAAS_FUNCTION_LABEL]: d.service },
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     ...(d.secrets?.length ? { secrets: [...d.secrets] } : {}),
     ...(d.constraints?.length ? { constraints: [...d.constraints] } : {}),
@@ -86,7 +92,8 @@ export function deploymentToSpec(d: FunctionDeployment, current?: FunctionSpec):
   try {
     policyFromSpec(spec);
   } catch (err) {
-    throw invalid('annotations', (err as Error).message);
+    if (!isValidationError(err)) throw err;
+    throw invalid(POLICY_SOURCES[err.field] ?? err.field, err.problem);
   }
   return spec;
 }
@@ -111,7 +118,8 @@ function specFromAnnotations(a: Readonly<Record<string, string>>): Partial<Funct
       [SpecAnnotations.retryMinBackoff, minBackoff],
       [SpecAnnotations.retryMaxBackoff, maxBackoff],
     ] as const) {
-      if (value !== undefined && tryParseDuration(value) === undefined) throw invalid(`annotations.${key}`, `invalid duration ${JSON.stringify(value)}`);
+      const problem = value === undefined ? undefined : durationProblem(value);
+      if (problem) throw invalid(`annotations.${key}`, problem);
     }
     out.retry = {
       ...(attempts !== undefined ? { maxAttempts: Number(attempts) } : {}),
@@ -121,7 +129,8 @@ function specFromAnnotations(a: Readonly<Record<string, string>>): Partial<Funct
   }
   const maxEventAge = a[SpecAnnotations.maxEventAge];
   if (maxEventAge !== undefined) {
-    if (tryParseDuration(maxEventAge) === undefined) throw invalid(`annotations.${SpecAnnotations.maxEventAge}`, `invalid duration ${JSON.stringify(maxEventAge)}`);
+    const problem = durationProblem(maxEventAge);
+    if (problem) throw invalid(`annotations.${SpecAnnotations.maxEventAge}`, problem);
     out.maxEventAge = maxEventAge;
   }
   return out;
@@ -153,7 +162,7 @@ export function specToStatus(spec: FunctionSpec, facts: FunctionFacts): Function
     ...(Object.keys(envVars).length > 0 ? { envVars } : {}),
     ...(spec.constraints?.length ? { constraints: [...spec.constraints] } : {}),
     ...(spec.secrets?.length ? { secrets: [...spec.secrets] } : {}),
-    labels: { ...(spec.labels ?? {}), [FUNCTION_LABEL]: spec.name },
+    labels: { ...(spec.labels ?? {}), [FAAS_FUNCTION_LABEL]: spec.name },
     annotations: { ...(spec.annotations ?? {}) },
     ...(spec.limits ? { limits: { ...spec.limits } } : {}),
     ...(spec.requests ? { requests: { ...spec.requests } } : {}),
@@ -179,6 +188,6 @@ function quantities(field: 'limits' | 'requests', q: ResourceQuantities | undefi
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function invalid(field: string, problem: string): KfaasError {
-  return new KfaasError('INVALID_FIELD', `${field}: ${problem}`);
+function invalid(field: string, problem: string): ValidationError {
+  return new ValidationError(field, problem);
 }

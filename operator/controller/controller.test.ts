@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import winston from 'winston';
 import type { ReconcileResult } from '../reconciler/reconcile-function.js';
-import { waitUntil } from '../testing/wait-for.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { Controller } from './controller.js';
 import type { WatchSource } from './informers.js';
 
@@ -38,8 +38,8 @@ function setup(reconcile: (key: string, signal: AbortSignal) => Promise<Reconcil
     workers: 3,
     resyncPeriodMs,
     reconcileTimeoutMs: 5000,
-    requeueBackoff: { baseMs: 5, maxMs: 20 },
-    informerBackoff: { baseMs: 5, maxMs: 20 },
+    requeueBackoff: { minMs: 5, maxMs: 20 },
+    informerBackoff: { minMs: 5, maxMs: 20 },
     logger,
     observer: { onReconcile: (r) => results.push(r), onInformerRestart: () => undefined },
   });
@@ -57,7 +57,7 @@ describe('Controller', () => {
     }, ['ns/a']);
     await controller.start();
     source.emit('add', obj('b'));
-    await waitUntil(() => seen.length === 2, 2000, 'two reconciles');
+    await waitFor(() => seen.length === 2, { timeoutMs: 2000, intervalMs: 10, description: 'two reconciles' });
     expect(seen.sort()).toEqual(['ns/a', 'ns/b']);
     expect(results).toEqual(['ready', 'ready']);
     await controller.close();
@@ -80,12 +80,12 @@ describe('Controller', () => {
     });
     await controller.start();
     source.emit('add', obj('a'));
-    await waitUntil(() => calls === 1, 2000, 'first reconcile');
+    await waitFor(() => calls === 1, { timeoutMs: 2000, intervalMs: 10, description: 'first reconcile' });
     for (let i = 0; i < 10; i++) source.emit('update', obj('a'));
     expect(controller.queue.length).toBe(0);
     release();
-    await waitUntil(() => calls === 2, 2000, 'exactly one rerun');
-    await waitUntil(() => controller.queue.inFlight === 0, 2000, 'idle');
+    await waitFor(() => calls === 2, { timeoutMs: 2000, intervalMs: 10, description: 'exactly one rerun' });
+    await waitFor(() => controller.queue.inFlight === 0, { timeoutMs: 2000, intervalMs: 10, description: 'idle' });
     expect(calls).toBe(2);
     expect(maxRunning).toBe(1);
     await controller.close();
@@ -102,7 +102,7 @@ describe('Controller', () => {
     await controller.start();
     source.emit('add', obj('flaky'));
     source.emit('add', obj('waiting'));
-    await waitUntil(() => attempts['ns/flaky'] === 3 && attempts['ns/waiting'] === 2, 3000, 'retries');
+    await waitFor(() => attempts['ns/flaky'] === 3 && attempts['ns/waiting'] === 2, { timeoutMs: 3000, intervalMs: 10, description: 'retries' });
     expect(results.filter((r) => r === 'error')).toHaveLength(2);
     expect(controller.queue.failuresOf('ns/flaky')).toBe(0);
     await controller.close();
@@ -115,7 +115,7 @@ describe('Controller', () => {
       return { outcome: 'ready' };
     }, ['ns/a', 'ns/b'], 40);
     await controller.start();
-    await waitUntil(() => (counts['ns/a'] ?? 0) >= 3 && (counts['ns/b'] ?? 0) >= 3, 3000, 'three rounds');
+    await waitFor(() => (counts['ns/a'] ?? 0) >= 3 && (counts['ns/b'] ?? 0) >= 3, { timeoutMs: 3000, intervalMs: 10, description: 'three rounds' });
     await controller.close();
   });
 
@@ -132,7 +132,7 @@ describe('Controller', () => {
     );
     await controller.start();
     source.emit('add', obj('slow'));
-    await waitUntil(() => controller.queue.inFlight === 1, 2000, 'in flight');
+    await waitFor(() => controller.queue.inFlight === 1, { timeoutMs: 2000, intervalMs: 10, description: 'in flight' });
     await Promise.all([controller.close(), controller.close()]);
     expect(aborted).toBe(true);
     expect(controller.running).toBe(false);

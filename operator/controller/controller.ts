@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../../common/logger.js';
 import type { ReconcileResult } from '../reconciler/reconcile-function.js';
-import { realTimers, type BackoffPolicy, type Timers } from './backoff.js';
+import type { Backoff } from '../../common/backoff.js';
+import { realTimers, type Timers } from '../../runtime/timers.js';
 import { InformerSupervisor, type InformerSpec } from './informers.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -19,8 +20,8 @@ export interface ControllerOptions {
   readonly workers: number;
   readonly resyncPeriodMs: number;
   readonly reconcileTimeoutMs: number;
-  readonly requeueBackoff: BackoffPolicy;
-  readonly informerBackoff: BackoffPolicy;
+  readonly requeueBackoff: Backoff;
+  readonly informerBackoff: Backoff;
   readonly logger: Logger;
   readonly observer?: { onReconcile(result: string, durationMs: number): void; onInformerRestart(informer: string): void };
   readonly timers?: Timers;

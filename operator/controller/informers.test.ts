@@ -46,7 +46,7 @@ function setup(...sources: FakeSource[]) {
       keysOf: (obj) => [`${obj.metadata?.namespace}/${obj.metadata?.name}`],
     })),
     onKey: (key) => keys.push(key),
-    backoff: { baseMs: 100, maxMs: 1000 },
+    backoff: { minMs: 100, maxMs: 1000 },
     logger,
     timers,
     random: () => 1,

@@ -1,6 +1,6 @@
 import winston from 'winston';
 import { ApiError } from '../reconciler/api-error.js';
-import { waitUntil } from '../testing/wait-for.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { LeaderElector, type LeaseClient, type LeaseRecord } from './leader-election.js';
 
 /** One Lease in memory with resourceVersion checks; `down` makes every call fail like an unreachable API. */
@@ -61,7 +61,7 @@ describe('LeaderElector', () => {
     const a = candidate(lease, 'a', log);
     const b = candidate(lease, 'b', log);
     a.start();
-    await waitUntil(() => a.isLeader, 2000, 'a leads');
+    await waitFor(() => a.isLeader, { timeoutMs: 2000, intervalMs: 10, description: 'a leads' });
     b.start();
     // b keeps retrying for longer than a lease duration while a renews: it must never lead.
     const until = Date.now() + 1300;
@@ -74,7 +74,7 @@ describe('LeaderElector', () => {
     await a.close();
     await a.close();
     expect(log).toEqual(['a start', 'a stop']);
-    await waitUntil(() => b.isLeader, 2000, 'b leads');
+    await waitFor(() => b.isLeader, { timeoutMs: 2000, intervalMs: 10, description: 'b leads' });
     // Released: b did not wait for a lease duration.
     expect(Date.now() - closedAt).toBeLessThan(900);
     expect(lease.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
@@ -90,13 +90,13 @@ describe('LeaderElector', () => {
     const a = candidate(lease, 'a', log);
     const b = candidate(lease, 'b', log);
     a.start();
-    await waitUntil(() => a.isLeader, 2000, 'a leads');
+    await waitFor(() => a.isLeader, { timeoutMs: 2000, intervalMs: 10, description: 'a leads' });
     b.start();
     lease.down.add('a');
     const cutAt = Date.now();
-    await waitUntil(() => !a.isLeader, 2000, 'a steps down');
+    await waitFor(() => !a.isLeader, { timeoutMs: 2000, intervalMs: 10, description: 'a steps down' });
     events.push({ what: 'a stopped', at: Date.now() });
-    await waitUntil(() => b.isLeader, 3000, 'b takes over');
+    await waitFor(() => b.isLeader, { timeoutMs: 3000, intervalMs: 10, description: 'b takes over' });
     events.push({ what: 'b started', at: Date.now() });
     expect(log).toEqual(['a start', 'a stop', 'b start']);
     expect(events[0]!.at - cutAt).toBeGreaterThanOrEqual(550);
@@ -112,7 +112,7 @@ describe('LeaderElector', () => {
     const a = candidate(lease, 'a', log);
     const started = Date.now();
     a.start();
-    await waitUntil(() => a.isLeader, 3000, 'a leads');
+    await waitFor(() => a.isLeader, { timeoutMs: 3000, intervalMs: 10, description: 'a leads' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(lease.record).toMatchObject({ holderIdentity: 'a', leaseTransitions: 5 });
     await a.close();

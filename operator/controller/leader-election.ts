@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../../common/logger.js';
 import { isConflict, isAlreadyExists } from '../reconciler/api-error.js';
-import { realTimers, type Timers } from './backoff.js';
+import { realTimers, type Timers } from '../../runtime/timers.js';
 
 /** The fields of a Lease the election reads and writes. */
 export interface LeaseRecord {

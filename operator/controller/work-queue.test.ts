@@ -1,10 +1,9 @@
 import { ManualTimers } from '../testing/manual-timers.js';
-import { backoffDelay } from './backoff.js';
 import { WorkQueue } from './work-queue.js';
 
 function makeQueue() {
   const timers = new ManualTimers();
-  const queue = new WorkQueue({ backoff: { baseMs: 100, maxMs: 1000 }, timers, now: timers.now, random: () => 1 });
+  const queue = new WorkQueue({ backoff: { minMs: 100, maxMs: 1000 }, timers, now: timers.now, random: () => 1 });
   return { queue, timers };
 }
 
@@ -79,17 +78,5 @@ describe('WorkQueue', () => {
     expect(timers.pending).toBe(0);
     await expect(queue.get()).resolves.toBeUndefined();
     queue.shutDown();
-  });
-});
-
-describe('backoffDelay', () => {
-  it.each([
-    [0, 0, 50],
-    [0, 1, 100],
-    [3, 0.5, 600],
-    [10, 1, 1000],
-    [1000, 1, 1000],
-  ])('attempt %d with random %d -> %d', (attempt, r, expected) => {
-    expect(backoffDelay(attempt, { baseMs: 100, maxMs: 1000 }, () => r)).toBe(expected);
   });
 });

@@ -3,11 +3,12 @@
  * handed to two workers at once (an add while it is processed is held until `done`), failed keys come back
  * after an exponential backoff, and delayed adds keep the earliest deadline.
  */
-import { backoffDelay, realTimers, type BackoffPolicy, type Timers } from './backoff.js';
+import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
+import { realTimers, type Timers } from '../../runtime/timers.js';
 
 /** Options of a work queue. */
 export interface WorkQueueOptions {
-  readonly backoff: BackoffPolicy;
+  readonly backoff: Backoff;
   readonly timers?: Timers;
   readonly random?: () => number;
   readonly now?: () => number;
@@ -82,7 +83,7 @@ export class WorkQueue {
   addRateLimited(key: string): number {
     const attempt = this.failures.get(key) ?? 0;
     this.failures.set(key, attempt + 1);
-    const delay = backoffDelay(attempt, this.options.backoff, this.random);
+    const delay = backoffDelayMs(attempt, this.options.backoff, this.random);
     this.addAfter(key, delay);
     return delay;
   }

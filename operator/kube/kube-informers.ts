@@ -8,7 +8,8 @@ import { FUNCTION_API_VERSION, FUNCTION_KIND, FUNCTION_PLURAL, type FunctionReso
 import type { InformerSpec, WatchSource } from '../controller/informers.js';
 import { ApiError, isNotFound } from '../reconciler/api-error.js';
 import type { FunctionStore } from '../reconciler/ports.js';
-import { FUNCTION_LABEL, functionKey } from '../resources/names.js';
+import { OWNER_FUNCTION_LABEL } from '../../common/function-types.js';
+import { functionKey } from '../resources/names.js';
 import { Bases, collectionPath } from './paths.js';
 import type { KubeRestClient } from './rest-client.js';
 
@@ -33,7 +34,7 @@ export function ownerKeys(obj: KubernetesObject): string[] {
   const namespace = obj.metadata?.namespace ?? '';
   const owner = obj.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === FUNCTION_KIND);
   if (owner) return [functionKey(namespace, owner.name)];
-  const label = obj.metadata?.labels?.[FUNCTION_LABEL];
+  const label = obj.metadata?.labels?.[OWNER_FUNCTION_LABEL];
   return label ? [functionKey(namespace, label)] : [];
 }
 
@@ -67,7 +68,7 @@ export function createKubeInformers(options: KubeInformerOptions): KubeInformers
   const deployments = new Map<string | undefined, WatchSource<V1Deployment>>();
   const services = new Map<string | undefined, WatchSource<V1Service>>();
   const specs: InformerSpec[] = [];
-  const selector = FUNCTION_LABEL;
+  const selector = OWNER_FUNCTION_LABEL;
 
   for (const ns of scopes) {
     const where = ns ?? 'all-namespaces';

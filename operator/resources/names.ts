@@ -1,5 +1,5 @@
 /** Names, labels and annotation keys of the objects the operator owns; one place so builders and readers agree. */
-import { FUNCTION_API_VERSION, FUNCTION_KIND, type FunctionResource } from '../../common/function-types.js';
+import { FAAS_FUNCTION_LABEL, FUNCTION_API_VERSION, FUNCTION_KIND, OWNER_FUNCTION_LABEL, type FunctionResource } from '../../common/function-types.js';
 
 /** Port the watchdog listens on in every function container (OpenFaaS: 8080, named `http`). */
 export const FUNCTION_PORT = 8080;
@@ -12,10 +12,6 @@ export const SECRETS_VOLUME = 'function-secrets';
 /** Name of the writable emptyDir mounted at /tmp when the root filesystem is read-only. */
 export const TMP_VOLUME = 'tmp';
 
-/** Label every owned object carries with the function name; informers select owned objects by it. */
-export const FUNCTION_LABEL = 'kfaas.dev/function';
-/** OpenFaaS tooling selects function pods by this label, so it is the Deployment and Service selector. */
-export const FAAS_FUNCTION_LABEL = 'faas_function';
 /** Generic app label. */
 export const APP_LABEL = 'app';
 /** OpenFaaS label giving the initial replica count when `spec.replicas` is unset (common/scale-labels.ts). */
@@ -60,7 +56,7 @@ export function functionNamespace(fn: FunctionResource): string {
 
 /** Labels the operator always sets on owned objects and pods; they win over user labels. */
 export function functionLabels(name: string): Record<string, string> {
-  return { [APP_LABEL]: name, [FAAS_FUNCTION_LABEL]: name, [FUNCTION_LABEL]: name };
+  return { [APP_LABEL]: name, [FAAS_FUNCTION_LABEL]: name, [OWNER_FUNCTION_LABEL]: name };
 }
 
 /** The selector of the Deployment and the Service (immutable on a Deployment, so keep it minimal). */

@@ -3,15 +3,13 @@
  * change) reject, before the operator writes anything: a problem here means no Deployment is touched.
  */
 import { policyFromSpec } from '../../common/delivery-policy.js';
-import { tryParseDuration } from '../../common/duration.js';
-import type { FunctionMode, FunctionResource, ResourceQuantities } from '../../common/function-types.js';
+import { durationProblem, tryParseDuration } from '../../common/duration.js';
+import { isValidationError } from '../../common/errors.js';
+import { FAAS_FUNCTION_LABEL, FUNCTION_MODES, isFunctionMode, OWNER_FUNCTION_LABEL, type FunctionResource, type ResourceQuantities } from '../../common/function-types.js';
 import { queueNameProblem } from '../../common/topics.js';
 import { effectivePlatformSettings } from '../../common/function-settings.js';
-import { APP_LABEL, FAAS_FUNCTION_LABEL, FUNCTION_LABEL, functionLabels, SCALE_MIN_LABEL } from './names.js';
+import { APP_LABEL, functionLabels, SCALE_MIN_LABEL } from './names.js';
 import { parseQuantity } from './quantity.js';
-
-/** Every mode the watchdog accepts through the `mode` env var. */
-export const FUNCTION_MODES: readonly FunctionMode[] = Object.freeze(['fork', 'http', 'serializing', 'streaming']);
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -83,25 +81,25 @@ export function validateFunction(fn: FunctionResource): string[] {
   }
 
   const platform = effectivePlatformSettings(spec);
-  if (platform.mode !== undefined && !FUNCTION_MODES.includes(platform.mode as FunctionMode)) {
+  if (platform.mode !== undefined && !isFunctionMode(platform.mode)) {
     problems.push(`${platform.sources.mode}: ${JSON.stringify(platform.mode)} must be one of ${FUNCTION_MODES.join(', ')}`);
   }
   for (const which of ['read', 'write', 'exec'] as const) {
     const text = platform.timeouts[which];
-    const ms = tryParseDuration(text);
-    if (ms === undefined) {
-      problems.push(`${platform.sources[which]}: invalid duration ${JSON.stringify(text)} (use whole seconds like "30" or a Go duration like "500ms", "1m30s")`);
-    } else if (which === 'write' && ms <= 0) {
+    const problem = durationProblem(text);
+    if (problem) {
+      problems.push(`${platform.sources[which]}: ${problem}`);
+    } else if (which === 'write' && tryParseDuration(text)! <= 0) {
       problems.push(`${platform.sources.write}: must be greater than 0 (the watchdog needs a write timeout)`);
     }
   }
   try {
     policyFromSpec(spec);
   } catch (err) {
-    const problem = `spec.${(err as Error).message}`;
+    if (!isValidationError(err)) throw err;
     // The policy parses the exec timeout the loop above already judged: report each field once.
-    const field = problem.slice(0, problem.indexOf(': ') + 2);
-    if (!problems.some((p) => p.startsWith(field))) problems.push(problem);
+    const field = `spec.${err.field}`;
+    if (!problems.some((p) => p.startsWith(`${field}: `))) problems.push(`${field}: ${err.problem}`);
   }
 
   quantityProblems('limits', spec.limits, problems);
@@ -126,7 +124,7 @@ export function validateFunction(fn: FunctionResource): string[] {
     const valueProblem = labelValueProblem(value);
     if (valueProblem) problems.push(`spec.labels.${key}: value ${JSON.stringify(value)} ${valueProblem}`);
     if (key in ours && ours[key] !== value) {
-      problems.push(`spec.labels.${key}: is set by the operator to ${JSON.stringify(ours[key])} (${[APP_LABEL, FAAS_FUNCTION_LABEL, FUNCTION_LABEL].join(', ')} are reserved)`);
+      problems.push(`spec.labels.${key}: is set by the operator to ${JSON.stringify(ours[key])} (${[APP_LABEL, FAAS_FUNCTION_LABEL, OWNER_FUNCTION_LABEL].join(', ')} are reserved)`);
     }
   }
   const scaleMin = spec.labels?.[SCALE_MIN_LABEL];

@@ -12,7 +12,7 @@ import { ApiError, isAlreadyExists, isNotFound } from '../reconciler/api-error.j
 import { KubeRestClient } from '../kube/rest-client.js';
 import { functionPath } from '../kube/paths.js';
 import { loadCrd } from './crd.js';
-import { waitUntil } from './wait-for.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 /** A raw JSON client for tests (the operator's own REST client; counting is irrelevant here). */
 export function apiClient(kc: KubeConfig): Promise<KubeRestClient> {
@@ -41,15 +41,14 @@ export async function applyCrd(client: KubeRestClient): Promise<void> {
       }
     }
   }
-  await waitUntil(
+  await waitFor(
     async () => {
       const live = await client.request<any>('GET', `${path}/${crd.metadata.name}`);
       return (live.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
     },
-    20_000,
-    'the Function CRD to be established',
+    { timeoutMs: 20_000, intervalMs: 10, description: 'the Function CRD to be established' },
   );
-  await waitUntil(
+  await waitFor(
     async () => {
       try {
         const list = await client.request<any>('GET', '/apis/kfaas.dev/v1alpha1');
@@ -58,8 +57,7 @@ export async function applyCrd(client: KubeRestClient): Promise<void> {
         return false;
       }
     },
-    20_000,
-    'discovery to serve kfaas.dev/v1alpha1 functions',
+    { timeoutMs: 20_000, intervalMs: 10, description: 'discovery to serve kfaas.dev/v1alpha1 functions' },
   );
 }
 

@@ -1,5 +1,5 @@
 /** Timers driven by hand: `advance(ms)` fires everything due, in order. */
-import type { Timers } from '../controller/backoff.js';
+import type { Timers } from '../../runtime/timers.js';
 
 /** A manual clock and timer set for deterministic tests. */
 export class ManualTimers implements Timers {

@@ -12,11 +12,12 @@ import { decodeInvocation, encodeDeadLetter, encodeInvocation, type Invocation }
 import type { Logger } from '../../common/logger.js';
 import { deadLetterOf, type InvocationHandler, type InvocationSource, type ProcessDecision, type QueueObserver } from '../../common/queue.js';
 import type { CallStatus } from '../../common/call-status.js';
-import type { BackoffOptions } from '../shared/backoff.js';
+import type { Backoff } from '../../common/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
-import { settlesWithin } from '../shared/settle-within.js';
-import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { settlesWithin } from '../../runtime/deadline.js';
+import { definedOnly } from '../../common/env.js';
+import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { STATUS_EVENT } from './call-status.js';
 import { ENQUEUED_EVENT } from './invocation-queue.js';
 import type { ClaimedRow, EmbeddedStore } from './store.js';
@@ -36,7 +37,7 @@ export interface EmbeddedSourceOptions {
   /** Longest pause between claims when nothing announces work. */
   readonly pollIntervalMs?: number;
   readonly observer?: QueueObserver;
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: Backoff;
   readonly logger?: Logger;
   /** Largest result body kept with a call's status (256 KiB by default); larger ones are dropped. */
   readonly resultMaxBytes?: number;

@@ -5,7 +5,8 @@
  * a duplicate while acknowledging it. Callers bound their wait instead (and withdraw records not yet sent).
  */
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
-import { definedOnly } from '../shared/validate.js';
+import { definedOnly } from '../../common/env.js';
+import { settlesWithin } from '../../runtime/deadline.js';
 import { createProducerBatcher, type BatchRecord, type PendingRecord, type ProducerBatcher } from './producer-batcher.js';
 
 const { CompressionTypes, Partitioners } = kafkajs;
@@ -87,9 +88,7 @@ export function createBatchingProducer(kafka: Kafka, options: BatchingOptions = 
     send: (record) => batcher.add(record),
     close(timeoutMs) {
       closing ??= (async () => {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([batcher.close(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-        clearTimeout(timer);
+        await settlesWithin(batcher.close(), timeoutMs);
         await producer.disconnect().catch(() => undefined);
       })();
       return closing;

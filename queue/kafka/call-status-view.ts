@@ -25,7 +25,9 @@ import { KfaasError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { openCallStatusTable, type CallStatusTable } from '../shared/call-status-table.js';
 import { createStatusWaiters } from '../shared/status-waiters.js';
-import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { definedOnly } from '../../common/env.js';
+import { settlesWithin } from '../../runtime/deadline.js';
+import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingProducer } from './batching-producer.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
@@ -155,12 +157,9 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
         }
       },
     });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), o.catchUpTimeoutMs)));
-    if (await Promise.race([reached.then(() => false), timedOut])) {
+    if (!(await settlesWithin(reached, o.catchUpTimeoutMs))) {
       logger.warn('the call-status topic was not read to its end in time; serving what is read so far', { partitions: [...ends.keys()] });
     }
-    clearTimeout(timer);
     logger.info('reading call status', { file });
   }
 

@@ -10,7 +10,9 @@ import { decodeDeadLetter, type DeadLetter } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { DeadLetterReader } from '../../common/queue.js';
 import { DEFAULT_DEAD_LETTER_TOPIC } from '../../common/topics.js';
-import { definedOnly, intAtLeast } from '../shared/validate.js';
+import { withDeadline } from '../../runtime/deadline.js';
+import { definedOnly } from '../../common/env.js';
+import { intAtLeast } from '../shared/validate.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 
 /** Options of createKafkaDeadLetterReader. */
@@ -80,7 +82,6 @@ async function readRanges(
   const remaining = new Map(ranges.map((r) => [r.partition, r]));
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
-  let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -108,15 +109,9 @@ async function readRanges(
         }
       },
     });
-    await Promise.race([
-      done,
-      new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`reading dead letters from ${topic} took longer than ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    await withDeadline(done, timeoutMs, () => new Error(`reading dead letters from ${topic} took longer than ${timeoutMs} ms`));
     return { groupId, found };
   } finally {
-    clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
   }
 }

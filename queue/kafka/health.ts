@@ -1,23 +1,15 @@
 /** Readiness checks of the Kafka cluster: a ping over an admin client, and a standalone checker. */
 import type { Admin } from 'kafkajs';
+import { withDeadline } from '../../runtime/deadline.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 
 /** Resolves when `admin` connects and describes the cluster within `timeoutMs`; rejects with the reason otherwise. */
 export async function pingAdmin(admin: Admin, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      (async () => {
-        await admin.connect(); // a no-op once connected
-        await admin.describeCluster();
-      })(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answer = (async () => {
+    await admin.connect(); // a no-op once connected
+    await admin.describeCluster();
+  })();
+  await withDeadline(answer, timeoutMs, () => new Error(`Kafka did not answer within ${timeoutMs} ms`));
 }
 
 /** Pings the cluster. */

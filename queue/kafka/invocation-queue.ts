@@ -11,7 +11,9 @@ import { encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationQueue } from '../../common/queue.js';
 import { DEFAULT_INVOCATIONS_TOPIC, invocationTopic, queueNameProblem, retryTopic } from '../../common/topics.js';
-import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { withDeadline } from '../../runtime/deadline.js';
+import { definedOnly } from '../../common/env.js';
+import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
 import { pingAdmin } from './health.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
@@ -149,15 +151,11 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       }
       await pending.done;
     })();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(unavailable(`no acknowledgement from the brokers within ${o.enqueueTimeoutMs} ms`));
-      }, o.enqueueTimeoutMs);
-    });
     try {
-      await Promise.race([work, deadline]);
+      await withDeadline(work, o.enqueueTimeoutMs, () => {
+        timedOut = true;
+        return unavailable(`no acknowledgement from the brokers within ${o.enqueueTimeoutMs} ms`);
+      });
     } catch (err) {
       // Withdraw a record still waiting for a send: the caller is told it failed, so it must never be written.
       pending?.cancel();
@@ -165,8 +163,6 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       work.catch(() => undefined);
       if (isKfaasError(err)) throw err;
       throw unavailable((err as Error).message, err);
-    } finally {
-      clearTimeout(timer);
     }
     if (status) options.status?.onQueued?.(status);
   }

@@ -17,11 +17,13 @@ import { decodeInvocation, encodeInvocation, type Invocation } from '../../commo
 import type { Logger } from '../../common/logger.js';
 import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
-import { DEFAULT_INFRA_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
+import type { Backoff } from '../../common/backoff.js';
+import { DEFAULT_INFRA_BACKOFF } from '../shared/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
-import { settlesWithin } from '../shared/settle-within.js';
-import { definedOnly, intAtLeast, nonEmpty } from '../shared/validate.js';
+import { settlesWithin } from '../../runtime/deadline.js';
+import { definedOnly } from '../../common/env.js';
+import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
 import { decisionDeadLetter, undecodableDeadLetter } from './dead-letter-records.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
@@ -73,7 +75,7 @@ export interface KafkaInvocationSourceOptions extends KafkaConnectionOptions, Ba
    */
   readonly status?: StatusTopicOptions & { readonly resultMaxBytes?: number; readonly cancelTopic?: string };
   /** Backoff of in-process retries of infrastructure faults. */
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: Backoff;
   readonly now?: () => number;
 }
 

@@ -11,10 +11,10 @@ import { decodeInvocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { QueueObserver } from '../../common/queue.js';
 import { consumerGroup, retryTopic } from '../../common/topics.js';
-import { backoffDelayMs, type BackoffOptions } from '../shared/backoff.js';
-import { MinHeap } from '../shared/min-heap.js';
+import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 import type { BatchingProducer } from './batching-producer.js';
 import { undecodableDeadLetter } from './dead-letter-records.js';
+import { DueQueue } from './due-queue.js';
 import { createOffsetCommitter } from './offset-committer.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import type { BatchRecord } from './producer-batcher.js';
@@ -34,7 +34,7 @@ export interface RetryRelayOptions {
   readonly heartbeatIntervalMs: number;
   readonly maxWaitTimeMs: number;
   readonly commitIntervalMs: number;
-  readonly backoff: BackoffOptions;
+  readonly backoff: Backoff;
   readonly now?: () => number;
 }
 
@@ -55,21 +55,19 @@ interface Held {
   failures: number;
 }
 
-// setTimeout takes at most 2^31-1 ms; a retry due later than that is simply re-checked then.
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** Creates the relay of one invocation topic. */
+/**
+ * Creates the relay of one invocation topic. The steps, in the order a record meets them: `accept` holds a
+ * fetched record until its due time (`flow` pauses fetching while too much is held), `reproduce` sends it back
+ * to the invocation topic once due, and the committer commits the offsets of what was re-produced.
+ */
 export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
   const now = o.now ?? Date.now;
   const source = retryTopic(o.topic);
   const logger = o.logger.child({ component: 'retry-relay', topic: source });
   const tracker = new OffsetTracker();
-  const heap = new MinHeap<Held>();
   const producing = new Set<Promise<void>>();
+  const due = new DueQueue<Held>(now, () => reproduceDue());
   let heldBytes = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let timerDue = Infinity;
-  let paused = false;
   let closing: Promise<void> | undefined;
   let stopping = false;
   let running = false;
@@ -86,105 +84,83 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
     logger,
     commit: (commits) => consumer.commitOffsets(commits.map((c) => ({ ...c }))),
   });
+  const flow = createFlowControl({
+    consumer,
+    topic: source,
+    logger,
+    held: () => ({ count: due.size + producing.size, bytes: heldBytes }),
+    maxHeld: o.maxHeld,
+    maxHeldBytes: o.maxHeldBytes,
+    stopping: () => stopping,
+  });
 
-  const count = (): number => heap.size + producing.size;
-  const full = (): boolean => count() >= o.maxHeld || heldBytes >= o.maxHeldBytes;
-
-  /** Pauses or resumes fetching; repeated by callers because kafkajs forgets a pause when it restarts a consumer. */
-  const setPaused = (value: boolean): void => {
-    paused = value;
-    try {
-      if (value) consumer.pause([{ topic: source }]);
-      else consumer.resume([{ topic: source }]);
-    } catch (err) {
-      logger.debug('pausing or resuming fetches failed', { err, paused: value });
-    }
-  };
-
-  const resumeIfRoom = (): void => {
-    if (paused && !stopping && count() <= o.maxHeld / 2 && heldBytes <= o.maxHeldBytes / 2) setPaused(false);
-  };
-
-  const arm = (): void => {
-    const due = heap.peekPriority();
-    if (due === undefined || stopping) return;
-    if (timer && due >= timerDue) return;
-    if (timer) clearTimeout(timer);
-    timerDue = due;
-    timer = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(0, due - now())));
-  };
-
-  const hold = (due: number, held: Held): void => {
-    heap.push(due, held);
-    arm();
-  };
-
-  function fire(): void {
-    timer = undefined;
-    timerDue = Infinity;
-    const t = now();
-    while (!stopping && (heap.peekPriority() ?? Infinity) <= t) {
-      const held = heap.pop() as Held;
-      if (!tracker.isCurrent(held.progress)) {
-        heldBytes -= held.bytes;
-        continue;
-      }
-      const sending = o.producer
-        .send(held.record)
-        .done.then(
-          () => {
-            heldBytes -= held.bytes;
-            held.progress.finish(held.offset);
-            committer.schedule();
-          },
-          (err: unknown) => {
-            const delayMs = backoffDelayMs(held.failures++, o.backoff, Math.random);
-            logger.warn('re-producing a due retry failed; trying again', { err, delayMs, offset: held.offset });
-            if (stopping) heldBytes -= held.bytes;
-            else heap.push(now() + delayMs, held);
-          },
-        )
-        .finally(() => {
-          producing.delete(sending);
-          resumeIfRoom();
-          arm();
-        });
-      producing.add(sending);
-    }
-    arm();
-  }
-
-  const accept = (progress: PartitionProgress, message: KafkaMessage): void => {
+  /** Holds one fetched record until due; a record that is not an envelope becomes a dead letter, due now. */
+  function accept(progress: PartitionProgress, message: KafkaMessage): void {
     const value = message.value ?? Buffer.alloc(0);
     const bytes = value.length + (message.key?.length ?? 0);
     heldBytes += bytes;
-    let due: number;
+    let dueAt: number;
     let record: BatchRecord;
     try {
-      due = decodeInvocation(message.value).notBefore ?? 0;
+      dueAt = decodeInvocation(message.value).notBefore ?? 0;
       record = { topic: o.topic, key: message.key, value };
     } catch (err) {
       o.observer?.onUndecodable?.(err as Error);
       logger.warn('dead-lettering a retry record that is not a kfaas envelope', { err, offset: message.offset });
-      due = 0;
+      dueAt = 0;
       record = undecodableDeadLetter(o.deadLetterTopic, message.value, err as Error, now());
     }
-    hold(due, { progress, offset: message.offset, record, bytes, failures: 0 });
-  };
+    due.push(dueAt, { progress, offset: message.offset, record, bytes, failures: 0 });
+  }
+
+  /** Re-produces every record that is due; a record of a partition no longer ours is dropped. */
+  function reproduceDue(): void {
+    for (let held = due.popDue(); held && !stopping; held = due.popDue()) {
+      if (tracker.isCurrent(held.progress)) reproduce(held);
+      else heldBytes -= held.bytes;
+    }
+    due.arm();
+  }
+
+  /** Sends one due record back; on success its offset may be committed, on failure it is held again. */
+  function reproduce(held: Held): void {
+    const sending = o.producer
+      .send(held.record)
+      .done.then(
+        () => {
+          heldBytes -= held.bytes;
+          held.progress.finish(held.offset);
+          committer.schedule();
+        },
+        (err: unknown) => {
+          const delayMs = backoffDelayMs(held.failures++, o.backoff, Math.random);
+          logger.warn('re-producing a due retry failed; trying again', { err, delayMs, offset: held.offset });
+          if (stopping) heldBytes -= held.bytes;
+          else due.push(now() + delayMs, held);
+        },
+      )
+      .finally(() => {
+        producing.delete(sending);
+        flow.resumeIfRoom();
+        due.arm();
+      });
+    producing.add(sending);
+  }
+
+  /** A rebalance: track the new partitions, drop what is held for lost ones, and restore the pause. */
+  function onGroupJoin(partitions: readonly number[]): void {
+    tracker.reassign(partitions.map((partition) => ({ topic: source, partition })));
+    for (const dropped of due.filter((held) => tracker.isCurrent(held.progress))) heldBytes -= dropped.bytes;
+    flow.reapply();
+    committer.schedule();
+  }
 
   return {
     get held() {
-      return count();
+      return due.size + producing.size;
     },
     async start() {
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        const partitions = payload.memberAssignment[source] ?? [];
-        tracker.reassign(partitions.map((partition) => ({ topic: source, partition })));
-        for (const dropped of heap.filter((held) => tracker.isCurrent(held.progress))) heldBytes -= dropped.bytes;
-        if (paused || stopping) setPaused(true);
-        resumeIfRoom();
-        committer.schedule();
-      });
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => onGroupJoin(payload.memberAssignment[source] ?? []));
       await consumer.connect();
       await consumer.subscribe({ topics: [source], fromBeginning: true });
       await consumer.run({
@@ -194,8 +170,8 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
           const progress = tracker.partition(batch.topic, batch.partition);
           for (const message of batch.messages) {
             if (!isRunning() || isStale() || stopping) return;
-            if (full()) {
-              setPaused(true);
+            if (flow.full()) {
+              flow.pause();
               return;
             }
             if (progress.track(message.offset)) accept(progress, message);
@@ -208,14 +184,60 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
     close() {
       closing ??= (async () => {
         stopping = true;
-        if (running) setPaused(true);
-        if (timer) clearTimeout(timer);
+        if (running) flow.pause();
+        due.stop();
         await Promise.allSettled([...producing]);
         committer.stop();
         await committer.flush().catch((err: unknown) => logger.warn('final commit of the retry relay failed', { err }));
         await consumer.disconnect().catch((err: unknown) => logger.warn('leaving the retry relay group failed', { err }));
       })();
       return closing;
+    },
+  };
+}
+
+/** What flow control watches and steers. */
+interface FlowControlOptions {
+  readonly consumer: Consumer;
+  readonly topic: string;
+  readonly logger: Logger;
+  /** Records and bytes held now (waiting or being re-produced). */
+  readonly held: () => { count: number; bytes: number };
+  readonly maxHeld: number;
+  readonly maxHeldBytes: number;
+  readonly stopping: () => boolean;
+}
+
+/**
+ * Bounds what the relay holds: fetching pauses at `maxHeld` records or `maxHeldBytes`, and resumes below half
+ * of both, so it does not flap at the limit.
+ */
+function createFlowControl(o: FlowControlOptions) {
+  let paused = false;
+  const setPaused = (value: boolean): void => {
+    paused = value;
+    try {
+      if (value) o.consumer.pause([{ topic: o.topic }]);
+      else o.consumer.resume([{ topic: o.topic }]);
+    } catch (err) {
+      o.logger.debug('pausing or resuming fetches failed', { err, paused: value });
+    }
+  };
+  const resumeIfRoom = (): void => {
+    const { count, bytes } = o.held();
+    if (paused && !o.stopping() && count <= o.maxHeld / 2 && bytes <= o.maxHeldBytes / 2) setPaused(false);
+  };
+  return {
+    full(): boolean {
+      const { count, bytes } = o.held();
+      return count >= o.maxHeld || bytes >= o.maxHeldBytes;
+    },
+    pause: () => setPaused(true),
+    resumeIfRoom,
+    /** After a rebalance: kafkajs forgets a pause when it restarts a consumer, so pause again if we were. */
+    reapply(): void {
+      if (paused || o.stopping()) setPaused(true);
+      resumeIfRoom();
     },
   };
 }

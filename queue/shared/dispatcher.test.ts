@@ -3,14 +3,12 @@ import { DEFAULT_POLICY } from '../../common/delivery-policy.js';
 import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
 import type { ProcessDecision } from '../../common/queue.js';
 import { createDispatcher } from './dispatcher.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const logger = winston.createLogger({ silent: true });
 const backoff = { minMs: 1, maxMs: 5 };
 const complete: ProcessDecision = { action: 'complete' };
-const until = async (check: () => boolean): Promise<void> => {
-  for (let i = 0; i < 500 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 2));
-  if (!check()) throw new Error('condition not met');
-};
+const until = (check: () => boolean) => waitFor(check, { timeoutMs: 1000, intervalMs: 2 });
 
 let n = 0;
 const inv = (over: Partial<Invocation> = {}): Invocation => ({

@@ -7,8 +7,10 @@
 import type { Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { Delivery, InvocationHandler, ProcessDecision, QueueObserver } from '../../common/queue.js';
-import { backoffDelayMs, DEFAULT_INFRA_BACKOFF, type BackoffOptions } from './backoff.js';
+import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
+import { DEFAULT_INFRA_BACKOFF } from './backoff.js';
 import { KeySequencer, Semaphore } from './limiter.js';
+import { WakeableSleeps } from './wakeable-sleep.js';
 
 /** Collaborators of a dispatcher. */
 export interface DispatcherOptions {
@@ -18,7 +20,7 @@ export interface DispatcherOptions {
   readonly logger: Logger;
   readonly observer?: QueueObserver;
   /** Backoff of in-process retries after a handler throw or a failed persist. */
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: Backoff;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -51,8 +53,6 @@ export interface Dispatcher {
 /** Stores the decision of one call durably; throws when it could not. */
 export type PersistDecision = (decision: ProcessDecision) => Promise<void>;
 
-type SleepLevel = 'start' | 'persist';
-
 /** Creates a dispatcher; one per source. */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { handler, logger, observer } = options;
@@ -62,32 +62,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const keys = new KeySequencer();
   const slots = new Semaphore(options.maxInflight);
   const abortController = new AbortController();
-  const sleepers = new Set<{ level: SleepLevel; wake: () => void }>();
+  const sleeps = new WakeableSleeps();
   const idleWaiters: Array<() => void> = [];
   let pending = 0;
   let running = 0;
   let stopped = false;
   let aborted = false;
-
-  /** Sleeps `ms`; resolves false when woken early because the dispatcher stopped (level start) or aborted. */
-  const sleep = (ms: number, level: SleepLevel): Promise<boolean> => {
-    if ((level === 'start' && stopped) || aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const sleeper = {
-        level,
-        wake: () => {
-          clearTimeout(timer);
-          sleepers.delete(sleeper);
-          resolve(false);
-        },
-      };
-      const timer = setTimeout(() => {
-        sleepers.delete(sleeper);
-        resolve(true);
-      }, ms);
-      sleepers.add(sleeper);
-    });
-  };
 
   const notify = (fn: () => void, what: string): void => {
     try {
@@ -119,7 +99,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         running -= 1;
         slots.release();
       }
-      if (stopped || !(await sleep(delayMs, 'start'))) return undefined;
+      if (stopped || !(await sleeps.sleep(delayMs, 'start'))) return undefined;
     }
   }
 
@@ -132,7 +112,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       } catch (err) {
         const delayMs = backoffDelayMs(failures, backoff, random);
         logger.warn('could not store the outcome of a call; retrying', { ...meta, err, delayMs });
-        if (aborted || !(await sleep(delayMs, 'persist'))) return false;
+        if (aborted || !(await sleeps.sleep(delayMs, 'persist'))) return false;
       }
     }
   }
@@ -163,7 +143,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       // A loop, because timers may fire a millisecond before Date.now() reaches the due time.
       for (let waitMs = (inv.notBefore ?? 0) - now(); waitMs > 0; waitMs = (inv.notBefore ?? 0) - now()) {
-        if (!(await sleep(waitMs, 'start'))) return false;
+        if (!(await sleeps.sleep(waitMs, 'start'))) return false;
       }
       const decision = await runHandler(inv, delivery);
       if (!decision) return false;
@@ -197,7 +177,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       stopped = true;
       keys.cancel();
       slots.cancel();
-      for (const sleeper of [...sleepers]) if (sleeper.level === 'start') sleeper.wake();
+      sleeps.stop();
     },
     idle() {
       if (pending === 0) return Promise.resolve();
@@ -210,7 +190,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (aborted) return;
       aborted = true;
       abortController.abort(new Error(reason));
-      for (const sleeper of [...sleepers]) sleeper.wake();
+      sleeps.abort();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { brokerList, definedOnly, intAtLeast, nonEmpty } from './validate.js';
+import { brokerList, intAtLeast, nonEmpty } from './validate.js';
 
 describe('option validation', () => {
   it.each([
@@ -24,9 +24,5 @@ describe('option validation', () => {
 
   it('brokerList accepts host:port, IPv4 and bracketed IPv6', () => {
     expect(brokerList('brokers', ['kafka-0.kafka:9092', '127.0.0.1:19092', '[::1]:9092'])).toHaveLength(3);
-  });
-
-  it('definedOnly drops undefined values so defaults survive a spread', () => {
-    expect({ a: 1, b: 2, ...definedOnly({ a: undefined, b: 3 }) }).toEqual({ a: 1, b: 3 });
   });
 });

@@ -26,8 +26,3 @@ export function brokerList(name: string, brokers: readonly string[]): string[] {
   }
   return [...brokers];
 }
-
-/** Drops keys whose value is undefined, so spreading options over defaults keeps the defaults. */
-export function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

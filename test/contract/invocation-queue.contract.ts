@@ -14,7 +14,7 @@ import type {
   ProcessDecision,
   QueueObserver,
 } from '../../common/queue.js';
-import type { BackoffOptions } from '../../queue/shared/backoff.js';
+import type { Backoff } from '../../common/backoff.js';
 import { waitFor } from '../helpers/index.js';
 import { compileSourceChild, spawnSourceChild, type CompiledChild } from './child-process.js';
 import type { ChildSourceSpec } from './source-child.js';
@@ -24,7 +24,7 @@ export interface ContractSourceOptions {
   readonly maxInflight?: number;
   readonly drainTimeoutMs?: number;
   readonly observer?: QueueObserver;
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: Backoff;
 }
 
 /** Fresh adapters over one unique topic or data dir. */
@@ -123,7 +123,7 @@ export function gate(): { promise: Promise<void>; open(): void } {
 export function describeQueueContract(name: string, makeAdapters: MakeAdapters): void {
   describe(`InvocationQueue contract: ${name}`, () => {
     let adapters: QueueAdapters;
-    const fastBackoff: BackoffOptions = { minMs: 50, maxMs: 500 };
+    const fastBackoff: Backoff = { minMs: 50, maxMs: 500 };
 
     beforeEach(async () => {
       adapters = await makeAdapters();

@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Consumer, Kafka } from 'kafkajs';
-import ts from 'typescript';
 import type { FunctionSpec } from '../../common/function-types.js';
 import { decodeDeadLetter, type DeadLetter } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
@@ -581,40 +580,14 @@ describe('async invocation under faults', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// A worker in its own process (for SIGKILL): worker/main.ts, transpiled once to plain JS inside the repo
+// A worker in its own process (for SIGKILL): the built worker, dist/worker/main.js, as `kfaas worker` runs it
 // ---------------------------------------------------------------------------------------------------------------
-
-let bundleDir: string | undefined;
-
-/** Transpiles the worker's sources (common/, runtime/, queue/, worker/) into .test-state/ (so node_modules and "type": "module" resolve). */
-function workerBundle(): string {
-  if (bundleDir) return bundleDir;
-  const root = repoRoot();
-  const out = fs.mkdtempSync(path.join(root, '.test-state', 'worker-bundle-'));
-  for (const dir of ['common', 'runtime', 'queue', 'worker']) {
-    for (const file of fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })) {
-      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-      const source = fs.readFileSync(path.join(root, dir, file), 'utf8');
-      const { outputText } = ts.transpileModule(source, {
-        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, esModuleInterop: true, isolatedModules: true },
-        fileName: file,
-      });
-      const target = path.join(out, dir, file.replace(/\.ts$/, '.js'));
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, outputText);
-    }
-  }
-  bundleDir = out;
-  return out;
-}
-
-afterAll(() => {
-  if (bundleDir) fs.rmSync(bundleDir, { recursive: true, force: true });
-});
 
 /** Starts `kfaas worker` (its main()) in a child process; resolves once it logs that it is consuming. */
 async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const main = path.join(workerBundle(), 'worker', 'main.js');
+  // The build output, not a copy of chosen folders: whatever the worker imports is there.
+  const main = path.join(repoRoot(), 'dist', 'worker', 'main.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (make test does) first`);
   const child = spawn(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(main)}); await m.main({});`], {
     cwd: repoRoot(),
     env: { ...process.env, ...env, KFAAS_LOG_LEVEL: 'info', NODE_OPTIONS: '' },

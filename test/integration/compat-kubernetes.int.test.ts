@@ -61,7 +61,7 @@ beforeAll(async () => {
     KFAAS_DRAIN_DELAY: '0s',
     KFAAS_DRAIN_TIMEOUT: '2s',
   });
-  provider = createKubernetesProvider({ kubeConfig: kc, namespaces: config.allowedNamespaces, logger: silentLogger(), informerBackoff: { initialMs: 100, maxMs: 1000 } });
+  provider = createKubernetesProvider({ kubeConfig: kc, namespaces: config.allowedNamespaces, logger: silentLogger(), informerBackoff: { minMs: 100, maxMs: 1000 } });
   gateway = createGateway(config, { provider, logger: silentLogger(), metrics: createGatewayMetrics() });
   url = `http://127.0.0.1:${(await gateway.start()).port}`;
   await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs: 20_000, description: 'gateway ready' });

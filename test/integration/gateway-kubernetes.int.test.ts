@@ -85,7 +85,7 @@ async function startGateway(kubeConfig: KubeConfig, env: Record<string, string> 
     namespaces: config.allowedNamespaces,
     clusterWide: config.clusterWide,
     logger: silentLogger(),
-    informerBackoff: { initialMs: 100, maxMs: 1000 },
+    informerBackoff: { minMs: 100, maxMs: 1000 },
   });
   const gateway = createGateway(config, { provider, logger: silentLogger(), metrics: createGatewayMetrics() });
   const { port } = await gateway.start();
@@ -568,7 +568,7 @@ describe('namespace management (KFAAS_CLUSTER_WIDE, as functions.clusterWide set
       timeoutMs: 20_000,
       description: 'the test ClusterRoleBinding to take effect',
     });
-    const provider = createKubernetesProvider({ kubeConfig: limited, namespaces: [ns], clusterWide: true, logger: silentLogger(), informerBackoff: { initialMs: 50, maxMs: 200 } });
+    const provider = createKubernetesProvider({ kubeConfig: limited, namespaces: [ns], clusterWide: true, logger: silentLogger(), informerBackoff: { minMs: 50, maxMs: 200 } });
     let ready = false;
     const started = provider.ready().then(() => (ready = true));
     try {

@@ -7,18 +7,17 @@ import type { Logger } from '../../common/logger.js';
 import { formatDuration } from '../../common/duration.js';
 import { logLines } from '../line-logger.js';
 import { OutputExcerpt } from '../output-excerpt.js';
+import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 import { killGroup, spawnInGroup, type FunctionProcess } from '../process-group.js';
 import { waitForPort } from './wait-for-port.js';
 
-/** Restart pacing: the delay doubles from `initialMs` up to `maxMs`, and resets after `stableMs` of uptime. */
-export interface RestartBackoff {
-  readonly initialMs: number;
-  readonly maxMs: number;
+/** Restart pacing: the delay doubles from `minMs` up to `maxMs`, and resets after `stableMs` of uptime. */
+export interface RestartBackoff extends Backoff {
   readonly stableMs: number;
 }
 
 /** Defaults: first restart after 250ms, at most one every 10s, forgiven after 30s up. */
-export const DEFAULT_RESTART_BACKOFF: RestartBackoff = Object.freeze({ initialMs: 250, maxMs: 10_000, stableMs: 30_000 });
+export const DEFAULT_RESTART_BACKOFF: RestartBackoff = Object.freeze({ minMs: 250, maxMs: 10_000, stableMs: 30_000 });
 
 /** How long the upstream gets to exit on SIGTERM at shutdown before its group is killed. */
 const STOP_GRACE_MS = 2_000;
@@ -109,7 +108,7 @@ export function createUpstreamProcess(opts: UpstreamOptions): UpstreamProcess {
   }
 
   function scheduleRestart(): void {
-    const delayMs = Math.min(opts.backoff.maxMs, opts.backoff.initialMs * 2 ** failures);
+    const delayMs = backoffDelayMs(failures, opts.backoff);
     failures += 1;
     restartTimer = setTimeout(() => {
       launch().catch((err: Error) => {

@@ -11,6 +11,7 @@ import winston from 'winston';
 import { loadConfig } from '../config.js';
 import { createWatchdog, type Watchdog, type WatchdogDeps } from '../index.js';
 import { freeLoopbackPort } from '../../runtime/free-port.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 /** A port that was free a moment ago (for an http-mode upstream, whose port must be known up front). */
 export const freePort = freeLoopbackPort;
@@ -152,18 +153,22 @@ export function spawnCliWatchdog(env: Record<string, string>): Omit<CliWatchdog,
 /** Spawns the CLI watchdog and waits for its "Listening on port" and ready log lines. */
 export async function startCliWatchdog(env: Record<string, string>, timeoutMs = 15_000): Promise<CliWatchdog> {
   const proc = spawnCliWatchdog({ port: '0', bind_address: '127.0.0.1', ...env });
-  const deadline = Date.now() + timeoutMs;
   let exitInfo: unknown;
   void proc.exited.then((info) => (exitInfo = info));
-  for (;;) {
+  const ready = () => {
+    // An early exit stops the wait at once (waitFor rethrows the last error only at its deadline).
+    if (exitInfo) return { exited: true } as const;
     const listening = proc.logs.find((l) => typeof l['message'] === 'string' && l['message'].startsWith('Listening on port'));
-    const ready = proc.logs.some((l) => typeof l['message'] === 'string' && l['message'].startsWith('Function ready'));
-    if (listening && ready) return { ...proc, url: `http://127.0.0.1:${String(listening['port'])}` };
-    if (exitInfo) throw new Error(`kfaas watchdog exited early (${JSON.stringify(exitInfo)}): ${proc.stderr()}`);
-    if (Date.now() > deadline) {
-      proc.child.kill('SIGKILL');
-      throw new Error(`kfaas watchdog did not get ready within ${timeoutMs} ms: ${proc.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    const up = proc.logs.some((l) => typeof l['message'] === 'string' && l['message'].startsWith('Function ready'));
+    return listening && up ? { port: String(listening['port']) } : undefined;
+  };
+  let state: Awaited<ReturnType<typeof ready>>;
+  try {
+    state = await waitFor(ready, { timeoutMs, intervalMs: 25, description: 'kfaas watchdog to get ready' });
+  } catch (err) {
+    proc.child.kill('SIGKILL');
+    throw new Error(`kfaas watchdog did not get ready within ${timeoutMs} ms: ${proc.stderr()}`, { cause: err });
   }
+  if ('exited' in state!) throw new Error(`kfaas watchdog exited early (${JSON.stringify(exitInfo)}): ${proc.stderr()}`);
+  return { ...proc, url: `http://127.0.0.1:${state!.port}` };
 }

@@ -8,16 +8,18 @@ import type https from 'node:https';
 import { HOP_BY_HOP, Headers, unixNanos } from '../../common/headers.js';
 import type { DeadLetterReason, Invocation, InvocationResult } from '../../common/invocation.js';
 import { KFAAS_VERSION } from '../../common/version.js';
+import type { CallbackPolicy } from '../../common/callback-policy.js';
 import { exchange } from '../http/http-exchange.js';
-
-/** Header naming why the call was dead-lettered, present only then (a kfaas addition). */
-export const DEAD_LETTER_HEADER = 'x-kfaas-dead-letter';
+import { isTransientStatus } from '../retry/retry-policy.js';
+import { CALLBACK_REFUSED_CODE, checkedLookup } from './checked-lookup.js';
 
 /** How one callback POST went. */
 export interface CallbackOutcome {
   readonly ok: boolean;
   /** True when retrying cannot help: the receiver refused the callback with a 4xx other than 408/429. */
   readonly permanent: boolean;
+  /** True when the callback policy refused the host or an address it resolved to; nothing was sent. */
+  readonly refused?: boolean;
   readonly status?: number;
   readonly error?: string;
 }
@@ -38,6 +40,8 @@ export interface CallbackPoster {
 /** Options of the callback poster. */
 export interface CallbackPosterOptions {
   readonly timeoutMs: number;
+  /** Where callbacks may go, checked on the URL and on every address its host resolves to. */
+  readonly policy: CallbackPolicy;
   readonly agents?: { readonly http?: http.Agent; readonly https?: https.Agent };
 }
 
@@ -58,20 +62,21 @@ export function callbackHeaders(inv: Invocation, result: InvocationResult, meta:
   }
   headers[Headers.callId] = inv.callId;
   headers[Headers.functionName] = inv.function;
-  headers['x-function-namespace'] = inv.namespace;
+  headers[Headers.functionNamespace] = inv.namespace;
   headers[Headers.functionStatus] = String(result.failed ? 503 : result.status);
   headers[Headers.durationSeconds] = (result.durationMs / 1000).toFixed(6);
   headers[Headers.startTime] = unixNanos(inv.enqueuedAt);
   headers[Headers.attempts] = String(meta.attempts);
   headers[Headers.retry] = String(Math.max(0, meta.attempts - 1));
   headers[Headers.retryMax] = String(Math.max(0, inv.policy.maxAttempts - 1));
-  headers['user-agent'] = CALLBACK_USER_AGENT;
-  if (meta.deadLetterReason) headers[DEAD_LETTER_HEADER] = meta.deadLetterReason;
+  headers[Headers.userAgent] = CALLBACK_USER_AGENT;
+  if (meta.deadLetterReason) headers[Headers.deadLetter] = meta.deadLetterReason;
   return headers;
 }
 
 /** Creates the callback poster. */
 export function createCallbackPoster(opts: CallbackPosterOptions): CallbackPoster {
+  const lookup = checkedLookup(opts.policy);
   return {
     async post(inv, result, meta, signal) {
       if (!inv.callbackUrl) return { ok: true, permanent: false };
@@ -81,6 +86,9 @@ export function createCallbackPoster(opts: CallbackPosterOptions): CallbackPoste
       } catch {
         return { ok: false, permanent: true, error: `callback URL ${JSON.stringify(inv.callbackUrl)} is not valid` };
       }
+      // The gateway checked the URL at accept time; the policy may have changed since, and names are resolved now.
+      const refused = opts.policy.checkUrl(url);
+      if (refused) return { ok: false, permanent: true, refused: true, error: `callback refused: ${refused}` };
       const res = await exchange(url, {
         method: 'POST',
         headers: callbackHeaders(inv, result, meta),
@@ -88,11 +96,14 @@ export function createCallbackPoster(opts: CallbackPosterOptions): CallbackPoste
         timeoutMs: opts.timeoutMs,
         signal,
         ...(opts.agents ? { agents: opts.agents } : {}),
+        lookup,
       });
+      if (res.kind === 'network-error' && res.code === CALLBACK_REFUSED_CODE) {
+        return { ok: false, permanent: true, refused: true, error: res.error };
+      }
       if (res.kind === 'network-error') return { ok: false, permanent: false, error: res.error };
       if (res.status < 400) return { ok: true, permanent: false, status: res.status };
-      const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-      return { ok: false, permanent: !retryable, status: res.status, error: `callback receiver answered ${res.status}` };
+      return { ok: false, permanent: !isTransientStatus(res.status), status: res.status, error: `callback receiver answered ${res.status}` };
     },
   };
 }

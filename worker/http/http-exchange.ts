@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 /** Request options of an exchange. */
 export interface ExchangeRequest {
@@ -15,6 +16,8 @@ export interface ExchangeRequest {
   /** Aborts the exchange early (worker shutdown). */
   readonly signal?: AbortSignal;
   readonly agents?: { readonly http?: http.Agent; readonly https?: https.Agent };
+  /** Resolves the host instead of dns.lookup (the callback poster checks each address it connects to). */
+  readonly lookup?: LookupFunction;
 }
 
 /** What came back: a response, or why none did. */
@@ -26,7 +29,13 @@ export type ExchangeResult =
       readonly headers: Record<string, string>;
       readonly body: Buffer;
     }
-  | { readonly kind: 'network-error'; readonly error: string; readonly timedOut: boolean };
+  | {
+      readonly kind: 'network-error';
+      readonly error: string;
+      readonly timedOut: boolean;
+      /** The Node error code (`ECONNREFUSED`, or the lookup's own), when there is one. */
+      readonly code?: string;
+    };
 
 /** Sends one request and buffers the response; never rejects. */
 export function exchange(url: URL, req: ExchangeRequest): Promise<ExchangeResult> {
@@ -49,7 +58,8 @@ export function exchange(url: URL, req: ExchangeRequest): Promise<ExchangeResult
           : err instanceof Error
             ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}`
             : String(err);
-      finish({ kind: 'network-error', error: reason, timedOut });
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      finish({ kind: 'network-error', error: reason, timedOut, ...(code !== undefined && !timedOut ? { code } : {}) });
     };
     const onAbort = () => controller.abort();
     const timer =
@@ -74,6 +84,7 @@ export function exchange(url: URL, req: ExchangeRequest): Promise<ExchangeResult
         headers,
         signal: controller.signal,
         ...(agent ? { agent } : {}),
+        ...(req.lookup ? { lookup: req.lookup } : {}),
       });
     } catch (err) {
       fail(err);

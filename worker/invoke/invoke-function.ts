@@ -8,8 +8,6 @@ import { Headers } from '../../common/headers.js';
 import type { Invocation } from '../../common/invocation.js';
 import { exchange, type ExchangeResult } from '../http/http-exchange.js';
 
-/** Header telling the function (and its logs) which attempt this is, 1-based. */
-export const ATTEMPT_HEADER = 'x-kfaas-attempt';
 
 /** The result of one attempt: the exchange's outcome, timed. */
 export type InvokeResult = ExchangeResult & { readonly startedAt: number; readonly durationMs: number };
@@ -30,7 +28,7 @@ export interface GatewayInvokerOptions {
 }
 
 // Set by the transport (or by us) for this request; a stored value would be stale or wrong.
-const NOT_REPLAYED = new Set(['host', 'content-length', 'expect', Headers.callId, ATTEMPT_HEADER]);
+const NOT_REPLAYED = new Set(['host', 'content-length', 'expect', Headers.callId, Headers.attempt]);
 
 /** Builds the sync-route URL of a call: `{gateway}/function/{fn}.{ns}{path}?{rawQuery}`. */
 export function syncRouteUrl(gatewayUrl: string, inv: Invocation): URL {
@@ -49,7 +47,7 @@ export function createGatewayInvoker(opts: GatewayInvokerOptions): FunctionInvok
         if (!NOT_REPLAYED.has(key.toLowerCase())) headers[key] = value;
       }
       headers[Headers.callId] = inv.callId;
-      headers[ATTEMPT_HEADER] = String(attempt);
+      headers[Headers.attempt] = String(attempt);
       // exec_timeout 0 disables the function's limit; the gateway's global cap is then the only deadline.
       const timeoutMs = inv.policy.execTimeoutMs > 0 ? inv.policy.execTimeoutMs + opts.timeoutMarginMs : undefined;
       const startedAt = now();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_POLICY, type DeliveryPolicy } from '../../common/delivery-policy.js';
-import { type AttemptOutcome, backoffDelay, classify, decide, isExpired, parseRetryAfter } from './retry-policy.js';
+import { type AttemptOutcome, classify, decide, isExpired, parseRetryAfter } from './retry-policy.js';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 const policy: DeliveryPolicy = {
@@ -110,18 +110,6 @@ describe('parseRetryAfter', () => {
     [undefined, undefined],
   ])('%p -> %p', (value, expected) => {
     expect(parseRetryAfter(value, NOW)).toBe(expected);
-  });
-});
-
-describe('backoffDelay', () => {
-  it.each([
-    [1, 100, 10_000, 100],
-    [2, 100, 10_000, 200],
-    [5, 100, 10_000, 1600],
-    [20, 100, 10_000, 10_000],
-  ])('retry %i of min %i max %i reaches %i at the top of the jitter', (n, min, max, top) => {
-    expect(backoffDelay(n, min, max, 'full', () => 1)).toBe(top);
-    expect(backoffDelay(n, min, max, 'equal', () => 0)).toBe(Math.round(top / 2));
   });
 });
 

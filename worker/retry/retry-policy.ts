@@ -2,7 +2,9 @@
  * The pure retry policy of async calls: given what one attempt produced, finish, retry after a backoff, or
  * dead-letter. No clock or randomness of its own: both are injected, so the table tests are exact.
  */
+import { backoffDelayMs, type JitterMode } from '../../common/backoff.js';
 import type { DeliveryPolicy } from '../../common/delivery-policy.js';
+import { Headers } from '../../common/headers.js';
 import type { DeadLetterReason } from '../../common/invocation.js';
 
 /** What one invocation attempt produced. */
@@ -16,9 +18,6 @@ export type AttemptOutcome =
     }
   /** No answer: connection refused or reset, or the worker's own deadline passed. */
   | { readonly kind: 'network-error'; readonly error: string };
-
-/** How to spread a backoff: `full` draws from [0, b], `equal` from [b/2, b] (AWS architecture blog terms). */
-export type JitterMode = 'full' | 'equal';
 
 /** The injected environment of a decision. */
 export interface DecideContext {
@@ -45,7 +44,12 @@ export type OutcomeClass =
 
 /** True when a response was made by the platform (gateway, watchdog) rather than by the function's code. */
 export function isPlatformError(headers: Readonly<Record<string, string>>): boolean {
-  return headers['x-kfaas-error'] === 'true' || headers['x-openfaas-internal'] !== undefined;
+  return headers[Headers.kfaasError] === 'true' || headers[Headers.internal] !== undefined;
+}
+
+/** True for the statuses that say "not now" rather than "no": any 5xx, 408 and 429. */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
 }
 
 /**
@@ -59,10 +63,10 @@ export function classify(outcome: AttemptOutcome, policy: Pick<DeliveryPolicy, '
   if (status < 400) return { kind: 'success' };
   const platform = isPlatformError(headers);
   if (platform && status === 404) return { kind: 'final', reason: 'function_not_found' };
-  const retryable = policy.retryOn.includes(status) || (platform && (status >= 500 || status === 408 || status === 429));
+  const retryable = policy.retryOn.includes(status) || (platform && isTransientStatus(status));
   if (!retryable) return { kind: 'final', reason: 'not_retriable' };
   // Retry-After is only meaningful on 429 and 503 (RFC 9110 §10.2.3); elsewhere it is ignored.
-  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers['retry-after'], nowMs) : undefined;
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers[Headers.retryAfter], nowMs) : undefined;
   return retryAfterMs === undefined ? { kind: 'retryable' } : { kind: 'retryable', retryAfterMs };
 }
 
@@ -79,16 +83,6 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 }
 
 /**
- * Exponential backoff before retry number `n` (1 for the first retry): `min * 2^(n-1)` capped at `max`, then
- * jittered so that many calls failing together do not come back together.
- */
-export function backoffDelay(n: number, minMs: number, maxMs: number, jitter: JitterMode, random: () => number): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, n - 1));
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.round(jitter === 'full' ? r * base : base / 2 + (r * base) / 2);
-}
-
-/**
  * Decides what follows attempt number `attempt` (1-based, this attempt included). Order: success, final
  * failures, attempts exhausted, then the delay; a retry that could only run after the maximum event age is
  * dead-lettered now rather than parked for nothing. A Retry-After is honoured as given, even above
@@ -101,7 +95,8 @@ export function decide(outcome: AttemptOutcome, attempt: number, policy: Deliver
   if (cls.kind === 'final') return { kind: 'dead-letter', reason: cls.reason };
   if (attempt >= policy.maxAttempts) return { kind: 'dead-letter', reason: 'max_attempts' };
   const delayMs =
-    cls.retryAfterMs ?? backoffDelay(attempt, policy.minBackoffMs, policy.maxBackoffMs, ctx.jitter, ctx.random);
+    cls.retryAfterMs ??
+    backoffDelayMs(attempt - 1, { minMs: policy.minBackoffMs, maxMs: policy.maxBackoffMs, jitter: ctx.jitter }, ctx.random);
   if (policy.maxEventAgeMs > 0 && now + delayMs - ctx.enqueuedAt > policy.maxEventAgeMs) {
     return { kind: 'dead-letter', reason: 'max_event_age' };
   }

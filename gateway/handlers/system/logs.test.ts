@@ -6,6 +6,7 @@ import { loadConfig } from '../../config.js';
 import type { LogLine, LogQuery, LogSource } from '../../ports.js';
 import { MemoryProvider } from '../../testing/memory-provider.js';
 import { serve, type Served } from '../../testing/serve.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 const logger = winston.createLogger({ silent: true });
 
@@ -128,8 +129,6 @@ describe('GET /system/logs', () => {
     const signal = logs.queries[0]!.signal;
     expect(signal.aborted).toBe(false);
     abort.abort();
-    const deadline = Date.now() + 5000;
-    while (!signal.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(signal.aborted).toBe(true);
+    await waitFor(() => signal.aborted, { timeoutMs: 5000, intervalMs: 10, description: 'the provider query to be aborted' });
   });
 });

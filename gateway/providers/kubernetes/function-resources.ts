@@ -7,7 +7,8 @@ import {
   type FunctionSpec,
   type FunctionStatus,
 } from '../../../common/function-types.js';
-import { FUNCTION_LABEL, deploymentToSpec, specToStatus } from '../function-spec.js';
+import { FAAS_FUNCTION_LABEL } from '../../../common/function-types.js';
+import { deploymentToSpec, specToStatus } from '../function-spec.js';
 
 /** Marks Function resources the gateway created (kubectl-applied ones lack it, and that is fine). */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -44,7 +45,7 @@ export function newFunctionResource(d: FunctionDeployment, namespace: string): F
     metadata: {
       name: spec.name,
       namespace,
-      labels: { [FUNCTION_LABEL]: spec.name, [MANAGED_BY_LABEL]: MANAGED_BY_GATEWAY },
+      labels: { [FAAS_FUNCTION_LABEL]: spec.name, [MANAGED_BY_LABEL]: MANAGED_BY_GATEWAY },
     },
     spec,
   };
@@ -59,7 +60,7 @@ export function updatedFunctionResource(live: FunctionResource, d: FunctionDeplo
   return {
     apiVersion: FUNCTION_API_VERSION,
     kind: FUNCTION_KIND,
-    metadata: { ...live.metadata, labels: { ...(live.metadata.labels ?? {}), [FUNCTION_LABEL]: spec.name } },
+    metadata: { ...live.metadata, labels: { ...(live.metadata.labels ?? {}), [FAAS_FUNCTION_LABEL]: spec.name } },
     spec,
     ...(live.status ? { status: live.status } : {}),
   };

@@ -12,6 +12,7 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
+  type ObjectCache,
   type V1EndpointSlice,
 } from '@kubernetes/client-node';
 import {
@@ -20,7 +21,9 @@ import {
   FUNCTION_VERSION,
   type FunctionResource,
 } from '../../../common/function-types.js';
+import type { Backoff } from '../../../common/backoff.js';
 import type { Logger } from '../../../common/logger.js';
+import { DEFAULT_INFORMER_BACKOFF, superviseInformer, type SupervisedInformer } from '../../../kube/supervise-informer.js';
 import type { Provider } from '../../ports.js';
 import { EndpointIndex, SERVICE_NAME_LABEL } from './endpoint-index.js';
 import { KubeFunctionManager, type FunctionCaches } from './function-manager.js';
@@ -28,7 +31,6 @@ import { KubeFunctionResolver } from './function-resolver.js';
 import { KubeNamespaceManager } from './namespace-manager.js';
 import { KubePodLogSource } from './pod-logs.js';
 import { KubeSecretStore } from './secret-store.js';
-import { superviseInformer, type InformerBackoff, type SupervisedInformer } from './supervised-informer.js';
 
 /** Options of createKubernetesProvider. */
 export interface KubernetesProviderOptions {
@@ -36,7 +38,8 @@ export interface KubernetesProviderOptions {
   /** The namespaces functions may live in (config.allowedNamespaces). */
   readonly namespaces: readonly string[];
   readonly logger: Logger;
-  readonly informerBackoff?: InformerBackoff;
+  /** Restart backoff of the informers; default 250 ms doubling to 30 s. */
+  readonly informerBackoff?: Backoff;
   /**
    * Cluster-wide RBAC (Helm: functions.clusterWide): also serve every namespace marked `openfaas: "1"`, and manage
    * such namespaces through /system/namespace.
@@ -61,8 +64,9 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   const endpointIndex = new EndpointIndex();
-  const functionInformers = new Map<string, SupervisedInformer<FunctionObject>>();
-  const namespaceWatches = new Map<string, { informers: Array<SupervisedInformer<KubernetesObject>>; synced: Promise<void>; cancel: () => void }>();
+  const functionCaches = new Map<string, ObjectCache<FunctionObject>>();
+  const namespaceWatches = new Map<string, { informers: SupervisedInformer[]; synced: Promise<void>; cancel: () => void }>();
+  const backoff = options.informerBackoff ?? DEFAULT_INFORMER_BACKOFF;
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const waiters = new Map<string, Set<Waiter>>();
 
@@ -73,7 +77,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
   };
 
   const caches: FunctionCaches = {
-    cache: (namespace) => functionInformers.get(namespace)?.cache,
+    cache: (namespace) => functionCaches.get(namespace),
     waitUntil(namespace, check, timeoutMs) {
       if (check()) return Promise.resolve(true);
       return new Promise<boolean>((resolve) => {
@@ -116,14 +120,11 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
           plural: FUNCTION_PLURAL,
         }) as Promise<KubernetesListObject<FunctionObject>>,
     );
-    const fns = superviseInformer(fnInformer, {
-      name: `functions in ${namespace}`,
-      logger: log,
-      ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
-    });
     fnInformer.on('delete', (fn) => resolver.forget(fn.metadata.name, namespace));
-    fns.onChange(() => notify(namespace));
-    functionInformers.set(namespace, fns);
+    // Listeners run after the cache reflects the event, so a waiter's check sees the new state.
+    for (const verb of ['add', 'update', 'delete'] as const) fnInformer.on(verb, () => notify(namespace));
+    functionCaches.set(namespace, fnInformer);
+    const fns = superviseInformer(fnInformer, { name: `functions in ${namespace}`, logger: log, backoff });
 
     // Only slices that belong to a Service (the label exists); the index keys them by that Service's name.
     const sliceInformer = makeInformer<V1EndpointSlice>(
@@ -135,11 +136,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     sliceInformer.on('add', (s) => endpointIndex.upsert(s));
     sliceInformer.on('update', (s) => endpointIndex.upsert(s));
     sliceInformer.on('delete', (s) => endpointIndex.remove(s));
-    const slices = superviseInformer(sliceInformer, {
-      name: `endpointslices in ${namespace}`,
-      logger: log,
-      ...(options.informerBackoff ? { backoff: options.informerBackoff } : {}),
-    });
+    const slices = superviseInformer(sliceInformer, { name: `endpointslices in ${namespace}`, logger: log, backoff });
     // A stopped informer never syncs: unwatching settles `synced` too, so nobody waits on it forever.
     let cancel!: () => void;
     const cancelled = new Promise<void>((resolve) => (cancel = resolve));
@@ -153,7 +150,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     const watch = namespaceWatches.get(namespace);
     if (!watch) return;
     namespaceWatches.delete(namespace);
-    functionInformers.delete(namespace);
+    functionCaches.delete(namespace);
     watch.cancel();
     await Promise.all(watch.informers.map((i) => i.stop()));
   };

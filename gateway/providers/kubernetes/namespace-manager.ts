@@ -9,7 +9,8 @@ import type { Logger } from '../../../common/logger.js';
 import type { FunctionNamespace, NamespaceManager } from '../../ports.js';
 import { apiStatus } from './api-errors.js';
 import { FUNCTION_NAMESPACE_MARKER, isMarkedFunctionNamespace, withMarker } from './namespace-marker.js';
-import { superviseInformer, type InformerBackoff, type SupervisedInformer } from './supervised-informer.js';
+import type { Backoff } from '../../../common/backoff.js';
+import { DEFAULT_INFORMER_BACKOFF, superviseInformer, type SupervisedInformer } from '../../../kube/supervise-informer.js';
 
 /** Options of KubeNamespaceManager. */
 export interface KubeNamespaceManagerOptions {
@@ -22,7 +23,7 @@ export interface KubeNamespaceManagerOptions {
   /** Stops serving a namespace. */
   readonly unwatch: (namespace: string) => Promise<void>;
   readonly logger: Logger;
-  readonly informerBackoff?: InformerBackoff;
+  readonly informerBackoff?: Backoff;
 }
 
 const MARKER = `${FUNCTION_NAMESPACE_MARKER.key}=${FUNCTION_NAMESPACE_MARKER.value}`;
@@ -34,7 +35,7 @@ export class KubeNamespaceManager implements NamespaceManager {
   /** Marked namespaces being served. */
   private readonly marked = new Set<string>();
   private allowedList: readonly string[];
-  private informer: SupervisedInformer<V1Namespace> | undefined;
+  private informer: SupervisedInformer | undefined;
 
   constructor(private readonly options: KubeNamespaceManagerOptions) {
     this.allowedList = [...options.configured];
@@ -61,11 +62,7 @@ export class KubeNamespaceManager implements NamespaceManager {
     informer.on('add', seen);
     informer.on('update', seen);
     informer.on('delete', (ns) => void this.drop(ns.metadata?.name ?? ''));
-    this.informer = superviseInformer(informer, {
-      name: 'namespaces',
-      logger,
-      ...(this.options.informerBackoff ? { backoff: this.options.informerBackoff } : {}),
-    });
+    this.informer = superviseInformer(informer, { name: 'namespaces', logger, backoff: this.options.informerBackoff ?? DEFAULT_INFORMER_BACKOFF });
     await this.informer.synced;
     const found = initial;
     initial = undefined;

@@ -9,7 +9,7 @@ import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { KfaasError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { LogLine, LogQuery, LogSource } from '../../ports.js';
-import { FUNCTION_LABEL } from '../function-spec.js';
+import { FAAS_FUNCTION_LABEL } from '../../../common/function-types.js';
 import { apiStatus } from './api-errors.js';
 import { functionContainer, hasStarted, mergeByTime, noStartedPodsMessage, podLogLine } from './pod-log-lines.js';
 import { openPodLog, PodLogError } from './pod-log-stream.js';
@@ -45,7 +45,7 @@ export class KubePodLogSource implements LogSource {
     const { name, namespace } = query;
     let pods: V1Pod[];
     try {
-      pods = (await this.core.listNamespacedPod({ namespace, labelSelector: `${FUNCTION_LABEL}=${name}` })).items;
+      pods = (await this.core.listNamespacedPod({ namespace, labelSelector: `${FAAS_FUNCTION_LABEL}=${name}` })).items;
     } catch (err) {
       throw failure(err, `list the pods of ${name}.${namespace}`);
     }

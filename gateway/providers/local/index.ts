@@ -3,6 +3,7 @@
  * `kfaas up` and for development. Functions come from a list of specs (the stack file) and from
  * /system/functions; with a state dir, what /system deploys survives a restart.
  */
+import type { Backoff } from '../../../common/backoff.js';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KfaasError } from '../../../common/errors.js';
@@ -31,7 +32,7 @@ export interface LocalProviderOptions {
   /** Runs the CLI; default process.execPath. */
   readonly execPath?: string;
   /** Restart backoff after a crash; default 200 ms doubling to 10 s. */
-  readonly restartBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly restartBackoff?: Backoff;
   /** Health-check period once healthy; default 1 s. */
   readonly healthIntervalMs?: number;
   /** SIGTERM-to-SIGKILL grace when stopping a replica; default 5 s. */
@@ -73,7 +74,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     cliEntryPath: options.cliEntryPath,
     baseEnv: options.baseEnv ?? {},
     logger: log,
-    restartBackoff: options.restartBackoff ?? { initialMs: 200, maxMs: 10_000 },
+    restartBackoff: options.restartBackoff ?? { minMs: 200, maxMs: 10_000 },
     healthIntervalMs: options.healthIntervalMs ?? 1000,
     stopTimeoutMs: options.stopTimeoutMs ?? 5000,
     logLines: options.logLines ?? 1000,

@@ -1,4 +1,5 @@
 /** One function run locally: its spec, its replicas (watchdog children) and its log ring. */
+import type { Backoff } from '../../../common/backoff.js';
 import { DEFAULT_POLICY, policyFromSpec, type DeliveryPolicy } from '../../../common/delivery-policy.js';
 import { effectivePlatformSettings } from '../../../common/function-settings.js';
 import { initialReplicas } from '../../../common/scale-labels.js';
@@ -18,7 +19,7 @@ export interface LocalRuntime {
   /** Environment every child starts from (PATH, HOME, ...); the spec's environment is laid over it. */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly logger: Logger;
-  readonly restartBackoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly restartBackoff: Backoff;
   readonly healthIntervalMs: number;
   readonly stopTimeoutMs: number;
   readonly logLines: number;

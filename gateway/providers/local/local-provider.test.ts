@@ -8,6 +8,7 @@ import { createApp } from '../../app.js';
 import { loadConfig } from '../../config.js';
 import { serve, type Served } from '../../testing/serve.js';
 import { createLocalProvider, type LocalProvider, type LocalProviderOptions } from './index.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 // These tests run real `kfaas watchdog` children from the build, as `kfaas up` does.
 const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
@@ -23,15 +24,7 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
-async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = <T>(fn: () => T | Promise<T>, description: string) => waitFor(fn, { timeoutMs: 15_000, intervalMs: 50, description });
 
 describe('local provider (real watchdog children)', () => {
   let provider: LocalProvider | undefined;
@@ -55,7 +48,7 @@ describe('local provider (real watchdog children)', () => {
       namespace: config.functionNamespace,
       logger,
       baseEnv: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-      restartBackoff: { initialMs: 50, maxMs: 500 },
+      restartBackoff: { minMs: 50, maxMs: 500 },
       healthIntervalMs: 200,
       stopTimeoutMs: 2000,
       ...options,

@@ -2,6 +2,7 @@
  * One replica of a local function: a `kfaas watchdog` child process on a free loopback port, health-checked
  * through its `/_/health`, restarted with capped backoff when it exits, its output captured line by line.
  */
+import { backoffDelayMs, type Backoff } from '../../../common/backoff.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -24,7 +25,7 @@ export interface ReplicaOptions {
   readonly onOutput: (text: string, stream: 'stdout' | 'stderr') => void;
   /** Called whenever readiness flips. */
   readonly onReadyChange: () => void;
-  readonly restartBackoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly restartBackoff: Backoff;
   readonly healthIntervalMs: number;
   /** How long a stopping child gets after SIGTERM before SIGKILL. */
   readonly stopTimeoutMs: number;
@@ -110,8 +111,7 @@ export class ReplicaProcess {
 
   private scheduleRestart(): void {
     if (this.stopped) return;
-    const { initialMs, maxMs } = this.options.restartBackoff;
-    const delayMs = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(this.failures - 1, 0), 20));
+    const delayMs = backoffDelayMs(this.failures - 1, this.options.restartBackoff);
     this.timer = setTimeout(() => {
       this.restarts++;
       void this.launch();

@@ -1,11 +1,13 @@
 import type { Informer, KubernetesObject, ObjectCache } from '@kubernetes/client-node';
 import winston from 'winston';
-import { superviseInformer } from './supervised-informer.js';
+import { waitFor } from '../test/helpers/wait-for.js';
+import { superviseInformer } from './supervise-informer.js';
 
 /**
  * A scripted informer: each start() runs the next step. The real ListWatch reports a failed list through its
  * error callbacks and still resolves start(); this fake does the same. Real apiserver behaviour is covered by
- * test/integration/gateway-kubernetes.int.test.ts.
+ * test/integration/gateway-kubernetes.int.test.ts and
+ * operator-*.int.test.ts.
  */
 class ScriptedInformer implements Informer<KubernetesObject>, ObjectCache<KubernetesObject> {
   starts = 0;
@@ -35,15 +37,9 @@ class ScriptedInformer implements Informer<KubernetesObject>, ObjectCache<Kubern
 }
 
 const logger = winston.createLogger({ silent: true });
-const options = { name: 'test', logger, backoff: { initialMs: 10, maxMs: 40 }, random: () => 0 };
+const options = { name: 'test', logger, backoff: { minMs: 10, maxMs: 40 }, random: () => 0 };
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const until = (check: () => boolean) => waitFor(check, { timeoutMs: 2000, intervalMs: 5 });
 
 describe('superviseInformer', () => {
   it('retries a failing first list with backoff and reports synced only after a clean start', async () => {
@@ -74,7 +70,7 @@ describe('superviseInformer', () => {
 
   it('coalesces a burst of errors into one restart', async () => {
     const informer = new ScriptedInformer(['ok']);
-    const supervised = superviseInformer(informer, { ...options, backoff: { initialMs: 30, maxMs: 30 } });
+    const supervised = superviseInformer(informer, { ...options, backoff: { minMs: 30, maxMs: 30 } });
     await supervised.synced;
     informer.emit('error', new Error('a'));
     informer.emit('error', new Error('b'));

@@ -1,0 +1,36 @@
+import { loadUpConfig } from './config.js';
+
+describe('loadUpConfig', () => {
+  // Namespace settings left in the shell for a remote gateway are ignored, not an error.
+  const env = { PATH: '/usr/bin', HOME: '/home/dev', KFAAS_RETRY_JITTER: 'full', npm_lifecycle_event: 'start', KFAAS_ALLOWED_NAMESPACES: 'team-a', function_namespace: 'team-a' };
+
+  it('composes the local gateway and worker configs from validated ones', () => {
+    const config = loadUpConfig({ port: '9090', dataDir: '/tmp/kfaas-data', maxInflight: '7' }, env);
+    expect(config.gateway).toMatchObject({
+      provider: 'local',
+      port: 9090,
+      bindAddress: '127.0.0.1',
+      functionNamespace: 'openfaas-fn',
+      allowedNamespaces: ['openfaas-fn'],
+      stateDir: '/tmp/kfaas-data/state',
+      drainDelayMs: 0,
+      auth: { enabled: true, secretMountPath: '/tmp/kfaas-data/auth' },
+    });
+    expect(config.gateway.cliEntryPath).toMatch(/cli\/main\.js$/);
+    expect(config.worker).toMatchObject({ maxInflight: 7, jitter: 'full' });
+    expect(config.gateway.localBaseEnv).toEqual({ PATH: '/usr/bin', HOME: '/home/dev' });
+    expect(Object.isFrozen(config.gateway)).toBe(true);
+  });
+
+  it('keeps a drain delay the user set', () => {
+    expect(loadUpConfig({}, { KFAAS_DRAIN_DELAY: '2s' }).gateway.drainDelayMs).toBe(2_000);
+  });
+
+  it.each([
+    [{}, { KFAAS_LOG_LEVEL: 'loud' }, /KFAAS_LOG_LEVEL="loud"/],
+    [{}, { KFAAS_CALLBACK_MAX_ATTEMPTS: 'many' }, /KFAAS_CALLBACK_MAX_ATTEMPTS="many"/],
+    [{ maxInflight: '0' }, {}, /--max-inflight "0"/],
+  ])('refuses %j with %j, naming the setting', (raw, badEnv, message) => {
+    expect(() => loadUpConfig(raw, badEnv)).toThrow(message);
+  });
+});

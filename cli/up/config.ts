@@ -1,0 +1,52 @@
+/**
+ * Configuration of `kfaas up`, parsed once before anything starts. The gateway and worker configs come from
+ * their own processes' loadConfig, so every variable is validated the same way as for `kfaas gateway` and
+ * `kfaas worker`; the local platform then sets its own fields on the validated objects. main.ts passes
+ * process.env; nothing else in `kfaas up` reads it.
+ */
+import { fileURLToPath } from 'node:url';
+import { pickEnv, type Env } from '../../common/env.js';
+import { loadGatewayConfig, type GatewayConfig } from '../../gateway/index.js';
+import { loadConfig as loadWorkerConfig, type WorkerConfig } from '../../worker/index.js';
+import { credentialsDir } from './credentials.js';
+import { parseUpOptions, type UpOptions } from './options.js';
+
+/** Namespace of functions on a local platform: OpenFaaS's default, which faas-cli names on every call. */
+export const LOCAL_NAMESPACE = 'openfaas-fn';
+
+/** The validated, frozen configuration of `kfaas up`. */
+export interface UpConfig {
+  readonly options: UpOptions;
+  readonly logLevel: string;
+  readonly gateway: GatewayConfig;
+  /** Settings of every worker of the pool; each gets its queue and the gateway's URL on top. */
+  readonly worker: WorkerConfig;
+}
+
+/** Parses the command-line options and the environment; throws naming the flag or variable at fault. */
+export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, env: Env): UpConfig {
+  const options = parseUpOptions(raw);
+  // The local platform has one namespace. A `function_namespace` or KFAAS_ALLOWED_NAMESPACES left in the shell
+  // (say, for a remote gateway) must neither fail the config nor point the gateway away from the functions.
+  const { function_namespace: _a, KFAAS_FUNCTION_NAMESPACE: _b, KFAAS_ALLOWED_NAMESPACES: _c, ...gatewayEnv } = env;
+  const gateway = loadGatewayConfig(gatewayEnv);
+  const worker = loadWorkerConfig(env);
+  return Object.freeze({
+    options,
+    logLevel: gateway.logLevel,
+    gateway: Object.freeze({
+      ...gateway,
+      provider: 'local',
+      port: options.port,
+      bindAddress: '127.0.0.1',
+      functionNamespace: LOCAL_NAMESPACE,
+      allowedNamespaces: Object.freeze([LOCAL_NAMESPACE]),
+      auth: Object.freeze({ ...gateway.auth, secretMountPath: credentialsDir(options.dataDir) }),
+      stateDir: `${options.dataDir}/state`,
+      cliEntryPath: fileURLToPath(new URL('../main.js', import.meta.url)),
+      // A developer's Ctrl-C should not wait for load balancers that do not exist.
+      drainDelayMs: pickEnv(env, 'KFAAS_DRAIN_DELAY') === undefined ? 0 : gateway.drainDelayMs,
+    } satisfies GatewayConfig),
+    worker: Object.freeze({ ...worker, maxInflight: options.maxInflight }),
+  });
+}
