@@ -94,7 +94,7 @@ async function ensureServiceIps(client: KubeRestClient, count: number): Promise<
   if (count <= 200) return;
   const path = '/apis/networking.k8s.io/v1/servicecidrs';
   try {
-    await client.request('POST', path, { body: { apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: { name: 'kfaas-bench' }, spec: { cidrs: ['10.96.0.0/16'] } } });
+    await client.request('POST', path, { body: { apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: { name: 'kfaas-bench' }, spec: { cidrs: ['198.18.64.0/18'] } } });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode !== 409) throw err;
   }

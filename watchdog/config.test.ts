@@ -67,8 +67,8 @@ describe('loadConfig', () => {
   });
 
   it('binds 0.0.0.0 by default inside a Kubernetes pod, and bind_address always wins', () => {
-    expect(loadConfig({ ...base, KUBERNETES_SERVICE_HOST: '10.0.0.1' }).bindAddress).toBe('0.0.0.0');
-    expect(loadConfig({ ...base, KUBERNETES_SERVICE_HOST: '10.0.0.1', bind_address: '127.0.0.1' }).bindAddress).toBe('127.0.0.1');
+    expect(loadConfig({ ...base, KUBERNETES_SERVICE_HOST: '198.19.0.1' }).bindAddress).toBe('0.0.0.0');
+    expect(loadConfig({ ...base, KUBERNETES_SERVICE_HOST: '198.19.0.1', bind_address: '127.0.0.1' }).bindAddress).toBe('127.0.0.1');
   });
 
   it('reads port, max_inflight, content_type and logging settings', () => {

@@ -1,6 +1,6 @@
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
 
-const call = { callId: 'id-1', startTimeNs: '1700000000000000000', remoteAddress: '10.1.2.3' };
+const call = { callId: 'id-1', startTimeNs: '1700000000000000000', remoteAddress: '198.18.2.3' };
 
 describe('upstreamRequestHeaders', () => {
   it('drops hop-by-hop headers, those named in Connection, Host and Expect; adds call headers', () => {
@@ -24,7 +24,7 @@ describe('upstreamRequestHeaders', () => {
       'content-type': 'text/plain',
       'x-call-id': 'id-1',
       'x-start-time': '1700000000000000000',
-      'x-forwarded-for': '10.1.2.3',
+      'x-forwarded-for': '198.18.2.3',
       'x-forwarded-host': 'gw.example.com',
     });
   });

@@ -61,7 +61,7 @@ describe('driftReasons', () => {
   it('works for Services with allocated fields', () => {
     const svc = buildService(fn);
     const live = structuredClone(svc);
-    live.spec!.clusterIP = '10.0.0.12';
+    live.spec!.clusterIP = '198.19.0.12';
     live.spec!.sessionAffinity = 'None';
     expect(driftReasons(svc, live)).toEqual([]);
     live.spec!.ports![0]!.port = 80;

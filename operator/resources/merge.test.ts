@@ -54,12 +54,12 @@ describe('serviceForUpdate', () => {
   it('keeps the allocated cluster IPs and replaces ports and type', () => {
     const desired = buildService(aFunction());
     const live = structuredClone(desired);
-    Object.assign(live.spec!, { type: 'NodePort', clusterIP: '10.0.0.9', clusterIPs: ['10.0.0.9'], externalTrafficPolicy: 'Cluster' });
+    Object.assign(live.spec!, { type: 'NodePort', clusterIP: '198.19.0.9', clusterIPs: ['198.19.0.9'], externalTrafficPolicy: 'Cluster' });
     live.spec!.ports![0]!.nodePort = 30001;
     const body = serviceForUpdate(desired, live);
     expect(body.spec).toEqual({
-      clusterIP: '10.0.0.9',
-      clusterIPs: ['10.0.0.9'],
+      clusterIP: '198.19.0.9',
+      clusterIPs: ['198.19.0.9'],
       type: 'ClusterIP',
       selector: { faas_function: 'echo' },
       ports: [{ name: 'http', protocol: 'TCP', port: 8080, targetPort: 8080 }],

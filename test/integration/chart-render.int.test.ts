@@ -350,7 +350,9 @@ describe('ci/full-values.yaml', () => {
     const cfg = loadGatewayConfig(processEnv(container(pick(objects, 'Deployment', 'kfaas-full-gateway'))));
     expect(cfg.allowedNamespaces).toEqual(['fn-team-a', 'fn-team-b', 'fn-team-c']);
     expect(cfg.functionNamespace).toBe('fn-team-a');
-    expect(cfg.callbackAllowlist).toEqual(['*.example.com', '10.0.0.0/8']);
+    expect(cfg.callbackAllowlist).toEqual(['*.example.com', '198.18.0.0/15']);
+    // The worker checks callbacks again when it sends them, against the same list.
+    expect(envOf(container(pick(objects, 'Deployment', 'kfaas-full-worker'))).KFAAS_CALLBACK_ALLOWLIST).toBe('*.example.com,198.18.0.0/15');
     expect(cfg.maxUpstreamTimeoutMs).toBe(15 * 60_000);
     expect(envOf(container(pick(objects, 'Deployment', 'kfaas-full-operator'))).KFAAS_WATCH_NAMESPACES).toBe('fn-team-a,fn-team-b,fn-team-c');
   });
