@@ -16,7 +16,13 @@ PAUSE_DIR="$(bash "$REPO_ROOT/scripts/pause-bin.sh")"
 TINI=/usr/bin/tini-static
 BUSYBOX=/bin/busybox
 for f in "$TINI" "$BUSYBOX"; do [ -x "$f" ] || { echo "error: $f is missing (run scripts/node-deps.sh)" >&2; exit 1; }; done
-APP_DIRS=(common runtime queue gateway worker watchdog operator cli)
+# Every compiled folder but the tests' and the benchmarks', as the Dockerfile copies all of dist/: a fixed list
+# would silently miss the next new folder.
+APP_DIRS=()
+for d in dist/*/; do
+  d="$(basename "$d")"
+  case "$d" in test|bench) ;; *) APP_DIRS+=("$d") ;; esac
+done
 
 # The key covers the compiled app, the dependency lock, the Node binary and this recipe.
 KEY="$( { sha256sum "$0" package.json package-lock.json "$NODE_BIN" "$PAUSE_DIR/pause" \

@@ -33,7 +33,16 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
   let release: string;
   let namespace: string;
   let fnNamespace: string;
-  let gateway: ReturnType<typeof gatewayClient>;
+  let installed: ReturnType<typeof gatewayClient> | undefined;
+  /** The gateway of step 1; the later steps fail at once, naming step 1, when it did not install. */
+  const gatewayOrFail = (): ReturnType<typeof gatewayClient> => {
+    if (!installed) throw new Error('the platform is not installed: step 1 failed (see its error)');
+    return installed;
+  };
+  const gateway: ReturnType<typeof gatewayClient> = {
+    call: (...args) => gatewayOrFail().call(...args),
+    system: (...args) => gatewayOrFail().system(...args),
+  };
   let password = '';
   let functionImage: string;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -66,7 +75,7 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
   };
   /** Polls a sync call until it answers 200 (a new function has no ready endpoint for a moment). */
   const firstAnswer = (fn: string, body: string): Promise<Answer> =>
-    waitFor(async () => {
+    gatewayOrFail() && waitFor(async () => {
       const a = await gateway.call('POST', `/function/${fn}`, body);
       return a.status === 200 ? a : undefined;
     }, { timeoutMs: 120_000, intervalMs: 200, description: `a 200 from /function/${fn}` });
@@ -141,7 +150,13 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
     await timed('helm install to every platform pod Ready', async () => {
       ok(await helm(state, ['install', release, path.join(REPO, 'charts/kfaas'), '--namespace', namespace, '--create-namespace', '-f', values]), 'helm install');
       for (const component of ['operator', 'gateway', 'worker']) {
-        ok(await kubectl(state, ['-n', namespace, 'rollout', 'status', `deployment/${release}-${component}`, '--timeout=180s']), `rollout of ${component}`);
+        const rollout = await kubectl(state, ['-n', namespace, 'rollout', 'status', `deployment/${release}-${component}`, '--timeout=180s']);
+        if (rollout.code !== 0) {
+          // The container's own last words say why it never became Ready (a crash, a bad config).
+          const logs = await kubectl(state, ['-n', namespace, 'logs', `deployment/${release}-${component}`, '--tail=30', '--all-containers']);
+          const previous = await kubectl(state, ['-n', namespace, 'logs', `deployment/${release}-${component}`, '--tail=30', '--previous']);
+          throw new Error(`rollout of ${component} failed: ${rollout.stderr}${rollout.stdout}\nlogs:\n${logs.stdout}${logs.stderr}\nprevious:\n${previous.stdout}`);
+        }
       }
     });
     const pods = (await core.listNamespacedPod({ namespace })).items;
@@ -152,8 +167,9 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
     }
     const secret = await core.readNamespacedSecret({ namespace, name: `${release}-basic-auth` });
     password = Buffer.from(secret.data!['basic-auth-password']!, 'base64').toString();
-    gateway = gatewayClient(`http://${node.ip}:${gatewayPort}`, () => password);
-    expect((await gateway.call('GET', '/healthz')).status).toBe(200);
+    const client = gatewayClient(`http://${node.ip}:${gatewayPort}`, () => password);
+    expect((await client.call('GET', '/healthz')).status).toBe(200);
+    installed = client;
   });
 
   it('2. kubectl apply of a Function starts a watchdog pod that answers through the gateway, with its exec_timeout', async () => {
