@@ -9,7 +9,7 @@ import { runCommand, spawnService, type ServiceProcess } from './process.js';
 const { Kafka, logLevel } = kafkajs;
 
 /**
- * JVM flags from test-infra.md A3: serial GC and the C1-only JIT leave the second core to Node, and the heap cap
+ * JVM flags: serial GC and the C1-only JIT leave the second core to Node, and the heap cap
  * keeps the broker to a few hundred MB.
  */
 const JVM_OPTS = ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:+ExitOnOutOfMemoryError',
