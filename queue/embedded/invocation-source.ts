@@ -8,18 +8,21 @@
  */
 import crypto from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { decodeInvocation, encodeDeadLetter, encodeInvocation, type Invocation } from '../../common/invocation.js';
+import { decodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
-import { deadLetterOf, type InvocationHandler, type InvocationSource, type ProcessDecision, type QueueObserver } from '../../common/queue.js';
+import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import type { CallStatus } from '../../common/call-status.js';
 import type { Backoff } from '../../common/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
-import { settlesWithin } from '../../runtime/deadline.js';
+import { drainCalls } from '../shared/drain.js';
 import { definedOnly } from '../../common/env.js';
 import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { STATUS_EVENT } from './call-status.js';
 import { ENQUEUED_EVENT } from './invocation-queue.js';
+import { createClaimPump, type ClaimPump } from './claim-pump.js';
+import { createLeaseKeeper } from './lease-keeper.js';
+import { applyDecision, deadLetterUndecodable } from './row-decisions.js';
 import type { ClaimedRow, EmbeddedStore } from './store.js';
 
 /** Options of an embedded source (see EmbeddedQueue.source). */
@@ -61,7 +64,12 @@ export interface EmbeddedSourceDeps {
   readonly now?: () => number;
 }
 
-/** Creates a source over one queue of the store. */
+/**
+ * Creates a source over one queue of the store. The steps, in the order a row meets them: the claim pump
+ * (claim-pump.ts) claims due rows under a lease, `admit` decodes each and hands it to the dispatcher, `persist`
+ * stores the decision with the call's status (row-decisions.ts), and `settle` frees its slot. The lease keeper
+ * (lease-keeper.ts) renews leases while calls run; `close` drains (queue/shared/drain.ts) and releases them.
+ */
 export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: EmbeddedSourceOptions = {}): InvocationSource {
   const o = { ...EMBEDDED_SOURCE_DEFAULTS, ...definedOnly(options) };
   const topic = nonEmpty('topic', options.topic ?? deps.topic);
@@ -74,82 +82,14 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
   const logger = (options.logger ?? deps.logger).child({ component: 'embedded-source', topic });
   const owner = crypto.randomUUID();
   const held = new Set<number>();
+  const leases = createLeaseKeeper({ store, owner, leaseMs, now, logger });
   let dispatcher: Dispatcher | undefined;
   let tracker: CallStatusTracker | undefined;
-  let wakeTimer: NodeJS.Timeout | undefined;
-  let renewTimer: NodeJS.Timeout | undefined;
-  let pumpScheduled = false;
-  let stopping = false;
+  let pump: ClaimPump | undefined;
   let closing: Promise<void> | undefined;
 
   const onEnqueued = (queue: string): void => {
-    if (queue === topic) schedulePump();
-  };
-
-  function schedulePump(): void {
-    if (pumpScheduled || stopping) return;
-    pumpScheduled = true;
-    setImmediate(pump);
-  }
-
-  function scheduleWake(delayMs: number): void {
-    if (wakeTimer) clearTimeout(wakeTimer);
-    wakeTimer = setTimeout(() => {
-      wakeTimer = undefined;
-      schedulePump();
-    }, Math.max(1, delayMs));
-  }
-
-  // Claim in chunks: only once a quarter of the buffer has drained, so one commit covers many claims instead of
-  // paying an fsync for every finished call.
-  const refillAt = highWater - Math.max(1, Math.floor(highWater / 4));
-  let pumping = false;
-  let pumpAgain = false;
-
-  function pump(): void {
-    pumpScheduled = false;
-    const d = dispatcher;
-    if (stopping || !d) return;
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
-    if (held.size > refillAt) return; // a finishing call pumps again
-    const capacity = highWater - held.size;
-    pumping = true;
-    let claimedAt = now();
-    store
-      .write(() => {
-        claimedAt = now();
-        return store.claim(topic, capacity, claimedAt, claimedAt + leaseMs, owner);
-      })
-      .then(
-        (rows) => {
-          for (const row of rows) admit(d, row);
-          if (rows.length < capacity) {
-            const next = store.nextWakeAt(topic, owner);
-            const t = now();
-            scheduleWake(next !== undefined && next > t ? Math.min(next - t, o.pollIntervalMs) : o.pollIntervalMs);
-          }
-        },
-        (err: unknown) => {
-          if (!stopping) logger.warn('claiming calls failed; trying again', { err });
-          scheduleWake(o.pollIntervalMs);
-        },
-      )
-      .finally(() => {
-        pumping = false;
-        if (pumpAgain) {
-          pumpAgain = false;
-          schedulePump();
-        }
-      });
-  }
-
-  const settle = (id: number, stored: boolean): void => {
-    held.delete(id);
-    // An unstored call keeps its lease until close() releases it (or it expires): it must not run twice here.
-    if (stored) schedulePump();
+    if (queue === topic) pump?.schedule();
   };
 
   function admit(d: Dispatcher, row: ClaimedRow): void {
@@ -160,26 +100,31 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
     } catch (err) {
       options.observer?.onUndecodable?.(err as Error);
       logger.warn('dead-lettering a row that is not a kfaas envelope', { err, id: row.id });
-      const record = encodeDeadLetter({
-        reason: 'undecodable',
-        attempts: 0,
-        error: (err as Error).message,
-        deadAt: now(),
-        rawBase64: row.envelope.toString('base64'),
-      });
       void d
-        .store(`dead letter of undecodable row ${row.id}`, () =>
-          store.write(() => {
-            store.insertDeadLetter({ fn: null, reason: 'undecodable', deadAt: now(), record });
-            store.removeInvocation(row.id, owner);
-          }),
-        )
+        .store(`dead letter of undecodable row ${row.id}`, () => deadLetterUndecodable(store, owner, row, err as Error, now))
         .then((stored) => settle(row.id, stored));
       return;
     }
     void d.dispatch(inv, (decision) => persist(row.id, inv, decision), { system: 'kfaas-embedded', destination: topic, offset: String(row.id) }).then((stored) =>
       settle(row.id, stored),
     );
+  }
+
+  /** Stores a decision; the status changes in the same transaction that moves the call, so the two never disagree. */
+  async function persist(id: number, inv: Invocation, decision: ProcessDecision): Promise<void> {
+    const status = tracker?.decided(inv, decision);
+    const stillOurs = await store.write(() => {
+      if (status) store.statuses.put(status);
+      return applyDecision(store, owner, id, decision, now);
+    });
+    if (status) notifier.emit(STATUS_EVENT, status);
+    if (!stillOurs) logger.warn('the lease of a finished call was lost; another claim runs it again', { id, action: decision.action });
+  }
+
+  function settle(id: number, stored: boolean): void {
+    held.delete(id);
+    // An unstored call keeps its lease until close() releases it (or it expires): it must not run twice here.
+    if (stored) pump?.schedule();
   }
 
   /** Stores a status outside the call's own writes (a start); a failure only costs the snapshot. */
@@ -190,70 +135,39 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
     );
   }
 
-  async function persist(id: number, inv: Invocation, decision: ProcessDecision): Promise<void> {
-    const status = tracker?.decided(inv, decision);
-    const stillOurs = await store.write(() => {
-      // The status changes in the transaction that moves the call, so the two never disagree.
-      if (status) store.statuses.put(status);
-      switch (decision.action) {
-        case 'complete':
-          return store.removeInvocation(id, owner);
-        case 'retry': {
-          const dueAt = now() + Math.max(0, decision.delayMs);
-          const next: Invocation = { ...decision.invocation, notBefore: dueAt };
-          return store.rescheduleInvocation(id, owner, encodeInvocation(next), next.function, dueAt);
-        }
-        case 'dead-letter': {
-          const inv = decision.invocation;
-          const deadAt = now();
-          const record = encodeDeadLetter(deadLetterOf(decision, deadAt));
-          if (!store.removeInvocation(id, owner)) return false;
-          store.insertDeadLetter({ fn: inv.function, reason: decision.reason, deadAt, record });
-          return true;
-        }
-      }
-    });
-    if (status) notifier.emit(STATUS_EVENT, status);
-    if (!stillOurs) logger.warn('the lease of a finished call was lost; another claim runs it again', { id, action: decision.action });
-  }
-
   return {
     async start(handler: InvocationHandler) {
       if (closing) throw new Error('the source is closed');
       if (dispatcher) return;
       tracker = trackCallStatus(handler, putStatus, { now, ...(options.resultMaxBytes !== undefined ? { resultMaxBytes: options.resultMaxBytes } : {}) });
-      dispatcher = createDispatcher({ handler: tracker.handler, maxInflight, logger, observer: options.observer, backoff: options.backoff, now });
+      const d = createDispatcher({ handler: tracker.handler, maxInflight, logger, observer: options.observer, backoff: options.backoff, now });
+      dispatcher = d;
+      pump = createClaimPump({
+        store,
+        topic,
+        owner,
+        leaseMs,
+        pollIntervalMs: o.pollIntervalMs,
+        highWater,
+        held: () => held.size,
+        admit: (row) => admit(d, row),
+        now,
+        logger,
+      });
       notifier.on(ENQUEUED_EVENT, onEnqueued);
-      renewTimer = setInterval(() => {
-        try {
-          store.renewLeases(owner, now() + leaseMs);
-        } catch (err) {
-          logger.warn('renewing leases failed', { err });
-        }
-      }, Math.max(50, Math.floor(leaseMs / 3)));
-      schedulePump();
+      leases.start();
+      pump.schedule();
       logger.info('consuming invocations', { maxInflight, leaseMs });
     },
     close() {
       closing ??= (async () => {
-        stopping = true;
+        pump?.stop();
         notifier.off(ENQUEUED_EVENT, onEnqueued);
-        if (wakeTimer) clearTimeout(wakeTimer);
-        const d = dispatcher;
-        if (d) {
-          d.stopStarting();
-          if (!(await settlesWithin(d.idle(), o.drainTimeoutMs))) {
-            logger.warn('calls still running at the drain deadline; aborting them', { running: d.running });
-            d.abort(`the source is closing and the drain deadline of ${o.drainTimeoutMs} ms passed`);
-            await settlesWithin(d.idle(), o.abortGraceMs);
-          }
+        if (dispatcher) {
+          dispatcher.stopStarting();
+          await drainCalls(dispatcher, o, logger);
         }
-        if (renewTimer) clearInterval(renewTimer);
-        try {
-          store.releaseLeases(owner);
-        } catch (err) {
-          logger.warn('releasing leases failed; they expire by themselves', { err });
-        }
+        leases.close();
         logger.info('embedded source closed');
       })();
       return closing;
