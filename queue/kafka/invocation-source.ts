@@ -11,9 +11,9 @@
  * unfinished work stay with this member across rebalances (sticky-assigner.ts), so a scale-out does not run an
  * in-flight call a second time. A record that is not an envelope is dead-lettered with its raw bytes.
  */
-import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { cancels } from '../../common/call-status.js';
-import { decodeInvocation, encodeInvocation, type Invocation } from '../../common/invocation.js';
+import { decodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
@@ -21,11 +21,13 @@ import type { Backoff } from '../../common/backoff.js';
 import { DEFAULT_INFRA_BACKOFF } from '../shared/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
-import { settlesWithin } from '../../runtime/deadline.js';
+import { drainCalls } from '../shared/drain.js';
 import { definedOnly } from '../../common/env.js';
 import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingOptions } from './batching-producer.js';
-import { decisionDeadLetter, undecodableDeadLetter } from './dead-letter-records.js';
+import { createAdmissionGate } from './admission-gate.js';
+import { undecodableDeadLetter } from './dead-letter-records.js';
+import { decisionRecord } from './decision-records.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import { startLagReporter } from './lag-reporter.js';
 import { createOffsetCommitter } from './offset-committer.js';
@@ -103,24 +105,20 @@ export const KAFKA_SOURCE_DEFAULTS = Object.freeze({
   commitIntervalMs: 100,
 });
 
-/** Creates the source; no I/O until start(). */
+/**
+ * Creates the source; no I/O until start(). The steps, in the order a record meets them: `eachBatch` waits on
+ * the admission gate (admission-gate.ts) for room, tracks the offset and calls `admit`, which decodes the record
+ * and hands it to the dispatcher; `persist` produces the decision (decision-records.ts) and the final status;
+ * `settle` makes the offset committable for the committer (offset-committer.ts). `startConsuming` sets this up
+ * in order: topics, producer, status tracking, dispatcher, consumer, retry relay, lag reports; `close` undoes it.
+ */
 export function createKafkaInvocationSource(options: KafkaInvocationSourceOptions): KafkaInvocationSource {
   const o = { ...KAFKA_SOURCE_DEFAULTS, ...definedOnly(options) };
   const topic = nonEmpty('topic', options.topic);
   const groupId = o.groupId ?? consumerGroup(topic);
   const maxInflight = intAtLeast('maxInflight', o.maxInflight, 1);
   const prefetch = intAtLeast('prefetch', o.prefetch ?? maxInflight, 0);
-  intAtLeast('drainTimeoutMs', o.drainTimeoutMs, 0);
-  intAtLeast('sessionTimeoutMs', o.sessionTimeoutMs, 1_000);
-  intAtLeast('heartbeatIntervalMs', o.heartbeatIntervalMs, 1);
-  if (o.heartbeatIntervalMs * 2 > o.sessionTimeoutMs) {
-    throw new Error(`heartbeatIntervalMs: must be at most half of sessionTimeoutMs (${o.heartbeatIntervalMs} > ${o.sessionTimeoutMs}/2)`);
-  }
-  if (o.maxWaitTimeMs * 2 > o.sessionTimeoutMs) {
-    throw new Error(`maxWaitTimeMs: must be at most half of sessionTimeoutMs (${o.maxWaitTimeMs} > ${o.sessionTimeoutMs}/2)`);
-  }
-  const rebalanceTimeoutMs = o.rebalanceTimeoutMs ?? o.maxExecTimeoutMs + 30_000;
-  intAtLeast('rebalanceTimeoutMs', rebalanceTimeoutMs, o.sessionTimeoutMs);
+  const rebalanceTimeoutMs = validateTimeouts(o);
   const now = o.now ?? Date.now;
   const backoff = o.backoff ?? DEFAULT_INFRA_BACKOFF;
   const logger: Logger = options.logger.child({ component: 'kafka-source', topic });
@@ -128,7 +126,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   const admin: Admin = kafka.admin();
   const producer = createBatchingProducer(kafka, options);
   const tracker = new OffsetTracker();
-  const highWater = maxInflight + prefetch;
+  const gate = createAdmissionGate(() => tracker.pending, maxInflight + prefetch);
   let owned: number[] = [];
   let consumer: Consumer | undefined;
   let dispatcher: Dispatcher | undefined;
@@ -151,54 +149,112 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     },
   });
 
-  const persist = async (inv: Invocation, decision: ProcessDecision): Promise<void> => {
-    const status = statusTracker?.decided(inv, decision);
-    // The final snapshot is acknowledged before the offset may be committed: a crash never loses it.
-    const statusDone = status && o.status ? producer.send(statusRecord(o.status.topic, status)).done : Promise.resolve();
-    await Promise.all([statusDone, persistDecision(decision)]);
-  };
-
-  const persistDecision = async (decision: ProcessDecision): Promise<void> => {
-    if (decision.action === 'complete') return;
-    if (decision.action === 'retry') {
-      const next: Invocation = { ...decision.invocation, notBefore: now() + Math.max(0, decision.delayMs) };
-      await producer.send({ topic: retryTopic(topic), key: next.orderingKey ?? next.function, value: encodeInvocation(next) }).done;
-      return;
+  async function startConsuming(handler: InvocationHandler): Promise<void> {
+    await admin.connect();
+    await ensureOwnTopics();
+    await producer.connect();
+    if (o.status) statusTracker = await trackStatus(handler, o.status);
+    const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
+    dispatcher = d;
+    const c = createConsumer();
+    consumer = c;
+    await c.connect();
+    await c.subscribe({ topics: [topic], fromBeginning: true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => eachBatch(d, payload) });
+    if (o.retryRelay) {
+      relay = createOwnRetryRelay();
+      await relay.start();
     }
-    await producer.send(decisionDeadLetter(o.deadLetterTopic, decision, now())).done;
-  };
-
-  /** Stops fetching for close(); kafkajs forgets a pause when it restarts a crashed consumer, so a rejoin repeats it. */
-  const stopFetching = (): void => {
-    try {
-      consumer?.pause([{ topic }]);
-    } catch (err) {
-      // Between a crash and kafkajs's restart there is no consumer group to pause.
-      logger.debug('pausing fetches failed', { err });
+    if (o.observer?.onLag && o.lagIntervalMs > 0) {
+      stopLag = startLagReporter({ admin, groupId, topic, intervalMs: o.lagIntervalMs, observer: o.observer, logger });
     }
-  };
+    logger.info('consuming invocations', { groupId, maxInflight, rebalanceTimeoutMs });
+  }
 
-  let roomWaiters: Array<() => void> = [];
-  /** Resolves true once fewer than `highWater` records are unfinished, or false after `ms`. */
-  const waitForRoom = (ms: number): Promise<boolean> => {
-    if (tracker.pending < highWater) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        roomWaiters = roomWaiters.filter((w) => w !== wake);
-        resolve(false);
-      }, ms);
-      roomWaiters.push(wake);
+  function ensureOwnTopics(): Promise<void> {
+    return ensureTopics(admin, [
+      { topic, partitions: o.partitions, maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES },
+      { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+      { topic: o.deadLetterTopic, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+      ...(o.status ? [statusTopicSpec(o.status, o.partitions)] : []),
+    ]);
+  }
+
+  /** Wraps the handler so each call writes its running status; skips calls cancelled on `cancelTopic`. */
+  async function trackStatus(handler: InvocationHandler, status: NonNullable<KafkaInvocationSourceOptions['status']>): Promise<CallStatusTracker> {
+    if (status.cancelTopic) {
+      // Read to its end before the first call runs, so a restarted worker never runs a cancelled call.
+      cancelled = createKafkaCallStatusView({ ...options, topic: status.cancelTopic, retentionMs: status.retentionMs, partitions: o.partitions });
+      await cancelled.start();
+    }
+    const view = cancelled;
+    return trackCallStatus(handler, (snapshot) => {
+      producer.send(statusRecord(status.topic, snapshot)).done.catch((err: unknown) => logger.debug('writing a running status failed', { err }));
+    }, {
+      now,
+      ...(status.resultMaxBytes !== undefined ? { resultMaxBytes: status.resultMaxBytes } : {}),
+      ...(view ? { isCancelled: (inv: Invocation) => cancels(view.peek(inv.callId), inv) } : {}),
     });
-  };
-  const signalRoom = (): void => {
-    if (tracker.pending < highWater) for (const wake of roomWaiters.splice(0)) wake();
-  };
+  }
 
-  const admit = (d: Dispatcher, progress: PartitionProgress, message: KafkaMessage): void => {
+  function createConsumer(): Consumer {
+    const c = kafka.consumer({
+      groupId,
+      partitionAssigners: [stickyAssigner(() => ({ busy: tracker.busyPartitions(), owned: { [topic]: owned } }))],
+      sessionTimeout: o.sessionTimeoutMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      maxWaitTimeInMs: o.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    c.on(c.events.GROUP_JOIN, ({ payload }) => onGroupJoin(payload.memberAssignment[topic] ?? []));
+    c.on(c.events.CRASH, ({ payload }) => {
+      if (payload.restart) {
+        logger.warn('Kafka consumer crashed; kafkajs restarts it', { err: payload.error });
+      } else if (!stopping) {
+        crashed = true;
+        logger.error('Kafka consumer crashed and will not restart', { err: payload.error });
+      }
+    });
+    return c;
+  }
+
+  /** Tracks the new assignment; calls in flight on a partition that moved away may run again there. */
+  function onGroupJoin(partitions: number[]): void {
+    owned = partitions;
+    const revoked = tracker.reassign(owned.map((partition) => ({ topic, partition })));
+    const busy = revoked.filter((p) => p.pending > 0);
+    if (busy.length > 0) {
+      logger.warn('partitions with calls in flight were reassigned; their calls may run again elsewhere', {
+        partitions: busy.map((p) => p.partition),
+      });
+    }
+    logger.info('joined the consumer group', { groupId, partitions: owned });
+    if (stopping) stopFetching();
+    committer.schedule();
+  }
+
+  /** Admits each record once there is room, and returns; the calls run on after it. */
+  async function eachBatch(d: Dispatcher, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const progress = tracker.partition(batch.topic, batch.partition);
+    for (const message of batch.messages) {
+      while (!(await gate.waitForRoom(o.heartbeatIntervalMs))) {
+        if (!isRunning() || isStale() || stopping) return;
+        try {
+          await heartbeat();
+        } catch (err) {
+          // A rebalance: return so kafkajs rejoins now; the unresolved rest of the batch is fetched again.
+          logger.debug('heartbeat while waiting for room failed; leaving the batch', { err });
+          return;
+        }
+      }
+      if (!isRunning() || isStale() || stopping || !tracker.isCurrent(progress)) return;
+      if (progress.track(message.offset)) admit(d, progress, message);
+      resolveOffset(message.offset);
+    }
+  }
+
+  function admit(d: Dispatcher, progress: PartitionProgress, message: KafkaMessage): void {
     const offset = message.offset;
     let inv: Invocation;
     try {
@@ -215,122 +271,62 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     void d.dispatch(inv, (decision) => persist(inv, decision), { system: 'kafka', destination: topic, partition: progress.partition, offset }).then((stored) =>
       settle(progress, offset, stored),
     );
-  };
+  }
+
+  async function persist(inv: Invocation, decision: ProcessDecision): Promise<void> {
+    const status = statusTracker?.decided(inv, decision);
+    // The final snapshot is acknowledged before the offset may be committed: a crash never loses it.
+    const statusDone = status && o.status ? producer.send(statusRecord(o.status.topic, status)).done : Promise.resolve();
+    const record = decisionRecord(topic, o.deadLetterTopic, decision, now);
+    await Promise.all([statusDone, record ? producer.send(record).done : undefined]);
+  }
 
   /** A stored decision makes the offset committable; an unstored one leaves it pending so it is never committed. */
-  const settle = (progress: PartitionProgress, offset: string, stored: boolean): void => {
+  function settle(progress: PartitionProgress, offset: string, stored: boolean): void {
     if (stored && tracker.isCurrent(progress)) {
       progress.finish(offset);
       committer.schedule();
     }
-    signalRoom();
-  };
+    gate.signalRoom();
+  }
 
-  async function startConsuming(handler: InvocationHandler): Promise<void> {
-    await admin.connect();
-    await ensureTopics(admin, [
-      { topic, partitions: o.partitions, maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES },
-      { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
-      { topic: o.deadLetterTopic, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
-      ...(o.status ? [statusTopicSpec(o.status, o.partitions)] : []),
-    ]);
-    await producer.connect();
-    const { status } = o;
-    if (status) {
-      if (status.cancelTopic) {
-        // Read to its end before the first call runs, so a restarted worker never runs a cancelled call.
-        cancelled = createKafkaCallStatusView({ ...options, topic: status.cancelTopic, retentionMs: status.retentionMs, partitions: o.partitions });
-        await cancelled.start();
-      }
-      const view = cancelled;
-      statusTracker = trackCallStatus(handler, (snapshot) => {
-        producer.send(statusRecord(status.topic, snapshot)).done.catch((err: unknown) => logger.debug('writing a running status failed', { err }));
-      }, {
-        now,
-        ...(status.resultMaxBytes !== undefined ? { resultMaxBytes: status.resultMaxBytes } : {}),
-        ...(view ? { isCancelled: (inv: Invocation) => cancels(view.peek(inv.callId), inv) } : {}),
-      });
+  function createOwnRetryRelay(): RetryRelay {
+    return createRetryRelay({
+      kafka,
+      topic,
+      producer,
+      deadLetterTopic: o.deadLetterTopic,
+      logger,
+      observer: o.observer,
+      maxHeld: o.retryMaxHeld,
+      maxHeldBytes: o.retryMaxHeldBytes,
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      maxWaitTimeMs: o.maxWaitTimeMs,
+      commitIntervalMs: o.commitIntervalMs,
+      backoff,
+      now,
+    });
+  }
+
+  /** Stops fetching for close(); kafkajs forgets a pause when it restarts a crashed consumer, so a rejoin repeats it. */
+  function stopFetching(): void {
+    try {
+      consumer?.pause([{ topic }]);
+    } catch (err) {
+      // Between a crash and kafkajs's restart there is no consumer group to pause.
+      logger.debug('pausing fetches failed', { err });
     }
-    const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
-    dispatcher = d;
-    const c = kafka.consumer({
-      groupId,
-      partitionAssigners: [stickyAssigner(() => ({ busy: tracker.busyPartitions(), owned: { [topic]: owned } }))],
-      sessionTimeout: o.sessionTimeoutMs,
-      rebalanceTimeout: rebalanceTimeoutMs,
-      heartbeatInterval: o.heartbeatIntervalMs,
-      maxWaitTimeInMs: o.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-    });
-    consumer = c;
-    c.on(c.events.GROUP_JOIN, ({ payload }) => {
-      owned = payload.memberAssignment[topic] ?? [];
-      const revoked = tracker.reassign(owned.map((partition) => ({ topic, partition })));
-      const busy = revoked.filter((p) => p.pending > 0);
-      if (busy.length > 0) {
-        logger.warn('partitions with calls in flight were reassigned; their calls may run again elsewhere', {
-          partitions: busy.map((p) => p.partition),
-        });
-      }
-      logger.info('joined the consumer group', { groupId, partitions: owned });
-      if (stopping) stopFetching();
-      committer.schedule();
-    });
-    c.on(c.events.CRASH, ({ payload }) => {
-      if (payload.restart) {
-        logger.warn('Kafka consumer crashed; kafkajs restarts it', { err: payload.error });
-      } else if (!stopping) {
-        crashed = true;
-        logger.error('Kafka consumer crashed and will not restart', { err: payload.error });
-      }
-    });
-    await c.connect();
-    await c.subscribe({ topics: [topic], fromBeginning: true });
-    await c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const progress = tracker.partition(batch.topic, batch.partition);
-        for (const message of batch.messages) {
-          while (!(await waitForRoom(o.heartbeatIntervalMs))) {
-            if (!isRunning() || isStale() || stopping) return;
-            try {
-              await heartbeat();
-            } catch (err) {
-              // A rebalance: return so kafkajs rejoins now; the unresolved rest of the batch is fetched again.
-              logger.debug('heartbeat while waiting for room failed; leaving the batch', { err });
-              return;
-            }
-          }
-          if (!isRunning() || isStale() || stopping || !tracker.isCurrent(progress)) return;
-          if (progress.track(message.offset)) admit(d, progress, message);
-          resolveOffset(message.offset);
-        }
-      },
-    });
-    if (o.retryRelay) {
-      relay = createRetryRelay({
-        kafka,
-        topic,
-        producer,
-        deadLetterTopic: o.deadLetterTopic,
-        logger,
-        observer: o.observer,
-        maxHeld: o.retryMaxHeld,
-        maxHeldBytes: o.retryMaxHeldBytes,
-        sessionTimeoutMs: o.sessionTimeoutMs,
-        heartbeatIntervalMs: o.heartbeatIntervalMs,
-        maxWaitTimeMs: o.maxWaitTimeMs,
-        commitIntervalMs: o.commitIntervalMs,
-        backoff,
-        now,
-      });
-      await relay.start();
-    }
-    if (o.observer?.onLag && o.lagIntervalMs > 0) {
-      stopLag = startLagReporter({ admin, groupId, topic, intervalMs: o.lagIntervalMs, observer: o.observer, logger });
-    }
-    logger.info('consuming invocations', { groupId, maxInflight, rebalanceTimeoutMs });
+  }
+
+  /** Drains the calls, then commits what they finished; the order keeps a stored decision's offset. */
+  async function drainAndCommit(d: Dispatcher): Promise<void> {
+    d.stopStarting();
+    stopFetching();
+    await relay?.close();
+    await drainCalls(d, o, logger);
+    committer.stop();
+    await committer.flush().catch((err: unknown) => logger.warn('final offset commit failed', { err }));
   }
 
   return {
@@ -346,18 +342,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
         // First, before any await: a slot freed from here on must not start another call.
         dispatcher?.stopStarting();
         await starting?.catch(() => undefined);
-        if (consumer && dispatcher) {
-          dispatcher.stopStarting();
-          stopFetching();
-          await relay?.close();
-          if (!(await settlesWithin(dispatcher.idle(), o.drainTimeoutMs))) {
-            logger.warn('calls still running at the drain deadline; aborting them', { running: dispatcher.running });
-            dispatcher.abort(`the source is closing and the drain deadline of ${o.drainTimeoutMs} ms passed`);
-            await settlesWithin(dispatcher.idle(), o.abortGraceMs);
-          }
-          committer.stop();
-          await committer.flush().catch((err: unknown) => logger.warn('final offset commit failed', { err }));
-        }
+        if (consumer && dispatcher) await drainAndCommit(dispatcher);
         stopLag?.();
         await consumer?.disconnect().catch((err: unknown) => logger.warn('leaving the consumer group failed', { err }));
         await producer.close(o.abortGraceMs);
@@ -368,4 +353,27 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       return closing;
     },
   };
+}
+
+/** Checks the timeouts against each other; returns the rebalance timeout. */
+function validateTimeouts(o: {
+  readonly drainTimeoutMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxWaitTimeMs: number;
+  readonly maxExecTimeoutMs: number;
+  readonly rebalanceTimeoutMs?: number;
+}): number {
+  intAtLeast('drainTimeoutMs', o.drainTimeoutMs, 0);
+  intAtLeast('sessionTimeoutMs', o.sessionTimeoutMs, 1_000);
+  intAtLeast('heartbeatIntervalMs', o.heartbeatIntervalMs, 1);
+  if (o.heartbeatIntervalMs * 2 > o.sessionTimeoutMs) {
+    throw new Error(`heartbeatIntervalMs: must be at most half of sessionTimeoutMs (${o.heartbeatIntervalMs} > ${o.sessionTimeoutMs}/2)`);
+  }
+  if (o.maxWaitTimeMs * 2 > o.sessionTimeoutMs) {
+    throw new Error(`maxWaitTimeMs: must be at most half of sessionTimeoutMs (${o.maxWaitTimeMs} > ${o.sessionTimeoutMs}/2)`);
+  }
+  const rebalanceTimeoutMs = o.rebalanceTimeoutMs ?? o.maxExecTimeoutMs + 30_000;
+  intAtLeast('rebalanceTimeoutMs', rebalanceTimeoutMs, o.sessionTimeoutMs);
+  return rebalanceTimeoutMs;
 }
