@@ -11,7 +11,7 @@
  * unfinished work stay with this member across rebalances (sticky-assigner.ts), so a scale-out does not run an
  * in-flight call a second time. A record that is not an envelope is dead-lettered with its raw bytes.
  */
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
 import { cancels } from '../../common/call-status.js';
 import { decodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
@@ -28,6 +28,7 @@ import { createBatchingProducer, type BatchingOptions } from './batching-produce
 import { createAdmissionGate } from './admission-gate.js';
 import { undecodableDeadLetter } from './dead-letter-records.js';
 import { decisionRecord } from './decision-records.js';
+import { createFetchLoop, type FetchLoop } from './fetch-loop.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import { startLagReporter } from './lag-reporter.js';
 import { createOffsetCommitter } from './offset-committer.js';
@@ -35,7 +36,6 @@ import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import { createRetryRelay, type RetryRelay } from './retry-relay.js';
 import { createKafkaCallStatusView, type KafkaCallStatusView } from './call-status-view.js';
 import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
-import { stickyAssigner } from './sticky-assigner.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
 
 /** Options of createKafkaInvocationSource. */
@@ -107,7 +107,7 @@ export const KAFKA_SOURCE_DEFAULTS = Object.freeze({
 
 /**
  * Creates the source; no I/O until start(). The steps, in the order a record meets them: `eachBatch` waits on
- * the admission gate (admission-gate.ts) for room, tracks the offset and calls `admit`, which decodes the record
+ * the admission gate (admission-gate.ts) for room in the fetch loop (fetch-loop.ts), tracks the offset and calls `admit`, which decodes the record
  * and hands it to the dispatcher; `persist` produces the decision (decision-records.ts) and the final status;
  * `settle` makes the offset committable for the committer (offset-committer.ts). `startConsuming` sets this up
  * in order: topics, producer, status tracking, dispatcher, consumer, retry relay, lag reports; `close` undoes it.
@@ -127,7 +127,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   const producer = createBatchingProducer(kafka, options);
   const tracker = new OffsetTracker();
   const gate = createAdmissionGate(() => tracker.pending, maxInflight + prefetch);
-  let owned: number[] = [];
+  let fetchLoop: FetchLoop | undefined;
   let consumer: Consumer | undefined;
   let dispatcher: Dispatcher | undefined;
   let statusTracker: CallStatusTracker | undefined;
@@ -135,7 +135,6 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   let relay: RetryRelay | undefined;
   let stopLag: (() => void) | undefined;
   let stopping = false;
-  let crashed = false;
   let starting: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
 
@@ -156,11 +155,23 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     if (o.status) statusTracker = await trackStatus(handler, o.status);
     const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
     dispatcher = d;
-    const c = createConsumer();
-    consumer = c;
-    await c.connect();
-    await c.subscribe({ topics: [topic], fromBeginning: true });
-    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => eachBatch(d, payload) });
+    fetchLoop = createFetchLoop({
+      kafka,
+      topic,
+      groupId,
+      tracker,
+      gate,
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      rebalanceTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      maxWaitTimeMs: o.maxWaitTimeMs,
+      stopping: () => stopping,
+      admit: (progress, message) => admit(d, progress, message),
+      joined: () => committer.schedule(),
+      logger,
+    });
+    consumer = fetchLoop.consumer;
+    await fetchLoop.run();
     if (o.retryRelay) {
       relay = createOwnRetryRelay();
       await relay.start();
@@ -195,63 +206,6 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       ...(status.resultMaxBytes !== undefined ? { resultMaxBytes: status.resultMaxBytes } : {}),
       ...(view ? { isCancelled: (inv: Invocation) => cancels(view.peek(inv.callId), inv) } : {}),
     });
-  }
-
-  function createConsumer(): Consumer {
-    const c = kafka.consumer({
-      groupId,
-      partitionAssigners: [stickyAssigner(() => ({ busy: tracker.busyPartitions(), owned: { [topic]: owned } }))],
-      sessionTimeout: o.sessionTimeoutMs,
-      rebalanceTimeout: rebalanceTimeoutMs,
-      heartbeatInterval: o.heartbeatIntervalMs,
-      maxWaitTimeInMs: o.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-    });
-    c.on(c.events.GROUP_JOIN, ({ payload }) => onGroupJoin(payload.memberAssignment[topic] ?? []));
-    c.on(c.events.CRASH, ({ payload }) => {
-      if (payload.restart) {
-        logger.warn('Kafka consumer crashed; kafkajs restarts it', { err: payload.error });
-      } else if (!stopping) {
-        crashed = true;
-        logger.error('Kafka consumer crashed and will not restart', { err: payload.error });
-      }
-    });
-    return c;
-  }
-
-  /** Tracks the new assignment; calls in flight on a partition that moved away may run again there. */
-  function onGroupJoin(partitions: number[]): void {
-    owned = partitions;
-    const revoked = tracker.reassign(owned.map((partition) => ({ topic, partition })));
-    const busy = revoked.filter((p) => p.pending > 0);
-    if (busy.length > 0) {
-      logger.warn('partitions with calls in flight were reassigned; their calls may run again elsewhere', {
-        partitions: busy.map((p) => p.partition),
-      });
-    }
-    logger.info('joined the consumer group', { groupId, partitions: owned });
-    if (stopping) stopFetching();
-    committer.schedule();
-  }
-
-  /** Admits each record once there is room, and returns; the calls run on after it. */
-  async function eachBatch(d: Dispatcher, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const progress = tracker.partition(batch.topic, batch.partition);
-    for (const message of batch.messages) {
-      while (!(await gate.waitForRoom(o.heartbeatIntervalMs))) {
-        if (!isRunning() || isStale() || stopping) return;
-        try {
-          await heartbeat();
-        } catch (err) {
-          // A rebalance: return so kafkajs rejoins now; the unresolved rest of the batch is fetched again.
-          logger.debug('heartbeat while waiting for room failed; leaving the batch', { err });
-          return;
-        }
-      }
-      if (!isRunning() || isStale() || stopping || !tracker.isCurrent(progress)) return;
-      if (progress.track(message.offset)) admit(d, progress, message);
-      resolveOffset(message.offset);
-    }
   }
 
   function admit(d: Dispatcher, progress: PartitionProgress, message: KafkaMessage): void {
@@ -309,20 +263,10 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     });
   }
 
-  /** Stops fetching for close(); kafkajs forgets a pause when it restarts a crashed consumer, so a rejoin repeats it. */
-  function stopFetching(): void {
-    try {
-      consumer?.pause([{ topic }]);
-    } catch (err) {
-      // Between a crash and kafkajs's restart there is no consumer group to pause.
-      logger.debug('pausing fetches failed', { err });
-    }
-  }
-
   /** Drains the calls, then commits what they finished; the order keeps a stored decision's offset. */
   async function drainAndCommit(d: Dispatcher): Promise<void> {
     d.stopStarting();
-    stopFetching();
+    fetchLoop?.stopFetching();
     await relay?.close();
     await drainCalls(d, o, logger);
     committer.stop();
@@ -335,7 +279,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       starting ??= startConsuming(handler);
       return starting;
     },
-    healthy: () => !crashed,
+    healthy: () => !(fetchLoop?.crashed() ?? false),
     close() {
       closing ??= (async () => {
         stopping = true;
