@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../runtime/free-port.js';
+import { pollUntil } from '../test/harness/deadline.js';
 import { procStatusKb } from './support.js';
 
 /** A running nginx proxy and its CPU and memory readings. */
@@ -62,15 +63,15 @@ http {
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
-  // Ready when the port accepts a connection.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null || child.pid === undefined) throw new Error(`nginx exited: ${stderr || 'is nginx installed? run scripts/bench-deps.sh'}`);
-    const up = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' }).then(() => true, () => false);
-    if (up) break;
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within 10 s: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // Ready when the port answers; a child that exits first fails the wait at once.
+  await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' })) && true, {
+    what: `nginx on port ${port}`,
+    timeoutMs: 10_000,
+    intervalMs: 50,
+    abort: () => (child.exitCode !== null || child.pid === undefined
+      ? new Error(`nginx exited: ${stderr || 'is nginx installed? run scripts/bench-deps.sh'}`)
+      : undefined),
+  });
   const version = await new Promise<string>((resolve) => {
     const v = spawn(bin, ['-v'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let out = '';
@@ -78,6 +79,7 @@ http {
     v.once('exit', () => resolve(/nginx\/(\S+)/.exec(out)?.[1] ?? 'unknown'));
   });
   const pid = child.pid;
+  if (pid === undefined) throw new Error('nginx did not start');
   return {
     port,
     pid,
