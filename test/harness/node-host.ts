@@ -133,13 +133,14 @@ function cgroupPids(name: string): number[] {
   return [...pids];
 }
 
-/** Pids whose command line mentions `marker`. */
-export function pidsMentioning(marker: string): number[] {
+/** Pids whose command line mentions `marker` (and, when given, starts with `program`). */
+export function pidsMentioning(marker: string, program = ''): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.startsWith(program) && cmdline.includes(marker)) pids.push(Number(entry));
     } catch {
       // Exited meanwhile.
     }
@@ -163,13 +164,7 @@ function killAll(pids: number[]): void {
  */
 export function killContainers(runDir: string): void {
   killAll(CGROUP_NAMES.flatMap(cgroupPids));
-  killAll(pidsMentioning(runDir).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/usr/bin/containerd-shim');
-    } catch {
-      return false;
-    }
-  }));
+  killAll(pidsMentioning(runDir, '/usr/bin/containerd-shim'));
 }
 
 /** Unmounts every mount under one of `prefixes`, deepest first (lazily: a busy mount is detached at once). */
