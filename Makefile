@@ -37,7 +37,7 @@ tools: ## Build/fetch Kafka jars, etcd, the Kubernetes binaries (kubelet, kubect
 ##@ Test
 
 .PHONY: test
-test: install build typecheck chart-crds-check tools ## Run unit + integration tests against real Kafka and Kubernetes; prints "N passed, N failed"
+test: install build typecheck chart-crds-check tools ## Run unit + integration tests, then the e2e suite on a real node; prints "N passed, N failed"
 	scripts/test.sh
 
 .PHONY: typecheck
