@@ -31,6 +31,25 @@ export interface RetrySpec {
   maxBackoff?: string;
 }
 
+/** What a function's autoscaling measures per replica: concurrent calls (sync plus async) or requests per second. */
+export const SCALE_TARGET_TYPES = Object.freeze(['inflight', 'rps'] as const);
+
+/** One of SCALE_TARGET_TYPES. */
+export type ScaleTargetType = (typeof SCALE_TARGET_TYPES)[number];
+
+/** Autoscaling of a function (`spec.scale`); see common/scale-settings.ts for defaults and the label fallback. */
+export interface ScaleSpec {
+  /** Fewest replicas while the function has load (0 allowed). */
+  min?: number;
+  /** Most replicas. */
+  max?: number;
+  /** Load one replica takes: concurrent calls (inflight) or calls per second (rps). */
+  target?: number;
+  targetType?: ScaleTargetType;
+  /** Scale to zero after this long with no calls and an empty backlog (a duration; unset = never). */
+  zeroAfter?: string;
+}
+
 /** Watchdog modes: a process per call, or a long-running HTTP upstream. OpenFaaS names are accepted too. */
 export const FUNCTION_MODES = Object.freeze(['fork', 'http', 'serializing', 'streaming'] as const);
 
@@ -72,6 +91,8 @@ export interface FunctionSpec {
   retry?: RetrySpec;
   /** How long an async call may wait in total before it is dead-lettered. */
   maxEventAge?: string;
+  /** Autoscaling on load; unset (and no OpenFaaS scale labels) means no autoscaling. */
+  scale?: ScaleSpec;
 }
 
 /** A status condition, as Kubernetes defines it. */

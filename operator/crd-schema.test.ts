@@ -12,6 +12,7 @@ import type {
   FunctionTimeouts,
   ResourceQuantities,
   RetrySpec,
+  ScaleSpec,
 } from '../common/function-types.js';
 import { FUNCTION_GROUP, FUNCTION_KIND, FUNCTION_MODES, FUNCTION_PLURAL, FUNCTION_VERSION } from '../common/function-types.js';
 import { QUANTITY_PATTERN } from './resources/quantity.js';
@@ -40,10 +41,12 @@ const SPEC_KEYS: KeyMap<FunctionSpec> = {
   queue: 'optional',
   retry: 'optional',
   maxEventAge: 'optional',
+  scale: 'optional',
 };
 const QUANTITY_KEYS: KeyMap<ResourceQuantities> = { cpu: 'optional', memory: 'optional' };
 const TIMEOUT_KEYS: KeyMap<FunctionTimeouts> = { read: 'optional', write: 'optional', exec: 'optional' };
 const RETRY_KEYS: KeyMap<RetrySpec> = { maxAttempts: 'optional', minBackoff: 'optional', maxBackoff: 'optional' };
+const SCALE_KEYS: KeyMap<ScaleSpec> = { min: 'optional', max: 'optional', target: 'optional', targetType: 'optional', zeroAfter: 'optional' };
 const STATUS_KEYS: KeyMap<FunctionStatusBlock> = {
   conditions: 'optional',
   observedGeneration: 'optional',
@@ -94,6 +97,7 @@ describe('CRD and TypeScript types', () => {
     ['spec.requests', specSchema.properties.requests, QUANTITY_KEYS],
     ['spec.timeouts', specSchema.properties.timeouts, TIMEOUT_KEYS],
     ['spec.retry', specSchema.properties.retry, RETRY_KEYS],
+    ['spec.scale', specSchema.properties.scale, SCALE_KEYS],
     ['status', schema.properties.status, STATUS_KEYS],
     ['status.conditions[]', schema.properties.status.properties.conditions.items, CONDITION_KEYS],
   ])('%s has the same fields, required the same way', (_path, node, keys) => {
