@@ -1,4 +1,4 @@
-/** Kafka topic and consumer-group naming, shared by gateway (producer) and worker (consumer). */
+/** Kafka topic, record-key and consumer-group naming, shared by gateway (producer) and worker (consumer). */
 
 /** Default topic of async calls for functions without a dedicated queue. */
 export const DEFAULT_INVOCATIONS_TOPIC = 'kfaas.invocations';
@@ -32,4 +32,12 @@ export function retryTopic(topic: string): string {
 /** Consumer group of the workers of one invocation topic. */
 export function consumerGroup(topic: string): string {
   return `kfaas-worker.${topic}`;
+}
+
+/**
+ * Kafka record key of a call: its ordering key when it has one (so calls of one key share a partition and keep
+ * their order), else its call id, so one function's unordered calls spread over every partition and worker.
+ */
+export function recordKey(inv: { readonly callId: string; readonly orderingKey?: string | undefined }): string {
+  return inv.orderingKey ?? inv.callId;
 }

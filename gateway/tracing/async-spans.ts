@@ -9,6 +9,7 @@ import { SpanKind, SpanStatusCode, context, trace, type Span } from '@openteleme
 import { Headers } from '../../common/headers.js';
 import type { Invocation } from '../../common/invocation.js';
 import type { InvocationQueue } from '../../common/queue.js';
+import { recordKey } from '../../common/topics.js';
 import { Attr, contextFromHeaders, endingSpan, messagingAttributes, tracer, withTraceHeaders } from '../../runtime/tracing/spans.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => unknown;
@@ -65,7 +66,7 @@ export function traceQueue(queue: InvocationQueue, options: TracedQueueOptions):
           kind: SpanKind.PRODUCER,
           attributes: {
             ...messagingAttributes(inv, 'send', options.system, destination),
-            ...(options.system === 'kafka' ? { [Attr.messagingKey]: inv.orderingKey ?? inv.function } : {}),
+            ...(options.system === 'kafka' ? { [Attr.messagingKey]: recordKey(inv) } : {}),
           },
         },
         (span: Span) => endingSpan(span, () => queue.enqueue({ ...inv, headers: withTraceHeaders(inv.headers, context.active()) })),

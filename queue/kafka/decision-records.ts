@@ -5,7 +5,7 @@
  */
 import { encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { ProcessDecision } from '../../common/queue.js';
-import { retryTopic } from '../../common/topics.js';
+import { recordKey, retryTopic } from '../../common/topics.js';
 import { decisionDeadLetter } from './dead-letter-records.js';
 import type { BatchRecord } from './producer-batcher.js';
 
@@ -14,7 +14,7 @@ export function decisionRecord(topic: string, deadLetterTopic: string, decision:
   if (decision.action === 'complete') return undefined;
   if (decision.action === 'retry') {
     const next: Invocation = { ...decision.invocation, notBefore: now() + Math.max(0, decision.delayMs) };
-    return { topic: retryTopic(topic), key: next.orderingKey ?? next.function, value: encodeInvocation(next) };
+    return { topic: retryTopic(topic), key: recordKey(next), value: encodeInvocation(next) };
   }
   return decisionDeadLetter(deadLetterTopic, decision, now());
 }

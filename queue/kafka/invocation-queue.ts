@@ -10,7 +10,7 @@ import { KfaasError, isKfaasError } from '../../common/errors.js';
 import { encodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationQueue } from '../../common/queue.js';
-import { DEFAULT_INVOCATIONS_TOPIC, invocationTopic, queueNameProblem, retryTopic } from '../../common/topics.js';
+import { DEFAULT_INVOCATIONS_TOPIC, invocationTopic, queueNameProblem, recordKey, retryTopic } from '../../common/topics.js';
 import { withDeadline } from '../../runtime/deadline.js';
 import { definedOnly } from '../../common/env.js';
 import { intAtLeast, nonEmpty } from '../shared/validate.js';
@@ -124,7 +124,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       if (problem) throw new KfaasError('INVALID_FIELD', problem);
     }
     const value = encodeInvocation(inv);
-    const key = inv.orderingKey ?? inv.function;
+    const key = recordKey(inv);
     const size = value.length + Buffer.byteLength(key) + RECORD_OVERHEAD_BYTES;
     if (size > o.maxMessageBytes) {
       throw new KfaasError('PAYLOAD_TOO_LARGE', `the encoded call is ${size} bytes; the queue takes at most ${o.maxMessageBytes}`);
