@@ -167,6 +167,11 @@ export interface FunctionStatus {
   replicas: number;
   availableReplicas: number;
   createdAt?: string;
+  /**
+   * kfaas only (OpenFaaS clients ignore it): concurrent calls one replica takes (`perReplicaCapacity`); the
+   * workers run at most availableReplicas x this many async calls of the function at once. Absent = unbounded.
+   */
+  replicaCapacity?: number;
 }
 
 /** Environment variables the platform sets itself; they are not echoed back as user `envVars`. */

@@ -51,6 +51,11 @@ export interface Invocation {
   readonly delayedUntil?: number;
   /** Times the call was taken back from the dead letters and run again. */
   readonly redrives?: number;
+  /**
+   * Times a worker put the call back in the queue, unrun, because its function already had a full round of
+   * calls waiting (fairness between functions); not attempts.
+   */
+  readonly deferrals?: number;
   /** Set once the invocation outcome is final and only the callback remains to deliver. */
   readonly result?: InvocationResult;
   /** Callback delivery attempts already made. */

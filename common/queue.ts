@@ -46,10 +46,27 @@ export interface Delivery {
 /** Processes one call. It must not throw for function failures; a throw means an infrastructure fault. */
 export type InvocationHandler = (invocation: Invocation, signal: AbortSignal, delivery?: Delivery) => Promise<ProcessDecision>;
 
+/**
+ * How many async calls of a function all workers together may run at once: ready replicas x per-replica
+ * capacity. A Kafka source runs its consumer-group share of it, the embedded source all of it.
+ */
+export interface FunctionCapacity {
+  /** The total for a function key (`name.namespace`); undefined = unbounded. Asking starts tracking the function. */
+  total(fn: string): number | undefined;
+  /** Calls `listener` whenever totals may have changed; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
+}
+
+/** What a source may be given at start. */
+export interface SourceStartOptions {
+  /** Per-function concurrency; without it only `maxInflight` bounds the calls. */
+  readonly capacity?: FunctionCapacity;
+}
+
 /** Delivers stored calls to a handler, at most `maxInflight` at once, at least once each. */
 export interface InvocationSource {
   /** Starts delivering; resolves once consuming has started. Undecodable records are dead-lettered by the source. */
-  start(handler: InvocationHandler): Promise<void>;
+  start(handler: InvocationHandler, options?: SourceStartOptions): Promise<void>;
   /** Stops fetching, lets in-flight calls finish up to the drain deadline, commits and releases; idempotent. */
   close(): Promise<void>;
 }

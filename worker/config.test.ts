@@ -27,6 +27,8 @@ describe('loadConfig', () => {
       metricsBind: '127.0.0.1',
       metricsPort: 8083,
       logLevel: 'info',
+      capacityRefreshMs: 1_000,
+      gatewayAuth: { enabled: false, secretMountPath: '/run/secrets/' },
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.callbackRetry)).toBe(true);
@@ -60,6 +62,11 @@ describe('loadConfig', () => {
       KFAAS_STATUS_TOPIC: 'my.status',
       KFAAS_STATUS_RETENTION: '2h',
       KFAAS_RESULT_MAX_BYTES: '1Ki',
+      KFAAS_CAPACITY_REFRESH: '0',
+      basic_auth: 'true',
+      secret_mount_path: '/var/openfaas/secrets',
+      KFAAS_BASIC_AUTH_USER: 'admin',
+      KFAAS_BASIC_AUTH_PASSWORD: 'pw',
     });
     expect(config).toEqual({
       kafkaBrokers: ['127.0.0.1:9092', 'kafka-0.kafka:9093'],
@@ -84,11 +91,17 @@ describe('loadConfig', () => {
       metricsBind: '0.0.0.0',
       metricsPort: 0,
       logLevel: 'debug',
+      capacityRefreshMs: 0,
+      gatewayAuth: { enabled: true, secretMountPath: '/var/openfaas/secrets', user: 'admin', password: 'pw' },
     });
   });
 
   it('accepts the OpenFaaS-style alias gateway_url and KFAAS_MAX_INFLIGHT', () => {
     expect(loadConfig({ gateway_url: 'https://gw', KFAAS_MAX_INFLIGHT: '3' })).toMatchObject({ gatewayUrl: 'https://gw', maxInflight: 3 });
+  });
+
+  it('refuses half a basic-auth pair, naming the missing one', () => {
+    expect(() => loadConfig({ KFAAS_BASIC_AUTH_USER: 'admin' })).toThrow(/KFAAS_BASIC_AUTH_PASSWORD/);
   });
 
   it('turns call status off with KFAAS_CALL_STATUS=false', () => {

@@ -30,6 +30,10 @@
  * | `KFAAS_MAX_EXEC_TIMEOUT` | 10m | Longest exec timeout of any function; the group's rebalance timeout is derived from it |
  * | `KFAAS_METRICS_BIND` | 127.0.0.1 | Address of the metrics and probe server; 0.0.0.0 in a container |
  * | `KFAAS_METRICS_PORT` | 8083 | Port of /metrics, /livez and /readyz (0 = any free port) |
+ * | `KFAAS_CAPACITY_REFRESH` | 1s | How often the worker re-reads the ready replicas and per-replica capacity of the functions it has calls of; `0` turns per-function concurrency off |
+ * | `basic_auth` | false | Send the gateway's basic-auth credentials when reading function capacity (/system/function) |
+ * | `secret_mount_path` | /run/secrets/ | Directory holding `basic-auth-user` and `basic-auth-password` |
+ * | `KFAAS_BASIC_AUTH_USER` / `KFAAS_BASIC_AUTH_PASSWORD` | — | Credentials from env (take precedence over files) |
  * | `KFAAS_LOG_LEVEL` | info | winston level |
  */
 import { isIP } from 'node:net';
@@ -38,6 +42,7 @@ import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators }
 import { DEFAULT_INVOCATIONS_TOPIC, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC, queueNameProblem } from '../common/topics.js';
 import type { JitterMode } from '../common/backoff.js';
 import { kubernetesApiAddresses } from '../common/callback-policy.js';
+import type { BasicAuthSettings } from '../runtime/basic-auth-credentials.js';
 
 /** How callbacks are retried. */
 export interface CallbackRetryConfig {
@@ -77,6 +82,10 @@ export interface WorkerConfig {
   readonly metricsBind: string;
   readonly metricsPort: number;
   readonly logLevel: string;
+  /** Period of the per-function capacity refresh; 0 = per-function concurrency off. */
+  readonly capacityRefreshMs: number;
+  /** Credentials the worker sends to the gateway's /system routes. */
+  readonly gatewayAuth: BasicAuthSettings;
 }
 
 const check: Validators = validators('worker');
@@ -106,6 +115,11 @@ export function loadConfig(env: Env): WorkerConfig {
   const heartbeatRaw = pickEnv(env, 'KFAAS_KAFKA_HEARTBEAT_INTERVAL') ?? '3s';
   const heartbeatMs = positiveDuration('KFAAS_KAFKA_HEARTBEAT_INTERVAL', heartbeatRaw);
   if (heartbeatMs * 2 > sessionMs) fail('KFAAS_KAFKA_HEARTBEAT_INTERVAL', heartbeatRaw, 'must be at most half of KFAAS_KAFKA_SESSION_TIMEOUT');
+  const user = pickEnv(env, 'KFAAS_BASIC_AUTH_USER');
+  const password = pickEnv(env, 'KFAAS_BASIC_AUTH_PASSWORD');
+  if ((user === undefined) !== (password === undefined)) {
+    fail(user === undefined ? 'KFAAS_BASIC_AUTH_USER' : 'KFAAS_BASIC_AUTH_PASSWORD', '', 'must be set together with its pair');
+  }
   const config: WorkerConfig = {
     kafkaBrokers: kafka.brokers,
     kafka,
@@ -140,6 +154,12 @@ export function loadConfig(env: Env): WorkerConfig {
     metricsBind: bind(pickEnv(env, 'KFAAS_METRICS_BIND') ?? '127.0.0.1'),
     metricsPort: integer('KFAAS_METRICS_PORT', pickEnv(env, 'KFAAS_METRICS_PORT') ?? '8083', 0, 65535),
     logLevel: logLevel('KFAAS_LOG_LEVEL', pickEnv(env, 'KFAAS_LOG_LEVEL') ?? 'info'),
+    capacityRefreshMs: duration('KFAAS_CAPACITY_REFRESH', pickEnv(env, 'KFAAS_CAPACITY_REFRESH') ?? '1s'),
+    gatewayAuth: {
+      enabled: bool('basic_auth', pickEnv(env, 'basic_auth') ?? 'false'),
+      secretMountPath: pickEnv(env, 'secret_mount_path') ?? '/run/secrets/',
+      ...(user !== undefined && password !== undefined ? { user, password } : {}),
+    },
   };
   return deepFreeze(config);
 }

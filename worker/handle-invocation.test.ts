@@ -262,6 +262,13 @@ describe('createInvocationHandler', () => {
     expect(await handler(anInvocation(), live())).toMatchObject({ action: 'retry', delayMs: 3000 });
   });
 
+  it('retries a call a watchdog turned away at its max_inflight without using up an attempt', async () => {
+    const fn = await scripted(() => ({ status: 429, headers: { 'x-openfaas-internal': 'watchdog', 'x-kfaas-error': 'TOO_MANY_REQUESTS' } }));
+    const { handler } = makeHandler(fn.url);
+    const decision = await handler(anInvocation({ attempt: 2 }), live());
+    expect(decision).toMatchObject({ action: 'retry', invocation: { attempt: 2, lastStatus: 429 } });
+  });
+
   it('retries only the callback when it fails: the function is not run again', async () => {
     const fn = await scripted(() => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'result' }));
     const cb = await scripted((n) => (n === 1 ? { status: 503 } : { status: 200 }));

@@ -94,7 +94,9 @@ export function createInvocationHandler(deps: InvocationHandlerDeps): Invocation
       verdict: verdict.kind,
     });
     if (verdict.kind === 'retry') {
-      return { action: 'retry', invocation: { ...after, notBefore: now() + verdict.delayMs }, delayMs: verdict.delayMs };
+      // Turned away unrun by a watchdog at its limit: the next try is still this attempt.
+      const next = verdict.uncounted ? { ...after, attempt: inv.attempt } : after;
+      return { action: 'retry', invocation: { ...next, notBefore: now() + verdict.delayMs }, delayMs: verdict.delayMs };
     }
     return finish(after, toResult(res), verdict.kind === 'dead-letter' ? verdict.reason : undefined, signal);
   }

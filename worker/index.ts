@@ -7,7 +7,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { compileCallbackPolicy } from '../common/callback-policy.js';
 import type { Logger } from '../common/logger.js';
-import type { InvocationSource } from '../common/queue.js';
+import type { FunctionCapacity, InvocationSource } from '../common/queue.js';
+import { readBasicAuthCredentials } from '../runtime/basic-auth-credentials.js';
+import { createFunctionCapacity, type WorkerFunctionCapacity } from './concurrency/function-capacity.js';
+import { gatewayCapacityFacts } from './concurrency/gateway-facts.js';
 import { createCallbackPoster, type CallbackPoster } from './callback/post-callback.js';
 import type { WorkerConfig } from './config.js';
 import { createInvocationHandler } from './handle-invocation.js';
@@ -31,6 +34,8 @@ export interface WorkerDeps {
   /** False once the source can no longer consume (a crashed Kafka consumer): /livez and /readyz then fail. */
   readonly sourceHealthy?: () => boolean;
   readonly invoker?: FunctionInvoker;
+  /** Per-function concurrency; by default read from the gateway unless config.capacityRefreshMs is 0. */
+  readonly capacity?: FunctionCapacity;
   readonly callbacks?: CallbackPoster;
   readonly now?: () => number;
   readonly random?: () => number;
@@ -77,6 +82,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     ...(deps.random ? { random: deps.random } : {}),
   });
   const handler = traced ? traceHandler(untracedHandler) : untracedHandler;
+  const ownCapacity: WorkerFunctionCapacity | undefined =
+    deps.capacity || config.capacityRefreshMs === 0
+      ? undefined
+      : createFunctionCapacity({
+          fetchFacts: gatewayCapacityFacts({ gatewayUrl: config.gatewayUrl, credentials: readBasicAuthCredentials(config.gatewayAuth), agents, logger }),
+          refreshMs: config.capacityRefreshMs,
+          logger,
+        });
+  const capacity = deps.capacity ?? ownCapacity;
 
   const healthy = deps.sourceHealthy ?? (() => true);
   let server: MetricsServer | undefined;
@@ -97,7 +111,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           logger,
         });
       }
-      await deps.source.start(handler);
+      await deps.source.start(handler, capacity ? { capacity } : {});
       consuming = true;
       logger.info('worker consuming', { gatewayUrl: config.gatewayUrl, queue: config.queue ?? '(shared)', maxInflight: config.maxInflight, metrics: server?.url });
     })();
@@ -111,6 +125,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       try {
         await deps.source.close();
       } finally {
+        ownCapacity?.close();
         agents.http.destroy();
         agents.https.destroy();
         await server?.close();

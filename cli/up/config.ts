@@ -47,6 +47,7 @@ export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, 
       // A developer's Ctrl-C should not wait for load balancers that do not exist.
       drainDelayMs: pickEnv(env, 'KFAAS_DRAIN_DELAY') === undefined ? 0 : gateway.drainDelayMs,
     } satisfies GatewayConfig),
-    worker: Object.freeze({ ...worker, maxInflight: options.maxInflight }),
+    // The workers read function capacity from the gateway's /system routes with the gateway's own credentials.
+    worker: Object.freeze({ ...worker, maxInflight: options.maxInflight, gatewayAuth: Object.freeze({ ...gateway.auth, secretMountPath: credentialsDir(options.dataDir) }) }),
   });
 }

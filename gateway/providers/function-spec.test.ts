@@ -85,6 +85,13 @@ describe('specToStatus', () => {
     });
   });
 
+  it('carries the per-replica capacity (kfaas only) from max_inflight or an inflight scale target, else none', () => {
+    const facts = { namespace: 'ns', replicas: 1, availableReplicas: 1 };
+    expect(specToStatus({ name: 'fn', image: 'img', environment: { max_inflight: '4' } }, facts).replicaCapacity).toBe(4);
+    expect(specToStatus({ name: 'fn', image: 'img', scale: { target: 7, targetType: 'inflight' } }, facts).replicaCapacity).toBe(7);
+    expect(specToStatus({ name: 'fn', image: 'img', scale: { target: 7, targetType: 'rps' } }, facts)).not.toHaveProperty('replicaCapacity');
+  });
+
   it('round-trips a deployment', () => {
     const d: FunctionDeployment = { service: 'fn', image: 'img', envProcess: 'cat', envVars: { A: '1' }, annotations: { x: 'y' }, secrets: ['s'] };
     expect(specToStatus(deploymentToSpec(d), { namespace: 'ns', replicas: 1, availableReplicas: 0 })).toMatchObject({

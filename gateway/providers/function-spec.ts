@@ -18,6 +18,7 @@ import {
 } from '../../common/function-types.js';
 import { functionNameProblem } from '../../common/names.js';
 import { queueNameProblem } from '../../common/topics.js';
+import { perReplicaCapacity } from '../../common/scale-settings.js';
 
 // A Kubernetes resource quantity, as the CRD schema (crds/functions.kfaas.dev.yaml) checks it.
 const QUANTITY = /^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$/;
@@ -149,6 +150,7 @@ export interface FunctionFacts {
  * when empty; invocationCount is 0 here and filled in by the handler from the gateway's metrics.
  */
 export function specToStatus(spec: FunctionSpec, facts: FunctionFacts): FunctionStatus {
+  const replicaCapacity = perReplicaCapacity(spec);
   const envVars: Record<string, string> = {};
   for (const [key, value] of Object.entries(spec.environment ?? {})) {
     if (!PLATFORM_ENV_VARS.has(key)) envVars[key] = value;
@@ -171,6 +173,7 @@ export function specToStatus(spec: FunctionSpec, facts: FunctionFacts): Function
     replicas: facts.replicas,
     availableReplicas: facts.availableReplicas,
     ...(createdAt !== undefined ? { createdAt } : {}),
+    ...(replicaCapacity !== undefined ? { replicaCapacity } : {}),
   };
 }
 

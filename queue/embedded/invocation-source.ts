@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { decodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
-import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
+import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver, SourceStartOptions } from '../../common/queue.js';
 import type { CallStatus } from '../../common/call-status.js';
 import type { Backoff } from '../../common/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
@@ -87,6 +87,7 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
   let tracker: CallStatusTracker | undefined;
   let pump: ClaimPump | undefined;
   let closing: Promise<void> | undefined;
+  let unsubscribe: (() => void) | undefined;
 
   const onEnqueued = (queue: string): void => {
     if (queue === topic) pump?.schedule();
@@ -105,14 +106,15 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
         .then((stored) => settle(row.id, stored));
       return;
     }
-    void d.dispatch(inv, (decision) => persist(row.id, inv, decision), { system: 'kfaas-embedded', destination: topic, offset: String(row.id) }).then((stored) =>
+    void d.dispatch(inv, (decision, how) => persist(row.id, inv, decision, how?.deferred ?? false), { system: 'kfaas-embedded', destination: topic, offset: String(row.id) }).then((stored) =>
       settle(row.id, stored),
     );
   }
 
   /** Stores a decision; the status changes in the same transaction that moves the call, so the two never disagree. */
-  async function persist(id: number, inv: Invocation, decision: ProcessDecision): Promise<void> {
-    const status = tracker?.decided(inv, decision);
+  async function persist(id: number, inv: Invocation, decision: ProcessDecision, deferred: boolean): Promise<void> {
+    // A deferred call did not run: its status stays `queued`.
+    const status = deferred ? undefined : tracker?.decided(inv, decision);
     const stillOurs = await store.write(() => {
       if (status) store.statuses.put(status);
       return applyDecision(store, owner, id, decision, now);
@@ -136,12 +138,23 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
   }
 
   return {
-    async start(handler: InvocationHandler) {
+    async start(handler: InvocationHandler, startOptions?: SourceStartOptions) {
       if (closing) throw new Error('the source is closed');
       if (dispatcher) return;
       tracker = trackCallStatus(handler, putStatus, { now, ...(options.resultMaxBytes !== undefined ? { resultMaxBytes: options.resultMaxBytes } : {}) });
-      const d = createDispatcher({ handler: tracker.handler, maxInflight, logger, observer: options.observer, backoff: options.backoff, now });
+      // One worker pool consumes this queue: it runs a function's whole concurrency total.
+      const capacity = startOptions?.capacity;
+      const d = createDispatcher({
+        handler: tracker.handler,
+        maxInflight,
+        ...(capacity ? { functionLimit: (fn: string) => capacity.total(fn) } : {}),
+        logger,
+        observer: options.observer,
+        backoff: options.backoff,
+        now,
+      });
       dispatcher = d;
+      unsubscribe = capacity?.onChange(() => d.limitsChanged());
       pump = createClaimPump({
         store,
         topic,
@@ -162,6 +175,7 @@ export function createEmbeddedSource(deps: EmbeddedSourceDeps, options: Embedded
     close() {
       closing ??= (async () => {
         pump?.stop();
+        unsubscribe?.();
         notifier.off(ENQUEUED_EVENT, onEnqueued);
         if (dispatcher) {
           dispatcher.stopStarting();

@@ -25,8 +25,8 @@ export interface FetchLoopOptions {
   readonly stopping: () => boolean;
   /** Takes a record whose offset was just tracked. */
   readonly admit: (progress: PartitionProgress, message: KafkaMessage) => void;
-  /** Called after each join (the new assignment may make offsets committable). */
-  readonly joined: () => void;
+  /** Called after each join with this member's id (the new assignment may make offsets committable). */
+  readonly joined: (memberId: string) => void;
   readonly logger: Logger;
 }
 
@@ -55,7 +55,7 @@ export function createFetchLoop(o: FetchLoopOptions): FetchLoop {
     maxWaitTimeInMs: o.maxWaitTimeMs,
     allowAutoTopicCreation: false,
   });
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => onGroupJoin(payload.memberAssignment[topic] ?? []));
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => onGroupJoin(payload.memberAssignment[topic] ?? [], payload.memberId));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) {
       logger.warn('Kafka consumer crashed; kafkajs restarts it', { err: payload.error });
@@ -66,7 +66,7 @@ export function createFetchLoop(o: FetchLoopOptions): FetchLoop {
   });
 
   /** Tracks the new assignment; calls in flight on a partition that moved away may run again there. */
-  function onGroupJoin(partitions: number[]): void {
+  function onGroupJoin(partitions: number[], memberId: string): void {
     owned = partitions;
     const revoked = tracker.reassign(owned.map((partition) => ({ topic, partition })));
     const busy = revoked.filter((p) => p.pending > 0);
@@ -77,7 +77,7 @@ export function createFetchLoop(o: FetchLoopOptions): FetchLoop {
     }
     logger.info('joined the consumer group', { groupId, partitions: owned });
     if (o.stopping()) stopFetching();
-    o.joined();
+    o.joined(memberId);
   }
 
   /** Admits each record once there is room, and returns; the calls run on after it. */

@@ -15,11 +15,12 @@ import type { Admin, Consumer, KafkaMessage } from 'kafkajs';
 import { cancels } from '../../common/call-status.js';
 import { decodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
-import type { InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
+import type { FunctionCapacity, InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
 import type { Backoff } from '../../common/backoff.js';
 import { DEFAULT_INFRA_BACKOFF } from '../shared/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
+import { concurrencyShare } from '../shared/concurrency-share.js';
 import { createDispatcher, type Dispatcher } from '../shared/dispatcher.js';
 import { drainCalls } from '../shared/drain.js';
 import { definedOnly } from '../../common/env.js';
@@ -29,6 +30,7 @@ import { createAdmissionGate } from './admission-gate.js';
 import { undecodableDeadLetter } from './dead-letter-records.js';
 import { decisionRecord } from './decision-records.js';
 import { createFetchLoop, type FetchLoop } from './fetch-loop.js';
+import { trackGroupMembers, type GroupMembers } from './group-members.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import { startLagReporter } from './lag-reporter.js';
 import { createOffsetCommitter } from './offset-committer.js';
@@ -105,6 +107,11 @@ export const KAFKA_SOURCE_DEFAULTS = Object.freeze({
   commitIntervalMs: 100,
 });
 
+// How often the member list is read besides each join, and how long one member holds the remainder of a
+// function's total when the total is below the member count (see concurrency-share.ts).
+const GROUP_MEMBERS_REFRESH_MS = 10_000;
+const SHARE_ROTATION_MS = 5_000;
+
 /**
  * Creates the source; no I/O until start(). The steps, in the order a record meets them: `eachBatch` waits on
  * the admission gate (admission-gate.ts) for room in the fetch loop (fetch-loop.ts), tracks the offset and calls `admit`, which decodes the record
@@ -134,6 +141,8 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   let cancelled: KafkaCallStatusView | undefined;
   let relay: RetryRelay | undefined;
   let stopLag: (() => void) | undefined;
+  let members: GroupMembers | undefined;
+  let unsubscribe: (() => void) | undefined;
   let stopping = false;
   let starting: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
@@ -148,13 +157,25 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     },
   });
 
-  async function startConsuming(handler: InvocationHandler): Promise<void> {
+  async function startConsuming(handler: InvocationHandler, capacity: FunctionCapacity | undefined): Promise<void> {
     await admin.connect();
     await ensureOwnTopics();
     await producer.connect();
     if (o.status) statusTracker = await trackStatus(handler, o.status);
-    const d = createDispatcher({ handler: statusTracker?.handler ?? handler, maxInflight, logger, observer: o.observer, backoff, now });
+    const d = createDispatcher({
+      handler: statusTracker?.handler ?? handler,
+      maxInflight,
+      ...(capacity ? { functionLimit: (fn: string) => functionShare(capacity, fn) } : {}),
+      logger,
+      observer: o.observer,
+      backoff,
+      now,
+    });
     dispatcher = d;
+    if (capacity) {
+      members = trackGroupMembers({ admin, groupId, intervalMs: GROUP_MEMBERS_REFRESH_MS, logger, changed: () => d.limitsChanged() });
+      unsubscribe = capacity.onChange(() => d.limitsChanged());
+    }
     fetchLoop = createFetchLoop({
       kafka,
       topic,
@@ -167,7 +188,10 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       maxWaitTimeMs: o.maxWaitTimeMs,
       stopping: () => stopping,
       admit: (progress, message) => admit(d, progress, message),
-      joined: () => committer.schedule(),
+      joined: (memberId) => {
+        members?.joined(memberId);
+        committer.schedule();
+      },
       logger,
     });
     consumer = fetchLoop.consumer;
@@ -180,6 +204,16 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       stopLag = startLagReporter({ admin, groupId, topic, intervalMs: o.lagIntervalMs, observer: o.observer, logger });
     }
     logger.info('consuming invocations', { groupId, maxInflight, rebalanceTimeoutMs });
+  }
+
+  /**
+   * This member's share of a function's concurrency total. Until the member list is read, a member assumes it
+   * is alone in the group (the list is read right after the join that hands it partitions, before most calls).
+   */
+  function functionShare(capacity: FunctionCapacity, fn: string): number | undefined {
+    const total = capacity.total(fn);
+    if (total === undefined) return undefined;
+    return concurrencyShare(total, members?.position() ?? { rank: 0, members: 1 }, Math.floor(now() / SHARE_ROTATION_MS));
   }
 
   function ensureOwnTopics(): Promise<void> {
@@ -222,13 +256,14 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       );
       return;
     }
-    void d.dispatch(inv, (decision) => persist(inv, decision), { system: 'kafka', destination: topic, partition: progress.partition, offset }).then((stored) =>
+    void d.dispatch(inv, (decision, how) => persist(inv, decision, how?.deferred ?? false), { system: 'kafka', destination: topic, partition: progress.partition, offset }).then((stored) =>
       settle(progress, offset, stored),
     );
   }
 
-  async function persist(inv: Invocation, decision: ProcessDecision): Promise<void> {
-    const status = statusTracker?.decided(inv, decision);
+  async function persist(inv: Invocation, decision: ProcessDecision, deferred: boolean): Promise<void> {
+    // A deferred call did not run: its status stays `queued`.
+    const status = deferred ? undefined : statusTracker?.decided(inv, decision);
     // The final snapshot is acknowledged before the offset may be committed: a crash never loses it.
     const statusDone = status && o.status ? producer.send(statusRecord(o.status.topic, status)).done : Promise.resolve();
     const record = decisionRecord(topic, o.deadLetterTopic, decision, now);
@@ -274,9 +309,9 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   }
 
   return {
-    start(handler) {
+    start(handler, startOptions) {
       if (closing) return Promise.reject(new Error('the source is closed'));
-      starting ??= startConsuming(handler);
+      starting ??= startConsuming(handler, startOptions?.capacity);
       return starting;
     },
     healthy: () => !(fetchLoop?.crashed() ?? false),
@@ -288,6 +323,8 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
         await starting?.catch(() => undefined);
         if (consumer && dispatcher) await drainAndCommit(dispatcher);
         stopLag?.();
+        members?.stop();
+        unsubscribe?.();
         await consumer?.disconnect().catch((err: unknown) => logger.warn('leaving the consumer group failed', { err }));
         await producer.close(o.abortGraceMs);
         await cancelled?.close();

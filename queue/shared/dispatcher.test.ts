@@ -146,4 +146,78 @@ describe('createDispatcher', () => {
     await expect(stored).resolves.toBe(true);
     expect(writes).toBe(2);
   });
+
+  it('runs at most a function\'s limit of its calls at once, other functions alongside, and more once the limit grows', async () => {
+    const limits: Record<string, number> = { 'a.ns': 2, 'b.ns': 1 };
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    const gates: Array<() => void> = [];
+    const d = createDispatcher({
+      handler: async (i) => {
+        const fn = i.function;
+        running.set(fn, (running.get(fn) ?? 0) + 1);
+        peak.set(fn, Math.max(peak.get(fn) ?? 0, running.get(fn) ?? 0));
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running.set(fn, (running.get(fn) ?? 1) - 1);
+        return complete;
+      },
+      maxInflight: 10,
+      functionLimit: (fn) => limits[fn],
+      logger,
+    });
+    const calls = [
+      ...Array.from({ length: 4 }, () => d.dispatch(inv({ function: 'a', orderingKey: undefined }), async () => undefined)),
+      d.dispatch(inv({ function: 'b' }), async () => undefined),
+    ];
+    await until(() => d.running === 3);
+    expect(running.get('a')).toBe(2);
+    expect(running.get('b')).toBe(1);
+    limits['a.ns'] = 4;
+    d.limitsChanged();
+    await until(() => running.get('a') === 4);
+    for (;;) {
+      const release = gates.shift();
+      if (!release) break;
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(calls);
+    expect(peak.get('a')).toBe(4);
+    expect(peak.get('b')).toBe(1);
+  });
+
+  it('defers a call whose function already has a full round waiting: stored back unrun, no attempt, not reported', async () => {
+    const persisted: Array<{ decision: ProcessDecision; deferred: boolean }> = [];
+    const decisions: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const d = createDispatcher({
+      handler: async () => {
+        await gate;
+        return complete;
+      },
+      maxInflight: 10,
+      functionLimit: () => 1,
+      deferBackoff: { minMs: 100, maxMs: 400 },
+      random: () => 1,
+      logger,
+      observer: { onDecision: (i, dec) => decisions.push(`${i.callId}:${dec.action}`) },
+    });
+    const persist = async (decision: ProcessDecision, how?: { deferred?: boolean }) => void persisted.push({ decision, deferred: how?.deferred ?? false });
+    const running = d.dispatch(inv(), persist);
+    const waiting = d.dispatch(inv(), persist);
+    await until(() => d.running === 1);
+    const third = inv({ attempt: 1, deferrals: 2 });
+    await expect(d.dispatch(third, persist)).resolves.toBe(true);
+    expect(persisted).toEqual([
+      { decision: { action: 'retry', invocation: { ...third, deferrals: 3 }, delayMs: 400 }, deferred: true },
+    ]);
+    expect(decisions).toEqual([]);
+    // An ordered call is never deferred: it keeps its place behind its key.
+    const ordered = d.dispatch(inv({ orderingKey: 'k' }), persist);
+    release();
+    await Promise.all([running, waiting, ordered]);
+    expect(persisted.filter((p) => p.deferred)).toHaveLength(1);
+    expect(persisted.filter((p) => !p.deferred)).toHaveLength(3);
+  });
 });

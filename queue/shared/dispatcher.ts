@@ -3,12 +3,18 @@
  * and the in-flight limit, run the handler (retrying it in-process with backoff when it throws, because a throw
  * means an infrastructure fault, not a function failure), then store its decision through the adapter's
  * `persist` (retrying that too) and report whether the record may now be acknowledged.
+ *
+ * With per-function limits, a call arriving while its function already has a full round of calls waiting (as
+ * many as its limit) and no ordering key is deferred instead: stored back in the queue, unrun and not counted as
+ * an attempt, to come back after a growing delay. The record is then acknowledged, so a burst of one function
+ * never fills the fetch window and calls of other functions behind it keep starting.
  */
 import type { Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { Delivery, InvocationHandler, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
-import { DEFAULT_INFRA_BACKOFF } from './backoff.js';
+import { DEFAULT_DEFER_BACKOFF, DEFAULT_INFRA_BACKOFF } from './backoff.js';
+import { FunctionLimiter, type FunctionLimitOf } from './function-limiter.js';
 import { KeySequencer, Semaphore } from './limiter.js';
 import { WakeableSleeps } from './wakeable-sleep.js';
 
@@ -17,10 +23,17 @@ export interface DispatcherOptions {
   readonly handler: InvocationHandler;
   /** Handler calls allowed at once. */
   readonly maxInflight: number;
+  /**
+   * Handler calls allowed at once per function (key `functionKey(inv)`), read on every start and on
+   * limitsChanged(); undefined (the option or its answer) = only maxInflight bounds the function.
+   */
+  readonly functionLimit?: FunctionLimitOf;
   readonly logger: Logger;
   readonly observer?: QueueObserver;
   /** Backoff of in-process retries after a handler throw or a failed persist. */
   readonly backoff?: Backoff;
+  /** Delay of a deferred call, by its number of deferrals. */
+  readonly deferBackoff?: Backoff;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -42,6 +55,8 @@ export interface Dispatcher {
   readonly pending: number;
   /** Handler calls running now. */
   readonly running: number;
+  /** Per-function limits may have changed: start the waiting calls that now fit. */
+  limitsChanged(): void;
   /** Starts no new handler call: waiting calls resolve false, running ones finish and persist. */
   stopStarting(): void;
   /** Resolves when no call is pending. */
@@ -50,17 +65,28 @@ export interface Dispatcher {
   abort(reason: string): void;
 }
 
-/** Stores the decision of one call durably; throws when it could not. */
-export type PersistDecision = (decision: ProcessDecision) => Promise<void>;
+/** The key of a call's function for per-function limits: `name.namespace`, as in the sync route. */
+export function functionKey(inv: Pick<Invocation, 'function' | 'namespace'>): string {
+  return `${inv.function}.${inv.namespace}`;
+}
+
+/**
+ * Stores the decision of one call durably; throws when it could not. `deferred` marks a call put back unrun
+ * (a `retry` decision that is no attempt): the source writes no status for it.
+ */
+export type PersistDecision = (decision: ProcessDecision, how?: { readonly deferred?: boolean }) => Promise<void>;
 
 /** Creates a dispatcher; one per source. */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { handler, logger, observer } = options;
   const backoff = options.backoff ?? DEFAULT_INFRA_BACKOFF;
+  const deferBackoff = options.deferBackoff ?? DEFAULT_DEFER_BACKOFF;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const keys = new KeySequencer();
   const slots = new Semaphore(options.maxInflight);
+  const functionLimit = options.functionLimit;
+  const perFunction = new FunctionLimiter((fn) => functionLimit?.(fn));
   const abortController = new AbortController();
   const sleeps = new WakeableSleeps();
   const idleWaiters: Array<() => void> = [];
@@ -81,8 +107,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /** Runs the handler until it returns a decision, or returns undefined once stopped. */
   async function runHandler(inv: Invocation, delivery?: Delivery): Promise<ProcessDecision | undefined> {
+    const fn = functionKey(inv);
     for (let failures = 0; ; failures += 1) {
-      if (!(await slots.acquire())) return undefined;
+      // The function's own gate first: calls held by it must not sit on the process-wide slots others need.
+      if (!(await perFunction.acquire(fn))) return undefined;
+      if (!(await slots.acquire())) {
+        perFunction.release(fn);
+        return undefined;
+      }
       running += 1;
       const delayMs = backoffDelayMs(failures, backoff, random);
       try {
@@ -98,6 +130,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       } finally {
         running -= 1;
         slots.release();
+        perFunction.release(fn);
       }
       if (stopped || !(await sleeps.sleep(delayMs, 'start'))) return undefined;
     }
@@ -137,6 +170,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   };
 
+  /** True when the call should go back to the queue: its function has a full round waiting already. */
+  function shouldDefer(inv: Invocation): boolean {
+    if (!functionLimit || inv.orderingKey !== undefined) return false;
+    const fn = functionKey(inv);
+    const limit = functionLimit(fn);
+    return limit !== undefined && perFunction.waiting(fn) >= Math.max(1, limit);
+  }
+
+  /** Stores the call back in the queue, unrun; resolves true once stored (the record may be acknowledged). */
+  function deferCall(inv: Invocation, persist: PersistDecision): Promise<boolean> {
+    const deferrals = inv.deferrals ?? 0;
+    const decision: ProcessDecision = { action: 'retry', invocation: { ...inv, deferrals: deferrals + 1 }, delayMs: backoffDelayMs(deferrals, deferBackoff, random) };
+    return writeWithRetry(() => persist(decision, { deferred: true }), { ...callMeta(inv), action: 'defer' });
+  }
+
   async function run(inv: Invocation, persist: PersistDecision, delivery?: Delivery): Promise<boolean> {
     const key = inv.orderingKey;
     if (!(await keys.enter(key))) return false;
@@ -145,6 +193,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (let waitMs = (inv.notBefore ?? 0) - now(); waitMs > 0; waitMs = (inv.notBefore ?? 0) - now()) {
         if (!(await sleeps.sleep(waitMs, 'start'))) return false;
       }
+      if (shouldDefer(inv)) return await deferCall(inv, persist);
       const decision = await runHandler(inv, delivery);
       if (!decision) return false;
       return await persistDecision(inv, decision, persist);
@@ -172,10 +221,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     get running() {
       return running;
     },
+    limitsChanged() {
+      perFunction.refresh();
+    },
     stopStarting() {
       if (stopped) return;
       stopped = true;
       keys.cancel();
+      perFunction.cancel();
       slots.cancel();
       sleeps.stop();
     },

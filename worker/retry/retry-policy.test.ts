@@ -41,6 +41,9 @@ describe('decide', () => {
     ['503 with Retry-After date', res(503, { 'retry-after': new Date(NOW + 9000).toUTCString() }), 1, { kind: 'retry', delayMs: 9000 }],
     ['500 ignores Retry-After', res(500, { 'retry-after': '7' }), 1, { kind: 'retry', delayMs: 750 }],
     ['garbage Retry-After falls back to backoff', res(429, { 'retry-after': 'soon' }), 1, { kind: 'retry', delayMs: 750 }],
+    ['a watchdog 429 uses up no attempt', res(429, { 'x-openfaas-internal': 'watchdog' }), 2, { kind: 'retry', delayMs: 750, uncounted: true }],
+    ['a watchdog 429 is retried even with attempts exhausted', res(429, { 'x-openfaas-internal': 'watchdog' }), 4, { kind: 'retry', delayMs: 750, uncounted: true }],
+    ["the function's own 429 uses up an attempt", res(429), 4, { kind: 'dead-letter', reason: 'max_attempts' }],
   ])('%s', (_label, outcome, attempt, expected) => {
     expect(decide(outcome, attempt, policy, ctx())).toEqual(expected);
   });
@@ -91,7 +94,7 @@ describe('classify', () => {
     [res(200), { kind: 'success' }],
     [res(429, { 'retry-after': '3' }), { kind: 'retryable', retryAfterMs: 3000 }],
     [res(400, { 'x-kfaas-error': 'true' }), { kind: 'final', reason: 'not_retriable' }],
-    [res(429, { 'x-openfaas-internal': 'watchdog' }), { kind: 'retryable' }],
+    [res(429, { 'x-openfaas-internal': 'watchdog' }), { kind: 'retryable', overloaded: true }],
   ] as const)('%#', (outcome, expected) => {
     expect(classify(outcome, policy, NOW)).toEqual(expected);
   });

@@ -33,13 +33,14 @@ export interface DecideContext {
 /** The policy's verdict on one attempt. */
 export type Decision =
   | { readonly kind: 'done' }
-  | { readonly kind: 'retry'; readonly delayMs: number }
+  /** `uncounted`: the platform turned the call away unrun (a watchdog at max_inflight); no attempt is used up. */
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly uncounted?: true }
   | { readonly kind: 'dead-letter'; readonly reason: DeadLetterReason };
 
 /** How an outcome is treated, before attempts and age are considered. */
 export type OutcomeClass =
   | { readonly kind: 'success' }
-  | { readonly kind: 'retryable'; readonly retryAfterMs?: number }
+  | { readonly kind: 'retryable'; readonly retryAfterMs?: number; readonly overloaded?: true }
   | { readonly kind: 'final'; readonly reason: 'not_retriable' | 'function_not_found' };
 
 /** True when a response was made by the platform (gateway, watchdog) rather than by the function's code. */
@@ -67,7 +68,9 @@ export function classify(outcome: AttemptOutcome, policy: Pick<DeliveryPolicy, '
   if (!retryable) return { kind: 'final', reason: 'not_retriable' };
   // Retry-After is only meaningful on 429 and 503 (RFC 9110 §10.2.3); elsewhere it is ignored.
   const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(headers[Headers.retryAfter], nowMs) : undefined;
-  return retryAfterMs === undefined ? { kind: 'retryable' } : { kind: 'retryable', retryAfterMs };
+  // A platform 429 is a watchdog at its max_inflight: the function never saw the call.
+  const overloaded = platform && status === 429 ? ({ overloaded: true } as const) : {};
+  return retryAfterMs === undefined ? { kind: 'retryable', ...overloaded } : { kind: 'retryable', retryAfterMs, ...overloaded };
 }
 
 /** Parses a Retry-After value (delta seconds or an HTTP date) to milliseconds from `nowMs`; undefined if invalid. */
@@ -86,21 +89,24 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
  * Decides what follows attempt number `attempt` (1-based, this attempt included). Order: success, final
  * failures, attempts exhausted, then the delay; a retry that could only run after the maximum event age is
  * dead-lettered now rather than parked for nothing. A Retry-After is honoured as given, even above
- * `maxBackoffMs` (the server knows when it will recover); the maximum event age is its only cap.
+ * `maxBackoffMs` (the server knows when it will recover); the maximum event age is its only cap. A watchdog's
+ * 429 (over its max_inflight) is retried without using up an attempt, after the first backoff step: only the
+ * maximum event age ends those.
  */
 export function decide(outcome: AttemptOutcome, attempt: number, policy: DeliveryPolicy, ctx: DecideContext): Decision {
   const now = ctx.now();
   const cls = classify(outcome, policy, now);
   if (cls.kind === 'success') return { kind: 'done' };
   if (cls.kind === 'final') return { kind: 'dead-letter', reason: cls.reason };
-  if (attempt >= policy.maxAttempts) return { kind: 'dead-letter', reason: 'max_attempts' };
+  const uncounted = cls.overloaded === true;
+  if (!uncounted && attempt >= policy.maxAttempts) return { kind: 'dead-letter', reason: 'max_attempts' };
   const delayMs =
     cls.retryAfterMs ??
-    backoffDelayMs(attempt - 1, { minMs: policy.minBackoffMs, maxMs: policy.maxBackoffMs, jitter: ctx.jitter }, ctx.random);
+    backoffDelayMs(uncounted ? 0 : attempt - 1, { minMs: policy.minBackoffMs, maxMs: policy.maxBackoffMs, jitter: ctx.jitter }, ctx.random);
   if (policy.maxEventAgeMs > 0 && now + delayMs - ctx.enqueuedAt > policy.maxEventAgeMs) {
     return { kind: 'dead-letter', reason: 'max_event_age' };
   }
-  return { kind: 'retry', delayMs };
+  return uncounted ? { kind: 'retry', delayMs, uncounted } : { kind: 'retry', delayMs };
 }
 
 /** True when a call accepted at `enqueuedAt` is older than the policy's maximum event age at `now`. */
