@@ -8,6 +8,7 @@ import { isKfaasError } from '../../common/errors.js';
 import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
 import type {
   DeadLetterReader,
+  FunctionCapacity,
   InvocationHandler,
   InvocationQueue,
   InvocationSource,
@@ -111,6 +112,22 @@ class Recorder {
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fixed per-function capacity (function key `name.namespace`); `set` changes a total and tells the source. */
+function fixedCapacity(totals: Record<string, number>): FunctionCapacity & { set(fn: string, total: number): void } {
+  const listeners = new Set<() => void>();
+  return {
+    total: (fn) => totals[fn],
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    set(fn, total) {
+      totals[fn] = total;
+      for (const listener of listeners) listener();
+    },
+  };
+}
 
 /** A promise with its resolve function, to hold handlers until the test lets them go. */
 export function gate(): { promise: Promise<void>; open(): void } {
@@ -238,6 +255,41 @@ export function describeQueueContract(name: string, makeAdapters: MakeAdapters):
       await adapters.source({ maxInflight: 4 }).start(rec.handler(() => delay(50)));
       await waitFor(() => rec.byCallId.size === sent.length, { timeoutMs: 60_000, description: 'all calls' });
       expect(rec.maxRunning).toBe(4);
+    }, CASE_TIMEOUT_MS);
+
+    it('runs at most a function\'s capacity total at once, follows a larger total, and a burst does not starve another function', async () => {
+      const hot = Array.from({ length: 30 }, () => anInvocation({ function: 'fn-hot' }));
+      const cold = Array.from({ length: 3 }, () => anInvocation({ function: 'fn-cold' }));
+      // The burst first, so the other function's calls sit behind it in the queue.
+      for (const inv of hot) await adapters.queue.enqueue(inv);
+      for (const inv of cold) await adapters.queue.enqueue(inv);
+      const capacity = fixedCapacity({ 'fn-hot.default': 1 });
+      const running = new Map<string, number>();
+      const peak = new Map<string, number>();
+      const rec = new Recorder();
+      await adapters.source({ maxInflight: 20 }).start(
+        rec.handler(async (inv) => {
+          const n = (running.get(inv.function) ?? 0) + 1;
+          running.set(inv.function, n);
+          peak.set(inv.function, Math.max(peak.get(inv.function) ?? 0, n));
+          await delay(inv.function === 'fn-hot' ? 100 : 10);
+          running.set(inv.function, (running.get(inv.function) ?? 1) - 1);
+        }),
+        { capacity },
+      );
+      await waitFor(() => cold.every((c) => rec.seen(c.callId) === 1), { timeoutMs: 30_000, description: 'the other function\'s calls' });
+      const hotDone = rec.calls.filter((c) => c.function === 'fn-hot').length;
+      // At 1 at a time and 100 ms each, the burst takes 3 s; the other calls ran long before its end.
+      expect(hotDone).toBeLessThan(15);
+      expect(peak.get('fn-hot')).toBe(1);
+      capacity.set('fn-hot.default', 3);
+      await waitFor(() => hot.every((h) => rec.seen(h.callId) >= 1), { timeoutMs: 60_000, description: 'the whole burst' });
+      // Deferred calls trickle back, so 3 at once is likely but not certain; more than 1 shows the new total.
+      expect(peak.get('fn-hot')).toBeGreaterThan(1);
+      expect(peak.get('fn-hot')).toBeLessThanOrEqual(3);
+      // Deferred calls came back unrun and uncounted: each ran once, at attempt 0.
+      expect(hot.every((h) => rec.seen(h.callId) === 1)).toBe(true);
+      expect(rec.calls.filter((c) => c.function === 'fn-hot').every((c) => c.attempt === 0)).toBe(true);
     }, CASE_TIMEOUT_MS);
 
     it('runs calls with the same ordering key one at a time, in enqueue order, and other keys alongside', async () => {
