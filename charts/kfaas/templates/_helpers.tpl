@@ -198,6 +198,31 @@ app.kubernetes.io/part-of: kfaas
 {{- default (include "kfaas.componentName" (dict "root" . "component" "basic-auth")) .Values.gateway.basicAuth.existingSecret -}}
 {{- end -}}
 
+{{/* Where the gateway and the workers mount the basic-auth Secret. */}}
+{{- define "kfaas.basicAuthDir" -}}/var/secrets/gateway/{{- end -}}
+
+{{/* The basic-auth Secret as a volume (gateway: to check credentials; workers: to describe functions). */}}
+{{- define "kfaas.basicAuthVolume" -}}
+{{- if .Values.gateway.basicAuth.enabled -}}
+- name: basic-auth
+  secret:
+    secretName: {{ include "kfaas.basicAuthSecret" . }}
+    defaultMode: 288 # 0440: owner and group read
+    items:
+      - key: basic-auth-user
+        path: basic-auth-user
+      - key: basic-auth-password
+        path: basic-auth-password
+{{- end }}
+{{- end -}}
+{{- define "kfaas.basicAuthMount" -}}
+{{- if .Values.gateway.basicAuth.enabled -}}
+- name: basic-auth
+  mountPath: {{ include "kfaas.basicAuthDir" . | quote }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
 {{/* kfaas.pdb (dict "root" $ "component" "gateway" "name" <name> "pdb" .Values.gateway.pdb "selector" <yaml>). */}}
 {{- define "kfaas.pdb" -}}
 {{- if .pdb.enabled }}
