@@ -1,7 +1,7 @@
 /**
  * `make bench`: runs every scenario against a baseline measured in the same run, then prints one markdown
  * table (the README's performance section) and writes it with the raw results to bench/results/.
- * Usage: node dist/bench/run.js [--only watchdog,gateway,queue,async,status,tracing,operator] [--duration-ms 5000]
+ * Usage: node dist/bench/run.js [--only watchdog,gateway,queue,async,scaleout,status,tracing,operator] [--duration-ms 5000]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -13,10 +13,11 @@ import { runTracingBench } from './tracing.js';
 import { runGatewayBench } from './gateway.js';
 import { runOperatorBench } from './operator.js';
 import { runQueueBench } from './queue.js';
+import { runScaleOutBench } from './scale-out.js';
 import type { BenchResult } from './types.js';
 import { runWatchdogBench } from './watchdog.js';
 
-const ALL = ['watchdog', 'gateway', 'queue', 'async', 'status', 'tracing', 'operator'] as const;
+const ALL = ['watchdog', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator'] as const;
 type Suite = (typeof ALL)[number];
 
 function parseArgs(argv: readonly string[]): { only: Suite[]; durationMs: number } {
@@ -56,7 +57,7 @@ export function renderTable(results: readonly BenchResult[]): string {
 
 async function main(): Promise<void> {
   const { only, durationMs } = parseArgs(process.argv.slice(2));
-  const needsServices = only.includes('async') || only.includes('queue') || only.includes('status') || only.includes('operator');
+  const needsServices = only.includes('async') || only.includes('scaleout') || only.includes('queue') || only.includes('status') || only.includes('operator');
   let services: ServicesState | undefined;
   let stateFile: string | undefined;
   const results: BenchResult[] = [];
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
       if (suite === 'gateway') results.push(...(await runGatewayBench({ durationMs, connections: 64, bodyBytes: 1024 })));
       if (suite === 'queue') results.push(...(await runQueueBench({ durationMs, brokers: services!.brokers })));
       if (suite === 'async') results.push(...(await runAsyncBench({ durationMs, connections: 64, brokers: services!.brokers })));
+      if (suite === 'scaleout') results.push(...(await runScaleOutBench({ brokers: services!.brokers })));
       if (suite === 'status') results.push(...(await runCallStatusBench({ durationMs, connections: 64, brokers: services!.brokers })));
       if (suite === 'tracing') results.push(...(await runTracingBench({ durationMs, connections: 64 })));
       if (suite === 'operator') results.push(...(await runOperatorBench({ kubeconfigPath: services!.kubeconfig, count: 1000 })));

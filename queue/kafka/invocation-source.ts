@@ -111,6 +111,7 @@ export const KAFKA_SOURCE_DEFAULTS = Object.freeze({
 // function's total when the total is below the member count (see concurrency-share.ts).
 const GROUP_MEMBERS_REFRESH_MS = 10_000;
 const SHARE_ROTATION_MS = 5_000;
+const DEFER_WINDOW = 1_000;
 
 /**
  * Creates the source; no I/O until start(). The steps, in the order a record meets them: `eachBatch` waits on
@@ -133,7 +134,9 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   const admin: Admin = kafka.admin();
   const producer = createBatchingProducer(kafka, options);
   const tracker = new OffsetTracker();
-  const gate = createAdmissionGate(() => tracker.pending, maxInflight + prefetch);
+  // Records being deferred wait only for a produce ack: up to DEFER_WINDOW of them do not count against the
+  // window, so a burst of one function is put back at the producer's pace and the fetch reaches other functions.
+  const gate = createAdmissionGate(() => tracker.pending - Math.min(dispatcher?.deferring ?? 0, DEFER_WINDOW), maxInflight + prefetch);
   let fetchLoop: FetchLoop | undefined;
   let consumer: Consumer | undefined;
   let dispatcher: Dispatcher | undefined;
@@ -165,7 +168,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     const d = createDispatcher({
       handler: statusTracker?.handler ?? handler,
       maxInflight,
-      ...(capacity ? { functionLimit: (fn: string) => functionShare(capacity, fn) } : {}),
+      ...(capacity ? { functionLimit: (fn: string) => functionShare(capacity, fn), onDefer: () => gate.signalRoom() } : {}),
       logger,
       observer: o.observer,
       backoff,

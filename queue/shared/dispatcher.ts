@@ -34,6 +34,8 @@ export interface DispatcherOptions {
   readonly backoff?: Backoff;
   /** Delay of a deferred call, by its number of deferrals. */
   readonly deferBackoff?: Backoff;
+  /** Called when a call starts being deferred (it no longer needs a place in the source's window). */
+  readonly onDefer?: () => void;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -55,6 +57,8 @@ export interface Dispatcher {
   readonly pending: number;
   /** Handler calls running now. */
   readonly running: number;
+  /** Calls being stored back in the queue (deferred) now. */
+  readonly deferring: number;
   /** Per-function limits may have changed: start the waiting calls that now fit. */
   limitsChanged(): void;
   /** Starts no new handler call: waiting calls resolve false, running ones finish and persist. */
@@ -92,6 +96,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const idleWaiters: Array<() => void> = [];
   let pending = 0;
   let running = 0;
+  let deferring = 0;
   let stopped = false;
   let aborted = false;
 
@@ -179,10 +184,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Stores the call back in the queue, unrun; resolves true once stored (the record may be acknowledged). */
-  function deferCall(inv: Invocation, persist: PersistDecision): Promise<boolean> {
+  async function deferCall(inv: Invocation, persist: PersistDecision): Promise<boolean> {
     const deferrals = inv.deferrals ?? 0;
     const decision: ProcessDecision = { action: 'retry', invocation: { ...inv, deferrals: deferrals + 1 }, delayMs: backoffDelayMs(deferrals, deferBackoff, random) };
-    return writeWithRetry(() => persist(decision, { deferred: true }), { ...callMeta(inv), action: 'defer' });
+    deferring += 1;
+    notify(() => options.onDefer?.(), 'onDefer');
+    try {
+      return await writeWithRetry(() => persist(decision, { deferred: true }), { ...callMeta(inv), action: 'defer' });
+    } finally {
+      deferring -= 1;
+    }
   }
 
   async function run(inv: Invocation, persist: PersistDecision, delivery?: Delivery): Promise<boolean> {
@@ -220,6 +231,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     get running() {
       return running;
+    },
+    get deferring() {
+      return deferring;
     },
     limitsChanged() {
       perFunction.refresh();
