@@ -31,7 +31,7 @@
  * | `KFAAS_METRICS_BIND` | 127.0.0.1 | Address of the metrics and probe server; 0.0.0.0 in a container |
  * | `KFAAS_METRICS_PORT` | 8083 | Port of /metrics, /livez and /readyz (0 = any free port) |
  * | `KFAAS_CAPACITY_REFRESH` | 1s | How often the worker re-reads the ready replicas and per-replica capacity of the functions it has calls of; `0` turns per-function concurrency off |
- * | `basic_auth` | false | Send the gateway's basic-auth credentials when reading function capacity (/system/function) |
+ * | `basic_auth` | false | Send the gateway's basic-auth credentials when reading function capacity (/system/functions) |
  * | `secret_mount_path` | /run/secrets/ | Directory holding `basic-auth-user` and `basic-auth-password` |
  * | `KFAAS_BASIC_AUTH_USER` / `KFAAS_BASIC_AUTH_PASSWORD` | — | Credentials from env (take precedence over files) |
  * | `KFAAS_LOG_LEVEL` | info | winston level |

@@ -28,13 +28,13 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 describe('createFunctionCapacity', () => {
   it('answers 1 until the first facts, then ready replicas x capacity, and follows new replicas', async () => {
-    const facts = new Map<string, CapacityFacts | undefined>([['fn.ns', { availableReplicas: 2, replicaCapacity: 3 }]]);
+    const facts = new Map<string, CapacityFacts>([['fn', { availableReplicas: 2, replicaCapacity: 3 }]]);
     const asked: string[] = [];
     const timers = manualTimers();
     const capacity = createFunctionCapacity({
-      fetchFacts: async (name, namespace) => {
-        asked.push(`${name}/${namespace}`);
-        return facts.get(`${name}.${namespace}`);
+      fetchFacts: async (namespace) => {
+        asked.push(namespace);
+        return facts;
       },
       refreshMs: 1000,
       logger,
@@ -43,32 +43,37 @@ describe('createFunctionCapacity', () => {
     let changes = 0;
     capacity.onChange(() => (changes += 1));
     expect(capacity.total('fn.ns')).toBe(1);
+    // A second function of the namespace shares the one request under way.
+    capacity.total('other.ns');
     await settle();
-    expect(asked).toEqual(['fn/ns']);
-    expect(changes).toBe(1);
+    expect(asked).toEqual(['ns']);
+    expect(changes).toBeGreaterThan(0);
     expect(capacity.total('fn.ns')).toBe(6);
-    facts.set('fn.ns', { availableReplicas: 5, replicaCapacity: 3 });
+    facts.set('fn', { availableReplicas: 5, replicaCapacity: 3 });
     timers.tick();
     await settle();
+    expect(asked).toEqual(['ns', 'ns']);
     expect(capacity.total('fn.ns')).toBe(15);
-    facts.set('fn.ns', { availableReplicas: 0, replicaCapacity: 3 });
+    facts.set('fn', { availableReplicas: 0, replicaCapacity: 3 });
     await capacity.refresh();
     expect(capacity.total('fn.ns')).toBe(1);
     capacity.close();
   });
 
-  it('is unbounded for a function without a capacity or one the gateway cannot describe', async () => {
+  it('is unbounded for a function without a capacity, one the gateway does not list, or a namespace it will not describe', async () => {
     const capacity = createFunctionCapacity({
-      fetchFacts: async (name) => (name === 'plain' ? { availableReplicas: 3, replicaCapacity: undefined } : undefined),
+      fetchFacts: async (namespace) => (namespace === 'ns' ? new Map([['plain', { availableReplicas: 3, replicaCapacity: undefined }]]) : undefined),
       refreshMs: 1000,
       logger,
       timers: manualTimers(),
     });
     capacity.total('plain.ns');
     capacity.total('gone.ns');
+    capacity.total('fn.refused');
     await capacity.refresh();
     expect(capacity.total('plain.ns')).toBeUndefined();
     expect(capacity.total('gone.ns')).toBeUndefined();
+    expect(capacity.total('fn.refused')).toBeUndefined();
     capacity.close();
   });
 
@@ -77,7 +82,7 @@ describe('createFunctionCapacity', () => {
     const capacity = createFunctionCapacity({
       fetchFacts: async () => {
         if (fail) throw new Error('ECONNREFUSED');
-        return { availableReplicas: 1, replicaCapacity: 4 };
+        return new Map([['fn', { availableReplicas: 1, replicaCapacity: 4 }]]);
       },
       refreshMs: 1000,
       logger,
@@ -93,9 +98,23 @@ describe('createFunctionCapacity', () => {
 });
 
 describe('parseFacts', () => {
-  it('reads availableReplicas and the kfaas-only replicaCapacity of a FunctionStatus', () => {
-    expect(parseFacts(Buffer.from(JSON.stringify({ name: 'fn', availableReplicas: 2, replicaCapacity: 5 })))).toEqual({ availableReplicas: 2, replicaCapacity: 5 });
-    expect(parseFacts(Buffer.from(JSON.stringify({ name: 'fn', availableReplicas: 2 })))).toEqual({ availableReplicas: 2, replicaCapacity: undefined });
-    expect(parseFacts(Buffer.from(JSON.stringify({ replicaCapacity: 0 })))).toEqual({ availableReplicas: 0, replicaCapacity: undefined });
+  it('reads availableReplicas and the kfaas-only replicaCapacity of each FunctionStatus, by name', () => {
+    const list = [
+      { name: 'a', availableReplicas: 2, replicaCapacity: 5 },
+      { name: 'b', availableReplicas: 2 },
+      { name: 'c', replicaCapacity: 0 },
+      { availableReplicas: 9 },
+    ];
+    expect(parseFacts(Buffer.from(JSON.stringify(list)))).toEqual(
+      new Map([
+        ['a', { availableReplicas: 2, replicaCapacity: 5 }],
+        ['b', { availableReplicas: 2, replicaCapacity: undefined }],
+        ['c', { availableReplicas: 0, replicaCapacity: undefined }],
+      ]),
+    );
+  });
+
+  it('refuses an answer that is not a list', () => {
+    expect(() => parseFacts(Buffer.from('{}'))).toThrow(/did not answer a list/);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The worker's view of how many async calls each function can take: it reads `availableReplicas` and the
- * kfaas-only `replicaCapacity` of GET /system/function/{name} on the gateway, for every function it has calls
- * of, every `refreshMs`, and tells the source when totals may have changed, so a new Ready pod gets work within
- * about one refresh. A function asked about for the first time gets 1 until its first answer (a backlog must
- * not flood a function whose capacity is not known yet); one whose capacity is not set, or that the gateway
- * cannot describe (404, 401 without credentials), is unbounded, as before per-function limits.
+ * kfaas-only `replicaCapacity` of every function from GET /system/functions on the gateway, one request per
+ * namespace it has calls of, every `refreshMs`, and tells the source when totals may have changed, so a new Ready
+ * pod gets work within about one refresh. A function asked about for the first time gets 1 until its first
+ * answer (a backlog must not flood a function whose capacity is not known yet); one whose capacity is not set,
+ * or that the gateway does not list or will not describe (401 without credentials), is unbounded, as before
+ * per-function limits.
  */
 import type { Logger } from '../../common/logger.js';
 import type { FunctionCapacity } from '../../common/queue.js';
@@ -18,8 +19,11 @@ export interface CapacityFacts {
   readonly replicaCapacity: number | undefined;
 }
 
-/** Reads one function's facts; rejects on a transport failure (the last known facts are kept then). */
-export type FetchCapacityFacts = (name: string, namespace: string) => Promise<CapacityFacts | undefined>;
+/**
+ * Reads the facts of every function of a namespace, by name; undefined when the gateway will not say (every
+ * function of it unbounded). Rejects on a transport failure (the last known facts are kept then).
+ */
+export type FetchCapacityFacts = (namespace: string) => Promise<ReadonlyMap<string, CapacityFacts> | undefined>;
 
 /** Options of createFunctionCapacity. */
 export interface FunctionCapacityOptions {
@@ -57,6 +61,7 @@ export function createFunctionCapacity(o: FunctionCapacityOptions): WorkerFuncti
   const listeners = new Set<() => void>();
   let timer: unknown;
   let refreshing: Promise<void> | undefined;
+  const readingNamespaces = new Map<string, Promise<void>>();
   let closed = false;
 
   const changed = (): void => {
@@ -69,22 +74,33 @@ export function createFunctionCapacity(o: FunctionCapacityOptions): WorkerFuncti
     }
   };
 
-  async function fetchOne(fn: string, entry: Tracked): Promise<void> {
-    const dot = fn.indexOf('.');
-    try {
-      entry.facts = await o.fetchFacts(fn.slice(0, dot), fn.slice(dot + 1));
-      entry.known = true;
-    } catch (err) {
-      // Keep what we knew; a function never described stays at 1 call at a time until the gateway answers.
-      o.logger.debug('reading a function capacity failed; keeping the last known', { fn, err });
+  /** Reads one namespace and updates its tracked functions; concurrent reads of a namespace are shared. */
+  function fetchNamespace(namespace: string): Promise<void> {
+    let reading = readingNamespaces.get(namespace);
+    if (!reading) {
+      reading = (async () => {
+        try {
+          const facts = await o.fetchFacts(namespace);
+          for (const [fn, entry] of tracked) {
+            if (namespaceOf(fn) !== namespace) continue;
+            entry.facts = facts?.get(nameOf(fn));
+            entry.known = true;
+          }
+        } catch (err) {
+          // Keep what we knew; a function never described stays at 1 call at a time until the gateway answers.
+          o.logger.debug('reading function capacities failed; keeping the last known', { namespace, err });
+        }
+      })().finally(() => readingNamespaces.delete(namespace));
+      readingNamespaces.set(namespace, reading);
     }
+    return reading;
   }
 
   function refresh(): Promise<void> {
     refreshing ??= (async () => {
       const at = now();
       for (const [fn, entry] of tracked) if (at - entry.lastAskedAt > forgetAfterMs) tracked.delete(fn);
-      await Promise.all([...tracked].map(([fn, entry]) => fetchOne(fn, entry)));
+      await Promise.all([...new Set([...tracked.keys()].map(namespaceOf))].map(fetchNamespace));
       changed();
     })().finally(() => {
       refreshing = undefined;
@@ -107,8 +123,7 @@ export function createFunctionCapacity(o: FunctionCapacityOptions): WorkerFuncti
         entry = { facts: undefined, known: false, lastAskedAt: now() };
         tracked.set(fn, entry);
         // Ask at once rather than at the next tick, so the first calls of a function wait one round trip at most.
-        const fresh = entry;
-        void fetchOne(fn, fresh).then(changed);
+        void fetchNamespace(namespaceOf(fn)).then(changed);
         schedule();
       }
       entry.lastAskedAt = now();
@@ -130,3 +145,7 @@ export function createFunctionCapacity(o: FunctionCapacityOptions): WorkerFuncti
     },
   };
 }
+
+// A function key is `name.namespace`; names are DNS-1123 labels, so the first dot ends the name.
+const nameOf = (fn: string): string => fn.slice(0, fn.indexOf('.'));
+const namespaceOf = (fn: string): string => fn.slice(fn.indexOf('.') + 1);

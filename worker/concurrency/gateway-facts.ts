@@ -1,7 +1,8 @@
 /**
- * Reads a function's capacity facts from the gateway's GET /system/function/{name}: the same route faas-cli
- * describe uses, with the kfaas-only `replicaCapacity` field. With basic auth on, the worker sends the
- * gateway's credentials (as the OpenFaaS queue-worker does).
+ * Reads the capacity facts of a namespace's functions from the gateway's GET /system/functions: the route
+ * faas-cli list uses, with the kfaas-only `replicaCapacity` field. One request per namespace, whatever the
+ * number of functions. With basic auth on, the worker sends the gateway's credentials (as the OpenFaaS
+ * queue-worker does).
  */
 import type http from 'node:http';
 import type https from 'node:https';
@@ -20,13 +21,13 @@ export interface GatewayFactsOptions {
   readonly logger: Logger;
 }
 
-/** A fetcher of capacity facts through the gateway; 404 and 401/403 answer "unknown" (unbounded). */
+/** A fetcher of capacity facts through the gateway; 400 (a namespace it does not serve) and 401/403 answer "unknown". */
 export function gatewayCapacityFacts(o: GatewayFactsOptions): FetchCapacityFacts {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (o.credentials) headers['authorization'] = `Basic ${Buffer.from(`${o.credentials.user}:${o.credentials.password}`).toString('base64')}`;
   let warnedAuth = false;
-  return async (name, namespace) => {
-    const url = new URL(`${o.gatewayUrl}/system/function/${encodeURIComponent(name)}`);
+  return async (namespace) => {
+    const url = new URL(`${o.gatewayUrl}/system/functions`);
     url.searchParams.set('namespace', namespace);
     const result = await exchange(url, {
       method: 'GET',
@@ -39,21 +40,30 @@ export function gatewayCapacityFacts(o: GatewayFactsOptions): FetchCapacityFacts
     if (result.status === 401 || result.status === 403) {
       if (!warnedAuth) {
         warnedAuth = true;
-        o.logger.warn('the gateway refused to describe functions: async calls are not limited per function; give the worker the gateway credentials (basic_auth, secret_mount_path)', {
+        o.logger.warn('the gateway refused to list functions: async calls are not limited per function; give the worker the gateway credentials (basic_auth, secret_mount_path)', {
           status: result.status,
         });
       }
       return undefined;
     }
-    if (result.status === 404) return undefined;
+    if (result.status === 400) return undefined;
     if (result.status !== 200) throw new Error(`GET ${url.pathname}: status ${result.status}`);
     return parseFacts(result.body);
   };
 }
 
-/** The capacity facts of a FunctionStatus body. */
-export function parseFacts(body: Buffer): CapacityFacts {
-  const status = JSON.parse(body.toString('utf8')) as { availableReplicas?: unknown; replicaCapacity?: unknown };
+/** The capacity facts of a FunctionStatus[] body, by function name. */
+export function parseFacts(body: Buffer): Map<string, CapacityFacts> {
+  const list = JSON.parse(body.toString('utf8')) as unknown;
+  const out = new Map<string, CapacityFacts>();
+  if (!Array.isArray(list)) throw new Error('GET /system/functions did not answer a list');
+  for (const item of list as Array<{ name?: unknown; availableReplicas?: unknown; replicaCapacity?: unknown }>) {
+    if (typeof item?.name === 'string') out.set(item.name, factsOf(item));
+  }
+  return out;
+}
+
+function factsOf(status: { availableReplicas?: unknown; replicaCapacity?: unknown }): CapacityFacts {
   const available = typeof status.availableReplicas === 'number' && status.availableReplicas >= 0 ? Math.floor(status.availableReplicas) : 0;
   const capacity = typeof status.replicaCapacity === 'number' && Number.isInteger(status.replicaCapacity) && status.replicaCapacity >= 1 ? status.replicaCapacity : undefined;
   return { availableReplicas: available, replicaCapacity: capacity };
