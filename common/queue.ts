@@ -81,6 +81,8 @@ export interface QueueObserver {
   onStarted?(inv: Invocation): void;
   onDecision?(inv: Invocation, decision: ProcessDecision): void;
   onUndecodable?(error: Error): void;
+  /** A call was put back in the queue unrun, because its function already had a full round waiting. */
+  onDeferred?(inv: Invocation): void;
   onLag?(topic: string, partition: number, lag: number): void;
 }
 

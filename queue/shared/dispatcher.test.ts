@@ -201,7 +201,7 @@ describe('createDispatcher', () => {
       deferBackoff: { minMs: 100, maxMs: 400 },
       random: () => 1,
       logger,
-      observer: { onDecision: (i, dec) => decisions.push(`${i.callId}:${dec.action}`) },
+      observer: { onDecision: (i, dec) => decisions.push(`${i.callId}:${dec.action}`), onDeferred: (i) => decisions.push(`${i.callId}:deferred`) },
     });
     const persist = async (decision: ProcessDecision, how?: { deferred?: boolean }) => void persisted.push({ decision, deferred: how?.deferred ?? false });
     const running = d.dispatch(inv(), persist);
@@ -212,7 +212,7 @@ describe('createDispatcher', () => {
     expect(persisted).toEqual([
       { decision: { action: 'retry', invocation: { ...third, deferrals: 3 }, delayMs: 400 }, deferred: true },
     ]);
-    expect(decisions).toEqual([]);
+    expect(decisions).toEqual([`${third.callId}:deferred`]);
     // An ordered call is never deferred: it keeps its place behind its key.
     const ordered = d.dispatch(inv({ orderingKey: 'k' }), persist);
     release();

@@ -190,7 +190,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     deferring += 1;
     notify(() => options.onDefer?.(), 'onDefer');
     try {
-      return await writeWithRetry(() => persist(decision, { deferred: true }), { ...callMeta(inv), action: 'defer' });
+      const stored = await writeWithRetry(() => persist(decision, { deferred: true }), { ...callMeta(inv), action: 'defer' });
+      if (stored) notify(() => observer?.onDeferred?.(inv), 'onDeferred');
+      return stored;
     } finally {
       deferring -= 1;
     }

@@ -11,7 +11,7 @@ import { createGateway, type Gateway } from '../../gateway/index.js';
 import { MemoryProvider } from '../../gateway/testing/memory-provider.js';
 import { createKafkaInvocationQueue, createKafkaInvocationSource, type KafkaInvocationQueue } from '../../queue/kafka/index.js';
 import { loadConfig as loadWorkerConfig } from '../../worker/config.js';
-import { createWorker, type Worker } from '../../worker/index.js';
+import { createWorker, createWorkerMetrics, type Worker } from '../../worker/index.js';
 import { kafkaFor, loadServices, silentLogger, startHttpServer, uniqueName, waitFor, type TestHttpServer } from '../helpers/index.js';
 
 const NS = 'openfaas-fn';
@@ -49,8 +49,8 @@ async function accept(url: string): Promise<string> {
   return String(res.headers.get('x-call-id'));
 }
 
-const startedCount = async (worker: Worker, fn: string): Promise<number> => {
-  const metric = await worker.metrics.registry.getSingleMetric('kfaas_worker_invocations_started_total')?.get();
+const counted = async (worker: Worker, name: string, fn: string): Promise<number> => {
+  const metric = await worker.metrics.registry.getSingleMetric(name)?.get();
   return metric?.values.find((v) => v.labels['function_name'] === fn)?.value ?? 0;
 };
 
@@ -96,7 +96,9 @@ describe('async path scale-out on Kafka', () => {
         KFAAS_CAPACITY_REFRESH: '200ms',
         max_inflight: '50',
       });
+      const metrics = createWorkerMetrics();
       const source = createKafkaInvocationSource({
+        observer: metrics.queueObserver,
         brokers: config.kafkaBrokers,
         logger,
         kafkaLogLevel: 'nothing',
@@ -111,7 +113,7 @@ describe('async path scale-out on Kafka', () => {
         partitions: PARTITIONS,
         lagIntervalMs: 0,
       });
-      const worker = createWorker({ config, source, logger, serveMetrics: false, sourceHealthy: () => source.healthy() });
+      const worker = createWorker({ config, source, logger, metrics, serveMetrics: false, sourceHealthy: () => source.healthy() });
       workers.push(worker);
       await worker.start();
     }
@@ -146,7 +148,7 @@ describe('async path scale-out on Kafka', () => {
     expect(fn.peak).toBeLessThanOrEqual(6);
     // More than one worker's share alone (3): both workers ran calls of it at once.
     expect(fn.peak).toBeGreaterThan(3);
-    const perWorker = await Promise.all(workers.map((w) => startedCount(w, `hot.${NS}`)));
+    const perWorker = await Promise.all(workers.map((w) => counted(w, 'kfaas_worker_invocations_started_total', `hot.${NS}`)));
     expect(perWorker.every((n) => n > 0)).toBe(true);
     const offsets = await (async () => {
       const admin = kafka.admin();
@@ -179,5 +181,10 @@ describe('async path scale-out on Kafka', () => {
     expect(latencies[latencies.length - 1]).toBeLessThan(5_000);
     await waitFor(() => burstIds.every((id) => burst.startedAt.has(id)) && burst.inflight === 0, { timeoutMs: 120_000, intervalMs: 200, description: 'the whole burst' });
     expect(burst.peak).toBeLessThanOrEqual(2);
+    // The burst was put back in the queue rather than held in the fetch window, and every call still ran once.
+    const deferred = await Promise.all(workers.map((w) => counted(w, 'kfaas_worker_deferred_total', `burst.${NS}`)));
+    expect(deferred.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const started = await Promise.all(workers.map((w) => counted(w, 'kfaas_worker_invocations_started_total', `burst.${NS}`)));
+    expect(started.reduce((a, b) => a + b, 0)).toBe(burstIds.length);
   }, 180_000);
 });

@@ -33,6 +33,12 @@ export function createWorkerMetrics(options: { readonly defaultMetrics?: boolean
   const deadLettered = new Counter({ name: 'kfaas_worker_dead_letters_total', help: 'Calls dead-lettered, by reason', labelNames: ['function_name', 'reason'] as const, registers });
   const inflight = new Gauge({ name: 'kfaas_worker_inflight', help: 'Calls being handled now', registers });
   const lag = new Gauge({ name: 'kfaas_worker_consumer_lag', help: 'Records behind the partition end', labelNames: ['topic', 'partition'] as const, registers });
+  const deferred = new Counter({
+    name: 'kfaas_worker_deferred_total',
+    help: 'Calls put back in the queue unrun because their function already had a full round waiting (not attempts)',
+    labelNames: ['function_name'] as const,
+    registers,
+  });
   const undecodable = new Counter({ name: 'kfaas_worker_undecodable_total', help: 'Records that were not valid envelopes (dead-lettered)', registers });
   const callbacks = new Counter({ name: 'kfaas_worker_callbacks_total', help: 'Callback POSTs, by result', labelNames: ['result'] as const, registers });
   const latency = new Histogram({
@@ -61,6 +67,7 @@ export function createWorkerMetrics(options: { readonly defaultMetrics?: boolean
     },
     queueObserver: {
       onLag: (topic, partition, value) => lag.labels(topic, String(partition)).set(value),
+      onDeferred: (inv) => deferred.labels(fn(inv)).inc(),
       onUndecodable: () => {
         undecodable.inc();
         deadLettered.labels('unknown', 'undecodable').inc();
