@@ -46,7 +46,8 @@ export function trackGroupMembers(o: GroupMembersOptions): GroupMembers {
           o.changed();
         }
       } catch (err) {
-        o.logger.debug('reading the consumer group members failed', { err });
+        // Without the list, each member runs one call per function at a time (see functionShare).
+        o.logger.warn('reading the consumer group members failed; retrying', { err, groupId: o.groupId });
       }
     })().finally(() => {
       reading = undefined;

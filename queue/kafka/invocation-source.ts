@@ -210,13 +210,15 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   }
 
   /**
-   * This member's share of a function's concurrency total. Until the member list is read, a member assumes it
-   * is alone in the group (the list is read right after the join that hands it partitions, before most calls).
+   * This member's share of a function's concurrency total. Until the member list is read (right after the join
+   * that hands it partitions) a member runs one call of the function at a time: never more than its share once
+   * each member has one, and never stuck at zero if the list cannot be read.
    */
   function functionShare(capacity: FunctionCapacity, fn: string): number | undefined {
     const total = capacity.total(fn);
     if (total === undefined) return undefined;
-    return concurrencyShare(total, members?.position() ?? { rank: 0, members: 1 }, Math.floor(now() / SHARE_ROTATION_MS));
+    const position = members?.position();
+    return position ? concurrencyShare(total, position, Math.floor(now() / SHARE_ROTATION_MS)) : 1;
   }
 
   function ensureOwnTopics(): Promise<void> {
