@@ -81,7 +81,8 @@ export async function startKafka(opts: { libDir: string; runDir: string; repoRoo
   const classpath = `${opts.libDir}/*`;
   const jvm = [...JVM_OPTS, `-Dlog4j.configuration=file:${log4j}`];
   const clusterId = crypto.randomBytes(16).toString('base64url');
-  await runCommand('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props,
+  // `--cluster-id=<id>`, not `-t <id>`: a base64url id may begin with '-', which the tool's parser reads as a flag.
+  await runCommand('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props,
     '--ignore-formatted'], { cwd: dir, logPath: path.join(opts.runDir, 'kafka-format.log') });
   const proc = spawnService({
     name: 'kafka',
