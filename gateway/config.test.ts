@@ -19,8 +19,11 @@ describe('loadConfig', () => {
       callbackAllowlist: [],
       metricsPort: undefined,
       kafkaBrokers: [],
-      callStatus: { enabled: true, topic: 'kfaas.call-status', cancelTopic: 'kfaas.call-cancel', retentionMs: 86_400_000, dir: undefined },
+      callStatus: { enabled: true, topic: 'kfaas.call-status', cancelTopic: 'kfaas.call-cancel', retentionMs: 86_400_000, dir: undefined, viewRetryMs: 5_000 },
       statusWaitMaxMs: 60_000,
+      enqueueTimeoutMs: 5_000,
+      functionCacheWaitMs: 10_000,
+      deadLetterReadTimeoutMs: 30_000,
       maxDelayMs: 604_800_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -70,13 +73,22 @@ describe('loadConfig', () => {
       KFAAS_STATUS_RETENTION: '1h',
       KFAAS_STATUS_DIR: '/var/lib/kfaas',
       KFAAS_STATUS_WAIT_MAX: '2m',
+      KFAAS_STATUS_VIEW_RETRY: '750ms',
     });
-    expect(config.callStatus).toEqual({ enabled: false, topic: 'my.status', cancelTopic: 'my.cancel', retentionMs: 3_600_000, dir: '/var/lib/kfaas' });
+    expect(config.callStatus).toEqual({ enabled: false, topic: 'my.status', cancelTopic: 'my.cancel', retentionMs: 3_600_000, dir: '/var/lib/kfaas', viewRetryMs: 750 });
     expect(config.statusWaitMaxMs).toBe(120_000);
+  });
+
+  it('reads every timeout of the gateway from its own key', () => {
+    const config = loadConfig({ KFAAS_ENQUEUE_TIMEOUT: '2s', KFAAS_FUNCTION_CACHE_WAIT: '0', KFAAS_DEAD_LETTER_READ_TIMEOUT: '1m' });
+    expect(config).toMatchObject({ enqueueTimeoutMs: 2_000, functionCacheWaitMs: 0, deadLetterReadTimeoutMs: 60_000 });
   });
 
   it.each([
     [{ KFAAS_STATUS_WAIT_MAX: '0s' }, /KFAAS_STATUS_WAIT_MAX="0s"/],
+    [{ KFAAS_STATUS_VIEW_RETRY: '0' }, /KFAAS_STATUS_VIEW_RETRY="0": must be greater than zero/],
+    [{ KFAAS_FUNCTION_CACHE_WAIT: 'a while' }, /KFAAS_FUNCTION_CACHE_WAIT="a while": invalid duration/],
+    [{ KFAAS_DEAD_LETTER_READ_TIMEOUT: '0s' }, /KFAAS_DEAD_LETTER_READ_TIMEOUT="0s": must be greater than zero/],
     [{ KFAAS_STATUS_TOPIC: 'a b' }, /KFAAS_STATUS_TOPIC="a b": must be a Kafka topic name/],
     [{ port: 'eighty' }, /port="eighty": must be a whole number/i],
     [{ KFAAS_GATEWAY_PORT: '70000' }, /KFAAS_GATEWAY_PORT="70000": must be between 0 and 65535/],

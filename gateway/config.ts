@@ -27,6 +27,7 @@
  * | `KFAAS_DRAIN_DELAY` | 5s | After SIGTERM: time reported not-ready before the listener closes |
  * | `KFAAS_DRAIN_TIMEOUT` | 30s | Time in-flight calls get to finish before sockets are destroyed |
  * | `KFAAS_ENQUEUE_TIMEOUT` | 5s | Longest an async call waits for the queue's durable write before a 503 |
+ * | `KFAAS_FUNCTION_CACHE_WAIT` | 10s | Kubernetes: how long a /system write waits for the gateway's cache to show it before answering |
  * | `KFAAS_CLI_ENTRY` | the running CLI | Path of the kfaas CLI the local provider spawns watchdogs from |
  * | `KFAAS_STATE_DIR` | unset | Local provider: where deployed functions are persisted |
  * | `PATH`, `HOME`, `LANG`, … | — | Local provider: passed on to function processes (nothing else is) |
@@ -34,11 +35,13 @@
  * | `KAFKA_BROKERS` | unset | Comma list of brokers; enables /async-function through Kafka |
  * | `KAFKA_CLIENT_ID`, `KAFKA_TLS*`, `KAFKA_SASL_*`, `KFAAS_TOPIC_PARTITIONS` | see queue/kafka/connection-settings.ts | Kafka client id, TLS, SASL, partitions of created topics |
  * | `KFAAS_INVOCATIONS_TOPIC` / `KFAAS_DEAD_LETTER_TOPIC` | kfaas.invocations / kfaas.dead-letter | Topic names |
+ * | `KFAAS_DEAD_LETTER_READ_TIMEOUT` | 30s | Longest read of the dead-letter topic behind /system/dead-letters and redrive |
  * | `KFAAS_CALL_STATUS` | true | Track every async call's status (`GET /async-calls/{id}`) |
  * | `KFAAS_STATUS_TOPIC` | kfaas.call-status | Compacted topic of call status snapshots |
  * | `KFAAS_CANCEL_TOPIC` | kfaas.call-cancel | Compacted topic of cancelled calls, which workers check before running one |
  * | `KFAAS_STATUS_RETENTION` | 24h | How long a call's status stays readable (the topic's retention.ms) |
  * | `KFAAS_STATUS_DIR` | the OS temp dir | Where the gateway keeps its local copy of the status topic |
+ * | `KFAAS_STATUS_VIEW_RETRY` | 5s | Pause before the gateway tries again to read the status topic when Kafka was not reachable |
  * | `KFAAS_STATUS_WAIT_MAX` | 60s | Cap (and default) of `?wait` on `/async-calls/{id}` |
  * | `KFAAS_MAX_DELAY` | 168h | Longest `X-Delay` / `X-Not-Before` of a delayed async call |
  */
@@ -93,6 +96,8 @@ export interface GatewayConfig {
   readonly drainTimeoutMs: number;
   /** The one deadline of an async call's durable write (the Kafka adapter withdraws an unsent record at it). */
   readonly enqueueTimeoutMs: number;
+  /** Kubernetes: longest wait of a /system write for the informer cache to show it. */
+  readonly functionCacheWaitMs: number;
   readonly cliEntryPath: string | undefined;
   readonly stateDir: string | undefined;
   /** Local provider: the part of the gateway's environment its function processes inherit. */
@@ -106,6 +111,8 @@ export interface GatewayConfig {
   readonly invocationsTopic: string;
   /** Topic /system/dead-letters reads. */
   readonly deadLetterTopic: string;
+  /** Longest read of the dead-letter topic (listing, redrive). */
+  readonly deadLetterReadTimeoutMs: number;
   /** Call status tracking (status topic, local view, /async-calls). */
   readonly callStatus: StatusConfig;
   /** Cap and default of `?wait` on /async-calls. */
@@ -122,6 +129,8 @@ export interface StatusConfig {
   readonly retentionMs: number;
   /** Directory of the local status file; the OS temp dir when unset. */
   readonly dir: string | undefined;
+  /** Pause before reading the status topic again after Kafka could not be reached. */
+  readonly viewRetryMs: number;
 }
 
 const check: Validators = validators('gateway');
@@ -174,6 +183,7 @@ export function loadConfig(env: Env): GatewayConfig {
     drainDelayMs: duration('KFAAS_DRAIN_DELAY', pickEnv(env, 'KFAAS_DRAIN_DELAY') ?? '5s'),
     drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
     enqueueTimeoutMs: positiveDuration('KFAAS_ENQUEUE_TIMEOUT', pickEnv(env, 'KFAAS_ENQUEUE_TIMEOUT') ?? '5s'),
+    functionCacheWaitMs: duration('KFAAS_FUNCTION_CACHE_WAIT', pickEnv(env, 'KFAAS_FUNCTION_CACHE_WAIT') ?? '10s'),
     cliEntryPath: pickEnv(env, 'KFAAS_CLI_ENTRY'),
     stateDir: pickEnv(env, 'KFAAS_STATE_DIR'),
     localBaseEnv: inheritedEnv(env),
@@ -182,12 +192,14 @@ export function loadConfig(env: Env): GatewayConfig {
     kafka,
     invocationsTopic: topicName('KFAAS_INVOCATIONS_TOPIC', pickEnv(env, 'KFAAS_INVOCATIONS_TOPIC') ?? DEFAULT_INVOCATIONS_TOPIC),
     deadLetterTopic: topicName('KFAAS_DEAD_LETTER_TOPIC', pickEnv(env, 'KFAAS_DEAD_LETTER_TOPIC') ?? DEFAULT_DEAD_LETTER_TOPIC),
+    deadLetterReadTimeoutMs: positiveDuration('KFAAS_DEAD_LETTER_READ_TIMEOUT', pickEnv(env, 'KFAAS_DEAD_LETTER_READ_TIMEOUT') ?? '30s'),
     callStatus: {
       enabled: bool('KFAAS_CALL_STATUS', pickEnv(env, 'KFAAS_CALL_STATUS') ?? 'true'),
       topic: topicName('KFAAS_STATUS_TOPIC', pickEnv(env, 'KFAAS_STATUS_TOPIC') ?? DEFAULT_STATUS_TOPIC),
       cancelTopic: topicName('KFAAS_CANCEL_TOPIC', pickEnv(env, 'KFAAS_CANCEL_TOPIC') ?? DEFAULT_CANCEL_TOPIC),
       retentionMs: positiveDuration('KFAAS_STATUS_RETENTION', pickEnv(env, 'KFAAS_STATUS_RETENTION') ?? '24h'),
       dir: pickEnv(env, 'KFAAS_STATUS_DIR'),
+      viewRetryMs: positiveDuration('KFAAS_STATUS_VIEW_RETRY', pickEnv(env, 'KFAAS_STATUS_VIEW_RETRY') ?? '5s'),
     },
     statusWaitMaxMs: positiveDuration('KFAAS_STATUS_WAIT_MAX', pickEnv(env, 'KFAAS_STATUS_WAIT_MAX') ?? '60s'),
     maxDelayMs: duration('KFAAS_MAX_DELAY', pickEnv(env, 'KFAAS_MAX_DELAY') ?? '168h'),

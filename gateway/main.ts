@@ -101,7 +101,13 @@ function createProvider(config: GatewayConfig, logger: Logger): Provider {
   const kubeConfig = new KubeConfig();
   // In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config.
   kubeConfig.loadFromDefault();
-  return createKubernetesProvider({ kubeConfig, namespaces: config.allowedNamespaces, clusterWide: config.clusterWide, logger });
+  return createKubernetesProvider({
+    kubeConfig,
+    namespaces: config.allowedNamespaces,
+    clusterWide: config.clusterWide,
+    cacheWaitMs: config.functionCacheWaitMs,
+    logger,
+  });
 }
 
 /** Reads the dead-letter topic for /system/dead-letters; connects on the first list(). */
@@ -111,11 +117,10 @@ function createDeadLetters(config: GatewayConfig, logger: Logger): DeadLetterRea
     clientId: `${config.kafka.clientId}-dead-letters`,
     ...kafkaAuthOptions(config.kafka),
     deadLetterTopic: config.deadLetterTopic,
+    timeoutMs: config.deadLetterReadTimeoutMs,
     logger,
   });
 }
-
-const VIEW_RETRY_MS = 5_000;
 
 /** The local copy of the status topic that /async-calls reads; it starts reading in the background. */
 function createCallStatus(config: GatewayConfig, logger: Logger): KafkaCallStatusView {
@@ -134,7 +139,7 @@ function createCallStatus(config: GatewayConfig, logger: Logger): KafkaCallStatu
   const start = (): void => {
     view.start().catch((err: unknown) => {
       logger.warn('the call-status topic is not readable yet; status reads see only calls accepted here', { err });
-      setTimeout(start, VIEW_RETRY_MS).unref();
+      setTimeout(start, config.callStatus.viewRetryMs).unref();
     });
   };
   start();

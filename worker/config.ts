@@ -15,7 +15,8 @@
  * | `KFAAS_STATUS_RETENTION` | 24h | retention.ms of the status topic when this worker creates it |
  * | `KFAAS_RESULT_MAX_BYTES` | 256Ki | Largest result body kept with a call's status (at most 512Ki); larger ones are dropped |
  * | `max_inflight` (or `KFAAS_MAX_INFLIGHT`) | 100 | Calls run at once by this worker |
- * | `KFAAS_DRAIN_TIMEOUT` | 30s | After SIGTERM: how long in-flight calls may take before the worker leaves anyway |
+ * | `KFAAS_DRAIN_TIMEOUT` | 30s | After SIGTERM: how long in-flight calls may take before the worker aborts them |
+ * | `KFAAS_ABORT_GRACE` | 5s | After that abort: how long the aborted calls get to return before the worker leaves anyway |
  * | `KFAAS_INVOKE_TIMEOUT_MARGIN` | 35s | Added to a function's exec timeout for the worker's own deadline, so the gateway's 504 comes first; it covers the gateway's wait for a first ready endpoint (`KFAAS_SCALE_FROM_ZERO_TIMEOUT`, 30s) |
  * | `KFAAS_RETRY_HTTP_CODES` | 408,429,500,502,503,504 | Statuses retried when the envelope's policy lists none |
  * | `KFAAS_RETRY_JITTER` | equal | `full` or `equal` jitter on backoffs |
@@ -67,6 +68,8 @@ export interface WorkerConfig {
     | undefined;
   readonly maxInflight: number;
   readonly drainTimeoutMs: number;
+  /** After the drain deadline aborts the running calls, how long they get to return. */
+  readonly abortGraceMs: number;
   readonly invokeTimeoutMarginMs: number;
   readonly retryOn: readonly number[];
   readonly jitter: JitterMode;
@@ -137,6 +140,7 @@ export function loadConfig(env: Env): WorkerConfig {
       : undefined,
     maxInflight: integer('max_inflight', pickEnv(env, 'max_inflight', 'KFAAS_MAX_INFLIGHT') ?? '100', 1, 10_000),
     drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
+    abortGraceMs: duration('KFAAS_ABORT_GRACE', pickEnv(env, 'KFAAS_ABORT_GRACE') ?? '5s'),
     invokeTimeoutMarginMs: duration('KFAAS_INVOKE_TIMEOUT_MARGIN', pickEnv(env, 'KFAAS_INVOKE_TIMEOUT_MARGIN') ?? '35s'),
     retryOn: statuses(pickEnv(env, 'KFAAS_RETRY_HTTP_CODES') ?? '408,429,500,502,503,504'),
     jitter,

@@ -38,6 +38,7 @@ export async function main(opts: WorkerMainOptions = {}): Promise<void> {
     ...(config.callStatus ? { status: config.callStatus } : {}),
     maxInflight: config.maxInflight,
     drainTimeoutMs: config.drainTimeoutMs,
+    abortGraceMs: config.abortGraceMs,
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
     heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs,
     maxExecTimeoutMs: config.maxExecTimeoutMs,

@@ -20,6 +20,11 @@ describe('loadUpConfig', () => {
     expect(config.worker).toMatchObject({ maxInflight: 7, jitter: 'full' });
     expect(config.gateway.localBaseEnv).toEqual({ PATH: '/usr/bin', HOME: '/home/dev' });
     expect(Object.isFrozen(config.gateway)).toBe(true);
+    expect(config.functionsReadyTimeoutMs).toBe(15_000);
+  });
+
+  it('reads how long the start waits for the stack', () => {
+    expect(loadUpConfig({}, { KFAAS_UP_READY_TIMEOUT: '1m' }).functionsReadyTimeoutMs).toBe(60_000);
   });
 
   it('keeps a drain delay the user set', () => {
@@ -29,6 +34,7 @@ describe('loadUpConfig', () => {
   it.each([
     [{}, { KFAAS_LOG_LEVEL: 'loud' }, /KFAAS_LOG_LEVEL="loud"/],
     [{}, { KFAAS_CALLBACK_MAX_ATTEMPTS: 'many' }, /KFAAS_CALLBACK_MAX_ATTEMPTS="many"/],
+    [{}, { KFAAS_UP_READY_TIMEOUT: 'soon' }, /kfaas up config KFAAS_UP_READY_TIMEOUT="soon": invalid duration/],
     [{ maxInflight: '0' }, {}, /--max-inflight "0"/],
   ])('refuses %j with %j, naming the setting', (raw, badEnv, message) => {
     expect(() => loadUpConfig(raw, badEnv)).toThrow(message);

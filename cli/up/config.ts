@@ -3,9 +3,13 @@
  * their own processes' loadConfig, so every variable is validated the same way as for `kfaas gateway` and
  * `kfaas worker`; the local platform then sets its own fields on the validated objects. main.ts passes
  * process.env; nothing else in `kfaas up` reads it.
+ *
+ * | Env | Default | Meaning |
+ * |---|---|---|
+ * | `KFAAS_UP_READY_TIMEOUT` | 15s | How long `kfaas up` waits for the stack's functions before reporting those not ready |
  */
 import { fileURLToPath } from 'node:url';
-import { pickEnv, type Env } from '../../common/env.js';
+import { pickEnv, validators, type Env } from '../../common/env.js';
 import { loadGatewayConfig, type GatewayConfig } from '../../gateway/index.js';
 import { loadConfig as loadWorkerConfig, type WorkerConfig } from '../../worker/index.js';
 import { credentialsDir } from './credentials.js';
@@ -21,7 +25,11 @@ export interface UpConfig {
   readonly gateway: GatewayConfig;
   /** Settings of every worker of the pool; each gets its queue and the gateway's URL on top. */
   readonly worker: WorkerConfig;
+  /** How long the start waits for the stack's functions to have a ready replica. */
+  readonly functionsReadyTimeoutMs: number;
 }
+
+const check = validators('kfaas up');
 
 /** Parses the command-line options and the environment; throws naming the flag or variable at fault. */
 export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, env: Env): UpConfig {
@@ -31,6 +39,7 @@ export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, 
   const { function_namespace: _a, KFAAS_FUNCTION_NAMESPACE: _b, KFAAS_ALLOWED_NAMESPACES: _c, ...gatewayEnv } = env;
   const gateway = loadGatewayConfig(gatewayEnv);
   const worker = loadWorkerConfig(env);
+  const functionsReadyTimeoutMs = check.duration('KFAAS_UP_READY_TIMEOUT', pickEnv(env, 'KFAAS_UP_READY_TIMEOUT') ?? '15s');
   return Object.freeze({
     options,
     logLevel: gateway.logLevel,
@@ -49,5 +58,6 @@ export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, 
     } satisfies GatewayConfig),
     // The workers read function capacity from the gateway's /system routes with the gateway's own credentials.
     worker: Object.freeze({ ...worker, maxInflight: options.maxInflight, gatewayAuth: Object.freeze({ ...gateway.auth, secretMountPath: credentialsDir(options.dataDir) }) }),
+    functionsReadyTimeoutMs,
   });
 }

@@ -24,9 +24,6 @@ export interface LocalPlatform {
   close(): Promise<void>;
 }
 
-/** How long `kfaas up` waits for the stack's functions before it reports the ones that did not come up. */
-const FUNCTIONS_READY_TIMEOUT_MS = 15_000;
-
 /** Raised when the gateway port is taken; the message names the port and the flag. */
 export class PortInUseError extends Error {}
 
@@ -87,7 +84,7 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     const specs = await Promise.all(restored.map((f) => provider.resolver.resolve(f.name, LOCAL_NAMESPACE)));
     const queues = new Set<string | undefined>([undefined, ...(stack?.functions ?? []).map((f) => f.queue), ...specs.map((r) => r?.queue)]);
     for (const name of queues) await workers.ensure(name);
-    const notReady = await waitForFunctions(provider, (stack?.functions ?? []).map((f) => f.name), FUNCTIONS_READY_TIMEOUT_MS);
+    const notReady = await waitForFunctions(provider, (stack?.functions ?? []).map((f) => f.name), config.functionsReadyTimeoutMs);
     for (const name of notReady) {
       logger.error('function has no healthy replica yet; it keeps restarting with backoff (see its output above)', { fn: name });
     }

@@ -42,6 +42,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
           source: options.queue.source({
             topic: invocationTopic(name),
             maxInflight: config.maxInflight,
+            drainTimeoutMs: config.drainTimeoutMs,
+            abortGraceMs: config.abortGraceMs,
             ...(resultMaxBytes !== undefined ? { resultMaxBytes } : {}),
           }),
           logger: options.logger.child({ queue: name ?? 'default' }),

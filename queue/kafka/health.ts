@@ -14,8 +14,8 @@ export async function pingAdmin(admin: Admin, timeoutMs: number): Promise<void> 
 
 /** Pings the cluster. */
 export interface KafkaHealth {
-  /** Resolves when the cluster answers a metadata request within `timeoutMs`; rejects with the reason otherwise. */
-  ping(timeoutMs?: number): Promise<void>;
+  /** Resolves when the cluster answers a metadata request within `timeoutMs` (the prober's own deadline); rejects with the reason otherwise. */
+  ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,7 +23,7 @@ export interface KafkaHealth {
 export function kafkaHealth(options: KafkaConnectionOptions): KafkaHealth {
   const admin = createKafkaClient(options).admin();
   return {
-    ping: (timeoutMs = 2_000) => pingAdmin(admin, timeoutMs),
+    ping: (timeoutMs) => pingAdmin(admin, timeoutMs),
     close: () => admin.disconnect().catch(() => undefined),
   };
 }

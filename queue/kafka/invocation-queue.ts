@@ -44,8 +44,8 @@ export interface KafkaInvocationQueueOptions extends KafkaConnectionOptions, Bat
 export interface KafkaInvocationQueue extends InvocationQueue {
   /** Connects and creates the shared topics when missing; enqueue() also does this lazily. Idempotent. */
   start(): Promise<void>;
-  /** Resolves when the cluster answers a metadata request within `timeoutMs`; for readiness probes. */
-  ping(timeoutMs?: number): Promise<void>;
+  /** Resolves when the cluster answers a metadata request within `timeoutMs` (the prober's own deadline). */
+  ping(timeoutMs: number): Promise<void>;
 }
 
 /** Defaults of the queue options. */
@@ -170,7 +170,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
   return {
     enqueue,
     start,
-    ping: (timeoutMs = 2_000) => pingAdmin(admin, timeoutMs),
+    ping: (timeoutMs) => pingAdmin(admin, timeoutMs),
     close() {
       closing ??= (async () => {
         await producer.close(o.enqueueTimeoutMs);

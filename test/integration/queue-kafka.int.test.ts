@@ -141,9 +141,9 @@ describe('Kafka queue specifics', () => {
       const topic = uniqueName('big');
       const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 2, logger: silentLogger() }));
       await queue.start();
-      await queue.ping();
+      await queue.ping(5_000);
       const health = track(kafkaHealth({ brokers: state.brokers, logger: silentLogger() }));
-      await health.ping();
+      await health.ping(5_000);
       const admin = kafkaFor(state).admin();
       await admin.connect();
       try {
