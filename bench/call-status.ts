@@ -104,13 +104,19 @@ export async function runCallStatusBench(opts: CallStatusBenchOptions): Promise<
     const on = await startStack(`${runId}-on`, opts.brokers, fn.url, true);
     const off = await startStack(`${runId}-off`, opts.brokers, fn.url, false);
     let accept: Record<'on' | 'off', LoadResult>;
+    // CPU per accepted call: steadier than req/s on a shared machine whose load drifts during the run.
+    const cpuOn = cpuPerRequest();
+    const cpuOff = cpuPerRequest();
     let reads: Record<'status' | 'healthz', LoadResult>;
     try {
       const load = (url: string, ms: number) => runLoad({ url, body: BODY, durationMs: ms, connections: opts.connections, expectStatus: 202 });
       await load(`${on.url}/async-function/${FN}`, warmUpMs);
       await load(`${off.url}/async-function/${FN}`, warmUpMs);
       accept = await interleaved(
-        { on: (ms) => load(`${on.url}/async-function/${FN}`, ms), off: (ms) => load(`${off.url}/async-function/${FN}`, ms) },
+        {
+          on: (ms) => cpuOn.measure(() => load(`${on.url}/async-function/${FN}`, ms)),
+          off: (ms) => cpuOff.measure(() => load(`${off.url}/async-function/${FN}`, ms)),
+        },
         opts.durationMs,
       );
       // 2. Reads of one known call from the gateway that accepted it.
@@ -154,7 +160,9 @@ export async function runCallStatusBench(opts: CallStatusBenchOptions): Promise<
         p50Ms: accept.on.p50Ms,
         p99Ms: accept.on.p99Ms,
         ratio: accept.on.reqPerSec / accept.off.reqPerSec,
-        notes: `target >= 0.9x; off: ${accept.off.reqPerSec.toFixed(0)}/s; errors ${accept.on.errors}/${accept.off.errors}`,
+        notes:
+          `target >= 0.9x; off: ${accept.off.reqPerSec.toFixed(0)}/s; errors ${accept.on.errors}/${accept.off.errors}; ` +
+          `CPU per call ${cpuOn.micros().toFixed(0)} µs on, ${cpuOff.micros().toFixed(0)} µs off (${(cpuOff.micros() / cpuOn.micros()).toFixed(2)}x)`,
       },
       {
         scenario: 'GET /async-calls/{id} from one gateway',
@@ -178,6 +186,23 @@ export async function runCallStatusBench(opts: CallStatusBenchOptions): Promise<
   } finally {
     await fn.close();
   }
+}
+
+/** Accumulates this process's CPU time (all its threads) and the requests served over measured runs. */
+function cpuPerRequest(): { measure(run: () => Promise<LoadResult>): Promise<LoadResult>; micros(): number } {
+  let cpu = 0;
+  let requests = 0;
+  return {
+    async measure(run) {
+      const before = process.cpuUsage();
+      const result = await run();
+      const used = process.cpuUsage(before);
+      cpu += used.user + used.system;
+      requests += result.requests;
+      return result;
+    },
+    micros: () => (requests > 0 ? cpu / requests : 0),
+  };
 }
 
 async function acceptOne(url: string): Promise<string> {
