@@ -52,7 +52,7 @@ async function startStack(topic: string, brokers: readonly string[], fnUrl: stri
     logger,
     kafkaLogLevel: 'nothing',
     topicBase: topic,
-    ...(view ? { status: { ...status, onQueued: (s) => view.record(s) } } : {}),
+    ...(view ? { status: { ...status, onQueued: (s, value) => view.record(s, value) } } : {}),
   });
   await queue.start();
   const source = createKafkaInvocationSource({

@@ -160,7 +160,7 @@ function createQueue(config: GatewayConfig, logger: Logger, callStatus: KafkaCal
     enqueueTimeoutMs: config.enqueueTimeoutMs,
     logger,
     ...(callStatus
-      ? { status: { topic: config.callStatus.topic, retentionMs: config.callStatus.retentionMs, onQueued: (s) => callStatus.record(s) } }
+      ? { status: { topic: config.callStatus.topic, retentionMs: config.callStatus.retentionMs, onQueued: (s, value) => callStatus.record(s, value) } }
       : {}),
   });
   // Connect and create topics early; enqueue retries this lazily, so a broker that is down is not fatal here.

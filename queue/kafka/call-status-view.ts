@@ -3,7 +3,9 @@
  * the topic from the beginning (its own throwaway consumer group, committing nothing) into a local SQLite file,
  * and answers status reads from that file. The file is made afresh at each start, so a restarted gateway
  * rebuilds it from the topic; rows sit on disk, so memory does not grow with the number of calls. Calls this
- * gateway accepted are written to the file at once (record()), so it never answers 404 for its own 202s.
+ * gateway accepted are readable at once (record()), so it never answers 404 for its own 202s: their `queued`
+ * snapshots wait in memory until read back from the topic (own-snapshots.ts), and are written to the file then,
+ * in the transaction of their fetched batch, instead of one transaction per accepted call.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +18,8 @@ import {
   CANCELLABLE_STATES,
   cancelledStatus,
   decodeCallStatus,
+  encodeCallStatus,
+  supersedes,
   type CallCanceller,
   type CallStatus,
   type CallStatusReader,
@@ -32,6 +36,7 @@ import { createBatchingProducer, type BatchingProducer } from './batching-produc
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { ensureTopics } from './topics-admin.js';
+import { createOwnSnapshots } from './own-snapshots.js';
 
 /** Options of createKafkaCallStatusView. */
 export interface KafkaCallStatusViewOptions extends KafkaConnectionOptions, StatusTopicOptions {
@@ -46,6 +51,27 @@ export interface KafkaCallStatusViewOptions extends KafkaConnectionOptions, Stat
   readonly cancelTopic?: string;
   /** Longest start() waits to catch up with the topic's end before serving anyway. */
   readonly catchUpTimeoutMs?: number;
+  /** How long an own snapshot is held in memory waiting to be read back before it is written to the file. */
+  readonly holdMs?: number;
+  /** Most own snapshots held at once; above it, all are written to the file. */
+  readonly maxHeld?: number;
+}
+
+/** Defaults of the view options. */
+export const VIEW_DEFAULTS = Object.freeze({
+  partitions: 6,
+  maxWaitTimeMs: 500,
+  sweepEveryMs: 60_000,
+  catchUpTimeoutMs: 30_000,
+  holdMs: 2_000,
+  // About 1 KiB each: at most ~10 MiB, reached only when the topic is not read back for a while.
+  maxHeld: 10_000,
+});
+
+/** A snapshot to store, with its encoded bytes when they are at hand. */
+interface Snapshot {
+  readonly status: CallStatus;
+  readonly value?: Buffer;
 }
 
 /** The view: a CallStatusReader (and, with a cancel topic, a CallCanceller) plus its lifecycle. */
@@ -55,9 +81,9 @@ export interface KafkaCallStatusView extends CallStatusReader, CallCanceller {
    * at the start (or after catchUpTimeoutMs, or at once after close). Idempotent.
    */
   start(): Promise<void>;
-  /** Stores a snapshot this process produced (the `queued` of a call it accepted). */
-  record(status: CallStatus): void;
-  /** The stored snapshot, read synchronously from the local file. */
+  /** Stores a snapshot this process produced (the `queued` of a call it accepted), whose record value is `value`. */
+  record(status: CallStatus, value?: Buffer): void;
+  /** The stored snapshot, read synchronously (own snapshots still held in memory, else the local file). */
   peek(callId: string): CallStatus | undefined;
   /** Path of the local file. */
   readonly file: string;
@@ -67,9 +93,11 @@ export interface KafkaCallStatusView extends CallStatusReader, CallCanceller {
 
 /** Creates the view; the file is opened now, Kafka is reached on start(). */
 export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): KafkaCallStatusView {
-  const o = { partitions: 6, maxWaitTimeMs: 500, sweepEveryMs: 60_000, catchUpTimeoutMs: 30_000, ...definedOnly(options), topic: options.topic, retentionMs: options.retentionMs };
+  const o = { ...VIEW_DEFAULTS, ...definedOnly(options), topic: options.topic, retentionMs: options.retentionMs };
   nonEmpty('topic', o.topic);
   intAtLeast('retentionMs', o.retentionMs, 1_000);
+  intAtLeast('holdMs', o.holdMs, 1);
+  intAtLeast('maxHeld', o.maxHeld, 1);
   const logger: Logger = options.logger.child({ component: 'call-status-view', topic: o.topic });
   const dir = o.dir ?? os.tmpdir();
   const id = crypto.randomUUID();
@@ -85,7 +113,8 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     throw new Error(`cannot create the call-status file ${file} (set KFAAS_STATUS_DIR to a writable directory): ${(err as Error).message}`, { cause: err });
   }
   const table: CallStatusTable = openCallStatusTable(db);
-  const putAll = db.transaction((statuses: CallStatus[]) => statuses.filter((s) => table.put(s)));
+  const putAll = db.transaction((items: readonly Snapshot[]) => items.filter((i) => table.put(i.status, i.value)).map((i) => i.status));
+  const own = createOwnSnapshots();
   const waiters = createStatusWaiters();
   const kafka = createKafkaClient(options);
   const admin = kafka.admin();
@@ -103,10 +132,18 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
   }, o.sweepEveryMs);
   sweep.unref();
 
-  const store = (statuses: CallStatus[]): void => {
-    if (closing) return;
-    for (const s of putAll(statuses)) waiters.notify(s);
+  const store = (items: readonly Snapshot[]): void => {
+    if (closing || items.length === 0) return;
+    for (const s of putAll(items)) {
+      const held = own.get(s.callId);
+      if (held && supersedes(s, held)) own.release(s.callId);
+      waiters.notify(s);
+    }
   };
+  // Own snapshots the topic did not give back in time go to the file, so memory stays bounded.
+  const storeUnreadOwn = (cutoff: number): void => store(own.takeOlderThan(cutoff).map((status) => ({ status })));
+  const holdCheck = setInterval(() => storeUnreadOwn(Date.now() - o.holdMs), o.holdMs);
+  holdCheck.unref();
 
   /** The topic's end offsets; a topic created a moment ago may need a few tries before its leaders answer. */
   async function endOffsets(): Promise<Array<{ partition: number; high: string; low: string }>> {
@@ -140,16 +177,23 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     await c.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        const statuses: CallStatus[] = [];
+        const items: Snapshot[] = [];
         for (const message of batch.messages) {
-          if (!message.value) continue;
+          const value = message.value;
+          if (!value) continue;
+          // Our own queued, read back: the same bytes as the held snapshot, so there is nothing to decode.
+          const ownStatus = message.key ? own.readBack(message.key.toString('utf8'), value) : undefined;
+          if (ownStatus) {
+            items.push({ status: ownStatus, value });
+            continue;
+          }
           try {
-            statuses.push(decodeCallStatus(message.value));
+            items.push({ status: decodeCallStatus(value), value });
           } catch (err) {
             logger.warn('skipping a call-status record that cannot be decoded', { err, partition: batch.partition, offset: message.offset });
           }
         }
-        store(statuses);
+        store(items);
         const end = ends.get(batch.partition);
         if (end !== undefined && BigInt(batch.lastOffset()) >= end) {
           ends.delete(batch.partition);
@@ -166,18 +210,19 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
   async function cancel(callId: string): Promise<CancelOutcome | undefined> {
     const cancelTopic = o.cancelTopic;
     if (!cancelTopic) throw new KfaasError('NOT_IMPLEMENTED', 'cancelling calls is not configured on this gateway');
-    const current = table.get(callId);
+    const current = read(callId);
     if (!current) return undefined;
     if (!CANCELLABLE_STATES.has(current.state)) return { cancelled: false, status: current };
     const status = cancelledStatus(current, Date.now());
     producer ??= createBatchingProducer(kafka);
     // Both acknowledged before the answer: workers read the cancel topic, readers the status topic.
     await Promise.all([producer.send(statusRecord(cancelTopic, status)).done, producer.send(statusRecord(o.topic, status)).done]);
-    store([status]);
+    store([{ status }]);
     return { cancelled: true, status };
   }
 
-  const get = async (callId: string): Promise<CallStatus | undefined> => (closing ? undefined : table.get(callId));
+  const read = (callId: string): CallStatus | undefined => (closing ? undefined : (own.get(callId) ?? table.get(callId)));
+  const get = async (callId: string): Promise<CallStatus | undefined> => read(callId);
   return {
     file,
     start() {
@@ -188,15 +233,25 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
       });
       return starting;
     },
-    record: (status) => store([status]),
-    peek: (callId) => (closing ? undefined : table.get(callId)),
+    record(status, value) {
+      if (closing) return;
+      own.hold(status, value ?? encodeCallStatus(status), Date.now());
+      if (own.size > o.maxHeld) storeUnreadOwn(Infinity);
+    },
+    peek: read,
     cancel,
     get,
     waitForFinal: (callId, timeoutMs, signal) => waiters.wait(callId, () => get(callId), timeoutMs, signal),
-    backlog: async () => (closing ? { functions: [], truncated: false } : table.backlog(BACKLOG_COUNT_LIMIT)),
+    backlog: async () => {
+      if (closing) return { functions: [], truncated: false };
+      // The counts come from the file: calls just accepted here must be in it.
+      storeUnreadOwn(Infinity);
+      return table.backlog(BACKLOG_COUNT_LIMIT);
+    },
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        clearInterval(holdCheck);
         await starting?.catch(() => undefined);
         await consumer?.disconnect().catch((err: unknown) => logger.warn('leaving the call-status group failed', { err }));
         await producer?.close(5_000);

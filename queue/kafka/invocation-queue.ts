@@ -35,9 +35,10 @@ export interface KafkaInvocationQueueOptions extends KafkaConnectionOptions, Bat
   readonly maxMessageBytes?: number;
   /**
    * Also write each call's `queued` status to this topic, in the produce request of the call itself, and hand
-   * it to `onQueued` once the call is acknowledged (the accepting gateway's own store, for read-your-writes).
+   * it to `onQueued`, with the record's value, once the call is acknowledged (the accepting gateway's own
+   * store, for read-your-writes).
    */
-  readonly status?: StatusTopicOptions & { readonly onQueued?: (status: CallStatus) => void };
+  readonly status?: StatusTopicOptions & { readonly onQueued?: (status: CallStatus, value: Buffer) => void };
 }
 
 /** The Kafka queue: the InvocationQueue port plus start and a readiness ping. */
@@ -136,6 +137,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
     let pendingStatus: PendingRecord | undefined;
     let timedOut = false;
     const status = options.status ? queuedStatus(inv, inv.enqueuedAt) : undefined;
+    const queuedRecord = status && options.status ? statusRecord(options.status.topic, status) : undefined;
     const work = (async () => {
       await start();
       await ensureTopic(callTopic);
@@ -145,8 +147,8 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       pending = producer.send(trace ? { topic, key, value, headers: trace } : { topic, key, value });
       // Same batch as the call: no extra round trip. Its ack is not awaited: a worker's later snapshot
       // supersedes it, and the accepting gateway's own store has it at once through onQueued.
-      if (status && options.status) {
-        pendingStatus = producer.send(statusRecord(options.status.topic, status));
+      if (queuedRecord) {
+        pendingStatus = producer.send(queuedRecord);
         pendingStatus.done.catch((err: unknown) => logger.debug('writing a queued status failed', { err, callId: inv.callId }));
       }
       await pending.done;
@@ -164,7 +166,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       if (isKfaasError(err)) throw err;
       throw unavailable((err as Error).message, err);
     }
-    if (status) options.status?.onQueued?.(status);
+    if (status && queuedRecord) options.status?.onQueued?.(status, queuedRecord.value);
   }
 
   return {

@@ -19,8 +19,8 @@ CREATE INDEX IF NOT EXISTS call_status_open ON call_status (final) WHERE final =
 
 /** Statements over the table. */
 export interface CallStatusTable {
-  /** Stores `status` unless the row already holds a later point of the call; true when stored. */
-  put(status: CallStatus): boolean;
+  /** Stores `status` (encoded as `snapshot` when given) unless the row already holds a later point of the call; true when stored. */
+  put(status: CallStatus, snapshot?: Buffer): boolean;
   get(callId: string): CallStatus | undefined;
   /** Deletes rows last written before `cutoff` (final ones only, unless `all`); returns how many. */
   sweep(cutoff: number, all: boolean): number;
@@ -45,9 +45,9 @@ export function openCallStatusTable(db: Database.Database): CallStatusTable {
     return row ? decodeCallStatus(row.snapshot) : undefined;
   };
   return {
-    put(status) {
+    put(status, snapshot) {
       if (!supersedes(status, get(status.callId))) return false;
-      upsert.run({ callId: status.callId, snapshot: encodeCallStatus(status), final: isFinal(status.state) ? 1 : 0, updatedAt: status.updatedAt });
+      upsert.run({ callId: status.callId, snapshot: snapshot ?? encodeCallStatus(status), final: isFinal(status.state) ? 1 : 0, updatedAt: status.updatedAt });
       return true;
     },
     get,
