@@ -5,7 +5,7 @@
  * rebuilds it from the topic; rows sit on disk, so memory does not grow with the number of calls. Calls this
  * gateway accepted are readable at once (record()), so it never answers 404 for its own 202s: their `queued`
  * snapshots wait in memory until read back from the topic (own-snapshots.ts), and are written to the file then,
- * in the transaction of their fetched batch, instead of one transaction per accepted call.
+ * with the rest of their fetch in one transaction, instead of one transaction per accepted call.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -67,6 +67,14 @@ export const VIEW_DEFAULTS = Object.freeze({
   // About 1 KiB each: at most ~10 MiB, reached only when the topic is not read back for a while.
   maxHeld: 10_000,
 });
+
+/** A record read from the status topic, not yet stored. */
+interface FetchedRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer;
+  readonly partition: number;
+  readonly offset: string;
+}
 
 /** A snapshot to store, with its encoded bytes when they are at hand. */
 interface Snapshot {
@@ -145,6 +153,32 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
   const holdCheck = setInterval(() => storeUnreadOwn(Date.now() - o.holdMs), o.holdMs);
   holdCheck.unref();
 
+  // Records of the batches of one fetch (kafkajs hands them over one partition at a time), stored together in one
+  // transaction on the next turn of the event loop.
+  let fetched: FetchedRecord[] = [];
+  let flushQueued = false;
+  const storeFetched = (): void => {
+    flushQueued = false;
+    const records = fetched;
+    fetched = [];
+    const items: Snapshot[] = [];
+    for (const { key, value, partition, offset } of records) {
+      // Our own queued, read back: the same bytes as the held snapshot, so there is nothing to decode. The held
+      // entry is released only here, as the row is written, so a read in between still finds the call.
+      const ownStatus = key ? own.readBack(key.toString('utf8'), value) : undefined;
+      if (ownStatus) {
+        items.push({ status: ownStatus, value });
+        continue;
+      }
+      try {
+        items.push({ status: decodeCallStatus(value), value });
+      } catch (err) {
+        logger.warn('skipping a call-status record that cannot be decoded', { err, partition, offset });
+      }
+    }
+    store(items);
+  };
+
   /** The topic's end offsets; a topic created a moment ago may need a few tries before its leaders answer. */
   async function endOffsets(): Promise<Array<{ partition: number; high: string; low: string }>> {
     for (let tries = 1; ; tries += 1) {
@@ -177,27 +211,20 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     await c.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        const items: Snapshot[] = [];
         for (const message of batch.messages) {
-          const value = message.value;
-          if (!value) continue;
-          // Our own queued, read back: the same bytes as the held snapshot, so there is nothing to decode.
-          const ownStatus = message.key ? own.readBack(message.key.toString('utf8'), value) : undefined;
-          if (ownStatus) {
-            items.push({ status: ownStatus, value });
-            continue;
-          }
-          try {
-            items.push({ status: decodeCallStatus(value), value });
-          } catch (err) {
-            logger.warn('skipping a call-status record that cannot be decoded', { err, partition: batch.partition, offset: message.offset });
-          }
+          if (message.value) fetched.push({ key: message.key, value: message.value, partition: batch.partition, offset: message.offset });
         }
-        store(items);
+        if (!flushQueued) {
+          flushQueued = true;
+          setImmediate(storeFetched);
+        }
         const end = ends.get(batch.partition);
         if (end !== undefined && BigInt(batch.lastOffset()) >= end) {
           ends.delete(batch.partition);
-          if (ends.size === 0) caughtUp();
+          if (ends.size === 0) {
+            storeFetched();
+            caughtUp();
+          }
         }
       },
     });
