@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       maxUpstreamTimeoutMs: 300_000,
       timeoutMarginMs: 2_000,
       scaleFromZeroTimeoutMs: 30_000,
+      upstreamIdleTimeoutMs: 4_000,
       auth: { enabled: true, invocations: false, secretMountPath: '/run/secrets/' },
       callbackAllowlist: [],
       metricsPort: undefined,

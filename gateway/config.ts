@@ -17,6 +17,7 @@
  * | `KFAAS_TIMEOUT_MARGIN` | 2s | Added to a function's exec timeout so the watchdog's own 504 arrives first |
  * | `read_timeout` | 5m | Server limit for receiving a whole request (Node `requestTimeout`) |
  * | `max_idle_conns_per_host` | 1024 | Idle keep-alive sockets kept per upstream |
+ * | `KFAAS_UPSTREAM_IDLE_TIMEOUT` | 4s | An idle upstream connection is closed after this (0 = never), and 1 s before a function's announced `Keep-Alive: timeout` |
  * | `basic_auth` | true | Require basic auth on /system |
  * | `secret_mount_path` | /run/secrets/ | Directory holding `basic-auth-user` and `basic-auth-password` |
  * | `KFAAS_BASIC_AUTH_USER` / `KFAAS_BASIC_AUTH_PASSWORD` | — | Credentials from env (take precedence over files) |
@@ -83,6 +84,8 @@ export interface GatewayConfig {
   readonly scaleFromZeroTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly maxIdleSocketsPerHost: number;
+  /** An idle upstream keep-alive connection is closed after this long (below the functions' own idle timeout); 0 = never. */
+  readonly upstreamIdleTimeoutMs: number;
   readonly auth: AuthConfig;
   /** Hosts (exact or `*.suffix`) and CIDRs that async callbacks may target; empty allows any not refused by default. */
   readonly callbackAllowlist: readonly string[];
@@ -162,6 +165,8 @@ export function loadConfig(env: Env): GatewayConfig {
     scaleFromZeroTimeoutMs: duration('KFAAS_SCALE_FROM_ZERO_TIMEOUT', pickEnv(env, 'KFAAS_SCALE_FROM_ZERO_TIMEOUT') ?? '30s'),
     readTimeoutMs: duration('read_timeout', pickEnv(env, 'read_timeout') ?? '5m'),
     maxIdleSocketsPerHost: integer('max_idle_conns_per_host', pickEnv(env, 'max_idle_conns_per_host') ?? '1024', 1),
+    // Under Node's default 5 s server keep-alive timeout (the watchdog's and most Node functions').
+    upstreamIdleTimeoutMs: duration('KFAAS_UPSTREAM_IDLE_TIMEOUT', pickEnv(env, 'KFAAS_UPSTREAM_IDLE_TIMEOUT') ?? '4s'),
     auth: {
       enabled: bool('basic_auth', pickEnv(env, 'basic_auth') ?? 'true'),
       invocations: bool('KFAAS_INVOKE_AUTH', pickEnv(env, 'KFAAS_INVOKE_AUTH') ?? 'false'),
