@@ -64,6 +64,10 @@ export function runPrimary(options: PrimaryOptions): void {
     });
   };
 
+  // Workers that got as far as listening; one that exits before that failed to start.
+  const listened = new Set<number>();
+  cluster.on('listening', (worker) => listened.add(worker.id));
+
   cluster.on('exit', (worker, code, signal) => {
     const live = Object.keys(cluster.workers ?? {}).length;
     if (stopping) {
@@ -81,13 +85,11 @@ export function runPrimary(options: PrimaryOptions): void {
       return;
     }
     logger.error('a gateway process exited; starting another', { pid: worker.process.pid, code, signal });
+    // Not unref'd: if every worker died at once, this timer is what keeps the primary alive to replace them.
     setTimeout(() => {
       if (!stopping) fork();
-    }, RESTART_DELAY_MS).unref();
+    }, RESTART_DELAY_MS);
   });
-  const listened = new Set<number>();
-  cluster.on('listening', (worker) => listened.add(worker.id));
-
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
