@@ -2,17 +2,19 @@
  * Sync gateway benchmark: one function server, called directly, through nginx (the reverse proxy users compare
  * against), through a minimal bare node:http proxy, and through the real kfaas gateway (createGateway from the
  * build, its sync route, metrics and all), with the same load generator (wrk) in alternating rounds. Each server runs in its own child process, so the CPU each proxy spends
- * per request is read from that process alone (process.cpuUsage), and the gateway's RSS is its own.
+ * per request is read from that process alone (process.cpuUsage), and the gateway's RSS is its own. The last row runs
+ * the same gateway as one process per core (at least 2) behind node:cluster, against the single process.
  * Targets: gateway CPU per request <= 1.25x the bare proxy's, req/s >= 0.8x the bare proxy's, p99 <= 4x p50.
  * Needs the build (`dist/gateway/index.js`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { interleaved, runLoad, type LoadResult } from './load.js';
 import { startNginx } from './nginx.js';
-import { procStatusKb, repoRoot, round, row } from './support.js';
+import { procStatusKb, repoRoot, round, row, treeCpuUs, treeRssBytes } from './support.js';
 import type { BenchResult } from './types.js';
 
 /** Options of the gateway benchmark. */
@@ -82,6 +84,33 @@ process.send({ port });
 ${CPU_PROBE}`;
 }
 
+/**
+ * The same gateway as `processes` workers behind node:cluster (KFAAS_GATEWAY_PROCESSES): the primary supervises
+ * and reports the shared port once a worker listens. Run from a file, since the workers re-run it.
+ */
+function clusterGatewayScript(dist: string, processes: number): string {
+  const url = (p: string) => pathToFileURL(join(dist, p)).href;
+  return `
+import cluster from 'node:cluster';
+import { createRootLogger } from '${url('common/logger.js')}';
+import { loadConfig } from '${url('gateway/config.js')}';
+import { createGateway, createGatewayMetrics } from '${url('gateway/index.js')}';
+import { MemoryProvider } from '${url('gateway/testing/memory-provider.js')}';
+import { runPrimary } from '${url('gateway/cluster/primary.js')}';
+import { clusterWorkerMetrics } from '${url('gateway/cluster/worker-metrics.js')}';
+const logger = createRootLogger({ level: 'warn' });
+if (cluster.isPrimary) {
+  cluster.once('listening', (_worker, address) => process.send({ port: address.port }));
+  runPrimary({ processes: ${processes}, logger });
+} else {
+  const config = loadConfig({ basic_auth: 'false', KFAAS_GATEWAY_PORT: '0', KFAAS_DRAIN_DELAY: '0s', KFAAS_LOG_LEVEL: 'warn' });
+  const provider = new MemoryProvider({ namespaces: config.allowedNamespaces });
+  provider.put({ name: 'echo' }, config.functionNamespace, ['http://127.0.0.1:' + process.env.TARGET_PORT]);
+  const metrics = clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true }));
+  await createGateway(config, { provider, logger, metrics }).start();
+}`;
+}
+
 interface Child {
   readonly port: number;
   /** The process whose CPU and RSS are read. */
@@ -106,15 +135,21 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     children.push(gw);
     const nginx = await startNginx(fn.port);
     children.push(nginx);
+    const processes = Math.max(2, availableParallelism());
+    const gwN = await startChild(clusterGatewayScript(dist, processes), { TARGET_PORT: String(fn.port) }, { file: true });
+    children.push(gwN);
 
     const cpu = new Map<Child, { us: number; requests: number }>();
     let gatewayPeakRss = 0;
+    // The gateway's RSS at each of its rounds' ends, to show whether it grows with the calls served.
+    const gatewayRssByRound: number[] = [];
     const measured = (url: string, child: Child | undefined) => async (durationMs: number): Promise<LoadResult> => {
       const before = await child?.sample();
       // Sample the gateway's RSS while it is under load, not after.
       const rssTimer = child === gw ? setInterval(() => (gatewayPeakRss = Math.max(gatewayPeakRss, procStatusKb(gw.pid, 'VmRSS') * 1024)), 200) : undefined;
       const result = await runLoad({ url, body, headers: { 'content-type': 'application/octet-stream' }, durationMs, connections: opts.connections });
       clearInterval(rssTimer);
+      if (child === gw) gatewayRssByRound.push(procStatusKb(gw.pid, 'VmRSS') / 1024);
       if (child && before) {
         const after = await child.sample();
         const acc = cpu.get(child) ?? { us: 0, requests: 0 };
@@ -126,11 +161,18 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     const viaBare = `http://127.0.0.1:${bare.port}/`;
     const viaGateway = `http://127.0.0.1:${gw.port}/function/echo`;
     const viaNginx = `http://127.0.0.1:${nginx.port}/`;
+    const viaGatewayN = `http://127.0.0.1:${gwN.port}/function/echo`;
     const warmUpMs = Math.min(1_000, opts.durationMs / 4);
-    for (const url of [direct, viaNginx, viaBare, viaGateway]) await runLoad({ url, body, durationMs: warmUpMs, connections: opts.connections });
+    for (const url of [direct, viaNginx, viaBare, viaGateway, viaGatewayN]) await runLoad({ url, body, durationMs: warmUpMs, connections: opts.connections });
 
     const results = await interleaved(
-      { direct: measured(direct, undefined), nginx: measured(viaNginx, nginx), bare: measured(viaBare, bare), gateway: measured(viaGateway, gw) },
+      {
+        direct: measured(direct, undefined),
+        nginx: measured(viaNginx, nginx),
+        bare: measured(viaBare, bare),
+        gateway: measured(viaGateway, gw),
+        gatewayN: measured(viaGatewayN, gwN),
+      },
       opts.durationMs,
     );
     const perRequest = (c: Child): number => {
@@ -140,6 +182,8 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     const nginxCpu = perRequest(nginx);
     const bareCpu = perRequest(bare);
     const gwCpu = perRequest(gw);
+    const gwNCpu = perRequest(gwN);
+    const rssTrend = gatewayRssByRound.map((mb) => mb.toFixed(0)).join(' -> ');
     const rpsRatio = results.gateway.reqPerSec / results.direct.reqPerSec;
     const cpuRatio = gwCpu / bareCpu;
     const bareRatio = results.gateway.reqPerSec / results.bare.reqPerSec;
@@ -163,7 +207,12 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
           `req/s ${bareRatio.toFixed(2)}x the bare proxy's (target >= 0.8: ${bareRatio >= 0.8 ? 'met' : 'MISSED'}); ` +
           `p99 ${tail.toFixed(1)}x p50 (target <= 4: ${tail <= 4 ? 'met' : 'MISSED'}); ` +
           `vs nginx ${(gwCpu / nginxCpu).toFixed(1)}x CPU and ${(results.gateway.reqPerSec / results.nginx.reqPerSec).toFixed(2)}x req/s; ` +
-          `${rpsRatio.toFixed(2)}x direct; errors ${results.gateway.errors}`,
+          `${rpsRatio.toFixed(2)}x direct; errors ${results.gateway.errors}; RSS MiB after each round ${rssTrend}`,
+      },
+      {
+        ...row(`kfaas gateway /function, ${processes} processes (KFAAS_GATEWAY_PROCESSES) (${size})`, 'kfaas gateway, 1 process', results.gatewayN, results.gateway.reqPerSec),
+        rssMb: round(treeRssBytes(gwN.pid) / 1024 / 1024),
+        notes: `CPU ${gwNCpu.toFixed(0)} us/req over the primary and workers; RSS is theirs summed; errors ${results.gatewayN.errors}`,
       },
     ];
   } finally {
@@ -172,9 +221,20 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
 }
 
 
-/** Starts an inline ESM script as a child with an IPC channel; resolves once it reports its port. */
-function startChild(script: string, env: Record<string, string>): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', script], {
+/**
+ * Starts an inline ESM script as a child with an IPC channel; resolves once it reports its port. With
+ * `file`, the script runs from a temporary file (cluster workers re-run their entry file), and its CPU and RSS
+ * are read from /proc for the child and its own children together.
+ */
+function startChild(script: string, env: Record<string, string>, opts: { file?: boolean } = {}): Promise<Child> {
+  let args = ['--input-type=module', '-e', script];
+  let dir: string | undefined;
+  if (opts.file) {
+    dir = mkdtempSync(join(tmpdir(), 'kfaas-bench-'));
+    writeFileSync(join(dir, 'child.mjs'), script);
+    args = [join(dir, 'child.mjs')];
+  }
+  const child: ChildProcess = spawn(process.execPath, args, {
     env: { PATH: process.env['PATH'], ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -186,17 +246,21 @@ function startChild(script: string, env: Record<string, string>): Promise<Child>
     child.once('exit', (code) => reject(new Error(`bench child exited with ${code}: ${stderr}`)));
     child.once('message', (m: { port: number }) => {
       clearTimeout(timer);
+      const pid = child.pid!;
       resolve({
         port: m.port,
-        pid: child.pid!,
+        pid,
         sample: () =>
-          new Promise((res) => {
-            child.once('message', (s: { cpu: { user: number; system: number }; rss: number }) => res({ cpuUs: s.cpu.user + s.cpu.system, rss: s.rss }));
-            child.send('cpu');
-          }),
+          opts.file
+            ? Promise.resolve({ cpuUs: treeCpuUs(pid), rss: treeRssBytes(pid) })
+            : new Promise((res) => {
+                child.once('message', (s: { cpu: { user: number; system: number }; rss: number }) => res({ cpuUs: s.cpu.user + s.cpu.system, rss: s.rss }));
+                child.send('cpu');
+              }),
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           await exited;
+          if (dir) rmSync(dir, { recursive: true, force: true });
         },
       });
     });

@@ -1,5 +1,5 @@
 /** Small helpers every benchmark suite uses: rounding, result rows, /proc memory readings, the repo root. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult } from './load.js';
@@ -41,4 +41,40 @@ export function repoRoot(): string {
     dir = parent;
   }
   return dir;
+}
+
+/** A process and its direct children (e.g. a cluster primary and its workers), from /proc. */
+function processTree(pid: number): number[] {
+  const pids = [pid];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (text) pids.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // The process is gone: only what was read counts.
+  }
+  return pids;
+}
+
+/** CPU time (user + system, µs) of a process and its direct children, from /proc/<pid>/stat. */
+export function treeCpuUs(pid: number): number {
+  const ticksPerSecond = 100; // USER_HZ, fixed at 100 on Linux
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Exited between the listing and the read.
+    }
+  }
+  return (ticks * 1_000_000) / ticksPerSecond;
+}
+
+/** RSS bytes of a process and its direct children. */
+export function treeRssBytes(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + procStatusKb(p, 'VmRSS') * 1024, 0);
 }

@@ -112,7 +112,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     config,
     logger: logger.child({ component: 'sync-invoke' }),
     observer: metrics,
-    agent: deps.agent ?? createUpstreamAgent(config.maxIdleSocketsPerHost),
+    agent: deps.agent ?? createUpstreamAgent({ maxIdleSocketsPerHost: config.maxIdleSocketsPerHost, idleTimeoutMs: config.upstreamIdleTimeoutMs }),
   });
 
   const calls = { statuses: deps.callStatus, maxWaitMs: config.statusWaitMaxMs };

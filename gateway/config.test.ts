@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseSize } from '../common/env.js';
 import { loadConfig } from './config.js';
 
@@ -15,6 +16,7 @@ describe('loadConfig', () => {
       maxUpstreamTimeoutMs: 300_000,
       timeoutMarginMs: 2_000,
       scaleFromZeroTimeoutMs: 30_000,
+      upstreamIdleTimeoutMs: 4_000,
       auth: { enabled: true, invocations: false, secretMountPath: '/run/secrets/' },
       callbackAllowlist: [],
       metricsPort: undefined,
@@ -109,8 +111,18 @@ describe('loadConfig', () => {
     [{ KFAAS_GATEWAY_BIND: 'everywhere' }, /KFAAS_GATEWAY_BIND="everywhere": must be an IP address/],
     [{ KFAAS_LOG_LEVEL: 'loud' }, /KFAAS_LOG_LEVEL="loud"/],
     [{ KFAAS_INVOKE_AUTH: 'true', basic_auth: 'false' }, /KFAAS_INVOKE_AUTH="true": needs basic_auth=true/],
+    [{ KFAAS_GATEWAY_PROCESSES: '0' }, /KFAAS_GATEWAY_PROCESSES="0"/],
+    [{ KFAAS_GATEWAY_PROCESSES: 'all' }, /KFAAS_GATEWAY_PROCESSES="all"/],
+    [{ KFAAS_GATEWAY_PROCESSES: '2', KFAAS_PROVIDER: 'local' }, /KFAAS_GATEWAY_PROCESSES="2": needs KFAAS_PROVIDER=kubernetes/],
+    [{ KFAAS_UPSTREAM_IDLE_TIMEOUT: 'soon' }, /KFAAS_UPSTREAM_IDLE_TIMEOUT="soon"/],
   ])('fails fast on %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads the gateway process count: a number, or auto for one per core', () => {
+    expect(loadConfig({}).processes).toBe(1);
+    expect(loadConfig({ KFAAS_GATEWAY_PROCESSES: '3' }).processes).toBe(3);
+    expect(loadConfig({ KFAAS_GATEWAY_PROCESSES: 'auto' }).processes).toBe(availableParallelism());
   });
 
   it('treats blank values as unset', () => {

@@ -16,7 +16,9 @@
  * | `KFAAS_SCALE_FROM_ZERO_TIMEOUT` | 30s | How long a call to a function with no ready endpoint waits for one (scaling it from zero first); 0 = 503 at once |
  * | `KFAAS_TIMEOUT_MARGIN` | 2s | Added to a function's exec timeout so the watchdog's own 504 arrives first |
  * | `read_timeout` | 5m | Server limit for receiving a whole request (Node `requestTimeout`) |
+ * | `KFAAS_GATEWAY_PROCESSES` | 1 | Gateway processes sharing the port (`auto` = one per core); each runs the whole gateway, /metrics sums them |
  * | `max_idle_conns_per_host` | 1024 | Idle keep-alive sockets kept per upstream |
+ * | `KFAAS_UPSTREAM_IDLE_TIMEOUT` | 4s | An idle upstream connection is closed after this (0 = never), and 1 s before a function's announced `Keep-Alive: timeout` |
  * | `basic_auth` | true | Require basic auth on /system |
  * | `secret_mount_path` | /run/secrets/ | Directory holding `basic-auth-user` and `basic-auth-password` |
  * | `KFAAS_BASIC_AUTH_USER` / `KFAAS_BASIC_AUTH_PASSWORD` | — | Credentials from env (take precedence over files) |
@@ -46,6 +48,7 @@
  * | `KFAAS_MAX_DELAY` | 168h | Longest `X-Delay` / `X-Not-Before` of a delayed async call |
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_INVOCATIONS_TOPIC, DEFAULT_STATUS_TOPIC, DEFAULT_CANCEL_TOPIC } from '../common/topics.js';
 import { parseKafkaSettings, type KafkaSettings } from '../queue/kafka/connection-settings.js';
 import { deepFreeze, pickEnv, splitList, validators, type Env, type Validators } from '../common/env.js';
@@ -86,6 +89,10 @@ export interface GatewayConfig {
   readonly scaleFromZeroTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly maxIdleSocketsPerHost: number;
+  /** Gateway processes sharing the port (node:cluster); 1 runs the gateway in this process. */
+  readonly processes: number;
+  /** An idle upstream keep-alive connection is closed after this long (below the functions' own idle timeout); 0 = never. */
+  readonly upstreamIdleTimeoutMs: number;
   readonly auth: AuthConfig;
   /** Hosts (exact or `*.suffix`) and CIDRs that async callbacks may target; empty allows any not refused by default. */
   readonly callbackAllowlist: readonly string[];
@@ -170,7 +177,10 @@ export function loadConfig(env: Env): GatewayConfig {
     timeoutMarginMs: duration('KFAAS_TIMEOUT_MARGIN', pickEnv(env, 'KFAAS_TIMEOUT_MARGIN') ?? '2s'),
     scaleFromZeroTimeoutMs: duration('KFAAS_SCALE_FROM_ZERO_TIMEOUT', pickEnv(env, 'KFAAS_SCALE_FROM_ZERO_TIMEOUT') ?? '30s'),
     readTimeoutMs: duration('read_timeout', pickEnv(env, 'read_timeout') ?? '5m'),
+    processes: processes(pickEnv(env, 'KFAAS_GATEWAY_PROCESSES') ?? '1'),
     maxIdleSocketsPerHost: integer('max_idle_conns_per_host', pickEnv(env, 'max_idle_conns_per_host') ?? '1024', 1),
+    // Under Node's default 5 s server keep-alive timeout (the watchdog's and most Node functions').
+    upstreamIdleTimeoutMs: duration('KFAAS_UPSTREAM_IDLE_TIMEOUT', pickEnv(env, 'KFAAS_UPSTREAM_IDLE_TIMEOUT') ?? '4s'),
     auth: {
       enabled: bool('basic_auth', pickEnv(env, 'basic_auth') ?? 'true'),
       invocations: bool('KFAAS_INVOKE_AUTH', pickEnv(env, 'KFAAS_INVOKE_AUTH') ?? 'false'),
@@ -204,6 +214,9 @@ export function loadConfig(env: Env): GatewayConfig {
     statusWaitMaxMs: positiveDuration('KFAAS_STATUS_WAIT_MAX', pickEnv(env, 'KFAAS_STATUS_WAIT_MAX') ?? '60s'),
     maxDelayMs: duration('KFAAS_MAX_DELAY', pickEnv(env, 'KFAAS_MAX_DELAY') ?? '168h'),
   };
+  if (config.processes > 1 && config.provider === 'local') {
+    fail('KFAAS_GATEWAY_PROCESSES', String(config.processes), 'needs KFAAS_PROVIDER=kubernetes: local functions are child processes of a single gateway');
+  }
   if (config.auth.invocations && !config.auth.enabled) {
     fail('KFAAS_INVOKE_AUTH', 'true', 'needs basic_auth=true (credentials are only loaded when basic auth is on)');
   }
@@ -223,6 +236,12 @@ function namespace(key: string, value: string): string {
 
 
 
+
+/** A process count, or `auto` for one per core the process may use. */
+function processes(value: string): number {
+  if (value === 'auto') return availableParallelism();
+  return integer('KFAAS_GATEWAY_PROCESSES', value, 1, 256);
+}
 
 function bindAddress(value: string): string {
   if (isIP(value) === 0 && value !== 'localhost') fail('KFAAS_GATEWAY_BIND', value, 'must be an IP address');

@@ -71,7 +71,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const credentials = deps.credentials ?? readBasicAuthCredentials(config.auth);
   const metrics = deps.metrics ?? createGatewayMetrics({ defaultMetrics: true });
   const lifecycle = new Lifecycle();
-  const agent = createUpstreamAgent(config.maxIdleSocketsPerHost);
+  const agent = createUpstreamAgent({ maxIdleSocketsPerHost: config.maxIdleSocketsPerHost, idleTimeoutMs: config.upstreamIdleTimeoutMs });
   const app = createApp({
     config,
     provider: deps.provider,

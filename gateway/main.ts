@@ -1,7 +1,9 @@
 /**
  * Composition root of `kfaas gateway`: load config, build the root logger, pick the provider (kubernetes, or
  * local processes) and the Kafka queue when brokers are configured, wire the gateway, drain on SIGTERM/SIGINT.
+ * With KFAAS_GATEWAY_PROCESSES > 1 this process only supervises, and each forked worker runs all of the above.
  */
+import cluster from 'node:cluster';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createRootLogger, type Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
@@ -14,7 +16,9 @@ import {
 } from '../queue/kafka/index.js';
 import { createRedriver } from '../queue/shared/redrive.js';
 import { loadConfig, type GatewayConfig } from './config.js';
-import { createGateway, type Gateway } from './index.js';
+import { createGateway, createGatewayMetrics, type Gateway } from './index.js';
+import { runPrimary } from './cluster/primary.js';
+import { clusterWorkerMetrics } from './cluster/worker-metrics.js';
 import type { Provider } from './ports.js';
 import { createKubernetesProvider } from './providers/kubernetes/index.js';
 import { createLocalProvider } from './providers/local/index.js';
@@ -35,6 +39,12 @@ export async function main(): Promise<void> {
     return;
   }
   const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'gateway' } });
+  if (config.processes > 1 && cluster.isPrimary) {
+    runPrimary({ processes: config.processes, logger });
+    return;
+  }
+  // A worker counts its own calls; reads of the metrics (a scrape may land on any worker) sum every worker's.
+  const metrics = cluster.isWorker ? clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true })) : undefined;
   // Before the gateway is built: it adds spans only when tracing is on (an OTEL_* endpoint is set).
   const tracing = await startTracing('kfaas-gateway');
   const provider = createProvider(config, logger);
@@ -50,6 +60,7 @@ export async function main(): Promise<void> {
     gateway = createGateway(config, {
       provider,
       logger,
+      ...(metrics ? { metrics } : {}),
       ...(queue ? { queue } : {}),
       ...(deadLetters ? { deadLetters } : {}),
       ...(callStatus ? { callStatus, callCanceller: callStatus } : {}),

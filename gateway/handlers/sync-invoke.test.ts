@@ -200,6 +200,54 @@ describe('sync invocation proxy', () => {
     expect(new Set(up.seen.map((s) => s.remotePort)).size).toBe(1);
   });
 
+  describe('idle upstream connections are closed by the gateway first', () => {
+    /** Watches the upstream's connections: `ended` means the gateway sent FIN (the upstream's own close never does). */
+    function watchConnections(server: import('node:http').Server) {
+      const conns: Array<{ ended: boolean; closed: boolean }> = [];
+      server.on('connection', (socket: import('node:net').Socket) => {
+        const c = { ended: false, closed: false };
+        conns.push(c);
+        socket.on('end', () => (c.ended = true));
+        socket.on('close', () => (c.closed = true));
+      });
+      return conns;
+    }
+
+    it("1 s before the function's announced Keep-Alive timeout, so no call is sent on a connection it is closing", async () => {
+      const { up, http } = await setup();
+      // Announces `Keep-Alive: timeout=2` and closes idle connections after 2 s, as Node does (5 s by default).
+      up.server.keepAliveTimeout = 2_000;
+      const conns = watchConnections(up.server);
+      const sent = Date.now();
+      await http.get('/function/echo').expect(201);
+      expect(conns).toHaveLength(1);
+      await waitFor(() => conns[0]!.ended, { timeoutMs: 1_900, intervalMs: 20, description: 'the gateway to close the idle connection' });
+      expect(Date.now() - sent).toBeLessThan(2_000);
+      // The next call opens a fresh connection instead of racing the function's close.
+      await http.get('/function/echo').expect(201);
+      expect(conns).toHaveLength(2);
+    });
+
+    it('after KFAAS_UPSTREAM_IDLE_TIMEOUT when the function announces none', async () => {
+      const { up, http } = await setup({ KFAAS_UPSTREAM_IDLE_TIMEOUT: '300ms' });
+      // keepAliveTimeout 0: no Keep-Alive header, and the function never closes an idle connection itself.
+      up.server.keepAliveTimeout = 0;
+      const conns = watchConnections(up.server);
+      await http.get('/function/echo').expect(201);
+      await waitFor(() => conns[0]?.ended, { timeoutMs: 2_000, intervalMs: 20, description: 'the gateway to close the idle connection' });
+    });
+
+    it('keeps a connection open for a call longer than the idle timeout', async () => {
+      const { up, http } = await setup({ KFAAS_UPSTREAM_IDLE_TIMEOUT: '100ms' }, (req, res, body) => {
+        setTimeout(() => defaultReply(req, res, body), 400);
+      });
+      up.server.keepAliveTimeout = 0;
+      const conns = watchConnections(up.server);
+      await http.get('/function/echo').expect(201);
+      expect(conns).toHaveLength(1);
+    });
+  });
+
   it('balances round-robin across ready endpoints', async () => {
     const { provider, up, http } = await setup();
     const second = await upstream();

@@ -7,3 +7,4 @@ export { kubeConfigFor, createNamespace, deleteNamespace } from './kube.js';
 export { startHttpServer, type TestHttpServer } from './http-server.js';
 export { loadServices } from '../harness/load.js';
 export type { ServicesState } from '../harness/state.js';
+export { alive, childPids } from './process-tree.js';

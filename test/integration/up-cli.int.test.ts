@@ -4,10 +4,10 @@
  * and the errors a user meets first (bad stack files, a busy port).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { waitFor } from '../helpers/index.js';
+import { alive, childPids, waitFor } from '../helpers/index.js';
 import { callbackReceiver, CLI, freePort } from './compat-support.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -30,25 +30,6 @@ function runUp(args: string[]): Up {
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const port = args[args.indexOf('--port') + 1];
   return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
-}
-
-/** Direct children of a process, from /proc. */
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-    if (text) out.push(...text.split(/\s+/).map(Number));
-  }
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function startUp(dataDir: string, port: number): Promise<Up> {

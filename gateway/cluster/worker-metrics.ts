@@ -1,0 +1,87 @@
+/**
+ * Metrics in a worker of a multi-process gateway: calls are counted locally as in a single process, but
+ * whatever reads them (a /metrics scrape, the dashboard, a function's invocationCount) sees the sum over
+ * every worker, fetched through the primary at read time. A scrape may land on any worker, and each must
+ * answer for the whole gateway.
+ */
+import { AggregatorRegistry, Registry, type Metric } from 'prom-client';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { isMessage, type ClusterMetricsResponse, type LocalMetricsRequest, type MetricsJson } from './messages.js';
+
+/** How long a worker waits for the primary's sum before failing the read. */
+const ASK_TIMEOUT_MS = 10_000;
+
+/** The part of `process` this uses; tests pass a fake. */
+export interface ParentChannel {
+  send(message: unknown): unknown;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** Wraps a worker's local metrics so that reads return the whole gateway's. */
+export function clusterWorkerMetrics(local: GatewayMetrics, parent: ParentChannel = process as ParentChannel): GatewayMetrics {
+  let nextId = 0;
+  const waiting = new Map<number, (r: ClusterMetricsResponse) => void>();
+  parent.on('message', (m: unknown) => {
+    if (isMessage<LocalMetricsRequest>(m, 'kfaas:local-metrics')) {
+      local.registry.getMetricsAsJSON().then(
+        (metrics) => parent.send({ type: 'kfaas:local-metrics-result', id: m.id, metrics: metrics as MetricsJson }),
+        (err: unknown) => parent.send({ type: 'kfaas:local-metrics-result', id: m.id, error: (err as Error).message }),
+      );
+    } else if (isMessage<ClusterMetricsResponse>(m, 'kfaas:cluster-metrics-result')) {
+      waiting.get(m.id)?.(m);
+    }
+  });
+
+  /** Every worker's metrics summed, as a fresh registry. */
+  const summed = (): Promise<Registry> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`the gateway's primary process did not send the workers' metrics within ${ASK_TIMEOUT_MS} ms`));
+      }, ASK_TIMEOUT_MS);
+      waiting.set(id, (r) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        if (r.perWorker) resolve(AggregatorRegistry.aggregate(r.perWorker));
+        else reject(new Error(`cannot read the gateway's metrics: ${r.error ?? 'no answer'}`));
+      });
+      parent.send({ type: 'kfaas:cluster-metrics', id });
+    });
+
+  return {
+    onStart: (fn) => local.onStart(fn),
+    onComplete: (fn, statusCode, durationSeconds) => local.onComplete(fn, statusCode, durationSeconds),
+    onAccepted: (fn, bodyBytes) => local.onAccepted(fn, bodyBytes),
+    registry: new SummedRegistry(summed),
+    async invocationCounts() {
+      const total = await (await summed()).getSingleMetric('gateway_function_invocation_total')?.get();
+      const counts = new Map<string, number>();
+      for (const v of total?.values ?? []) {
+        const fn = String(v.labels['function_name']);
+        counts.set(fn, (counts.get(fn) ?? 0) + v.value);
+      }
+      return counts;
+    },
+  };
+}
+
+/** A registry whose reads return the workers' summed metrics; nothing is registered on it directly. */
+class SummedRegistry extends Registry {
+  constructor(private readonly summed: () => Promise<Registry>) {
+    super();
+  }
+
+  override async metrics(): Promise<string> {
+    return (await this.summed()).metrics();
+  }
+
+  override async getMetricsAsJSON(): Promise<MetricsJson> {
+    return (await this.summed()).getMetricsAsJSON() as Promise<MetricsJson>;
+  }
+
+  override getSingleMetric(name: string): Metric | undefined {
+    // Reads are async anyway (get()); the sum is fetched when the value is asked for.
+    return { get: async () => (await this.summed()).getSingleMetric(name)?.get() } as unknown as Metric;
+  }
+}
