@@ -97,7 +97,7 @@ export function loadConfig(env: Env): WatchdogConfig {
     healthcheckIntervalMs: duration(env, 'healthcheck_interval', `${writeTimeoutMs}ms`),
     upstreamStartTimeoutMs: duration(env, 'upstream_start_timeout', '10s'),
     maxInflight: integer(env, 'max_inflight', 0, Number.MAX_SAFE_INTEGER),
-    spawnThreads: integer(env, 'spawn_threads', 2, 16),
+    spawnThreads: integer(env, 'spawn_threads', 1, 16),
     contentType: read(env, 'content_type'),
     logLevel: logLevel(env),
     logFormat: logFormat(env),

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../common/logger.js';
+import type { LeveledLogger as Logger } from '../common/log-record.js';
 import type { WatchdogConfig } from './config.js';
 import { drain } from './drain.js';
 import { InflightLimit } from './inflight-limit.js';
