@@ -28,6 +28,8 @@ export interface WatchdogDeps {
   readonly restartBackoff?: RestartBackoff;
   /** Fork mode: a spawner shared with other watchdogs in this process (not closed by this one); default: its own. */
   readonly spawner?: Spawner;
+  /** Fork mode: working directory of the function processes; default: this process's own. */
+  readonly cwd?: string;
 }
 
 /** A running (or runnable) watchdog. */
@@ -116,9 +118,9 @@ export function createWatchdog(config: WatchdogConfig, deps: WatchdogDeps): Watc
 
 function createRunner(config: WatchdogConfig, deps: WatchdogDeps): Runner {
   if (config.mode === 'fork' || !config.upstream) {
-    if (deps.spawner) return createForkRunner(config, deps.spawner);
+    if (deps.spawner) return createForkRunner(config, deps.spawner, deps.cwd);
     const own = config.spawnThreads > 0 ? createSpawnPool(config.spawnThreads) : mainThreadSpawner();
-    const runner = createForkRunner(config, own);
+    const runner = createForkRunner(config, own, deps.cwd);
     return { ...runner, close: () => runner.close().then(() => own.close()) };
   }
   const upstream = createUpstreamProcess({

@@ -14,13 +14,13 @@ import type { Call, Runner } from './runner.js';
 import type { ForkedProcess, Spawner } from './spawner.js';
 
 /** Creates the fork-mode runner (`mode` fork, serializing or streaming); its processes start through `spawner`. */
-export function createForkRunner(config: WatchdogConfig, spawner: Spawner): Runner {
+export function createForkRunner(config: WatchdogConfig, spawner: Spawner, cwd?: string): Runner {
   const live = new Set<ForkedProcess>();
   let closing: Promise<void> | undefined;
   return {
     start: () => Promise.resolve(),
     ready: () => closing === undefined,
-    run: (call) => runForked(call, config, spawner, live),
+    run: (call) => runForked(call, config, spawner, live, cwd),
     close() {
       closing ??= Promise.all(
         [...live].map(async (child) => {
@@ -34,7 +34,7 @@ export function createForkRunner(config: WatchdogConfig, spawner: Spawner): Runn
   };
 }
 
-function runForked(call: Call, config: WatchdogConfig, spawner: Spawner, live: Set<ForkedProcess>): Promise<void> {
+function runForked(call: Call, config: WatchdogConfig, spawner: Spawner, live: Set<ForkedProcess>, cwd: string | undefined): Promise<void> {
   const { req, res, logger, signal } = call;
   const env = { ...config.functionEnv, ...requestEnv(req.method, req.url, req.headers) };
   const contentType = config.contentType ?? req.headers['content-type'] ?? 'application/octet-stream';
@@ -47,7 +47,7 @@ function runForked(call: Call, config: WatchdogConfig, spawner: Spawner, live: S
   // winston formats a message before its transports filter by level; skip that work on the hot path.
   const logInfo = logger.isInfoEnabled();
   if (logInfo) logger.info('Forking fprocess.');
-  const child = spawner.spawn(config.command, env);
+  const child = spawner.spawn(config.command, env, cwd);
   live.add(child);
   const stdin = child.stdin;
   const stderr = new OutputExcerpt();

@@ -12,7 +12,7 @@ import type { ForkedProcess, Spawner } from './spawner.js';
 
 /** Main thread to worker. */
 type ToWorker =
-  | { t: 'spawn'; id: number; file: string; args: string[]; env: Readonly<Record<string, string>> }
+  | { t: 'spawn'; id: number; file: string; args: string[]; env: Readonly<Record<string, string>>; cwd: string | undefined }
   | { t: 'in'; id: number; c: Uint8Array }
   | { t: 'end' | 'pause' | 'resume'; id: number };
 
@@ -43,7 +43,7 @@ parentPort.on('message', (m) => {
   const id = m.id;
   let child;
   try {
-    child = spawn(m.file, m.args, { detached: true, env: m.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child = spawn(m.file, m.args, { detached: true, env: m.env, cwd: m.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     post({ t: 'spawned', id, pid: undefined });
     post({ t: 'error', id, message: err.message, code: err.code });
@@ -70,13 +70,13 @@ export function createSpawnPool(threads: number): Spawner {
   let nextId = 1;
   let closed = false;
   return {
-    spawn(command, env) {
+    spawn(command, env, cwd) {
       if (closed) throw new Error('the spawn pool is closed');
       if (workers.length < threads) workers.push(new PoolWorker());
       // The least busy worker: a long spawn wait on one does not hold up the next call.
       const worker = workers.reduce((best, w) => (w.live.size < best.live.size ? w : best));
       const [file, ...args] = command;
-      return worker.spawn(nextId++, file, args, env);
+      return worker.spawn(nextId++, file, args, env, cwd);
     },
     async close() {
       closed = true;
@@ -110,10 +110,10 @@ class PoolWorker {
     this.worker.on('exit', (code) => fail(`spawn thread exited with code ${code}`));
   }
 
-  spawn(id: number, file: string, args: string[], env: Readonly<Record<string, string>>): ForkedProcess {
+  spawn(id: number, file: string, args: string[], env: Readonly<Record<string, string>>, cwd: string | undefined): ForkedProcess {
     const child = new RemoteProcess((m) => this.post(m), id, () => this.live.delete(id));
     this.live.set(id, child);
-    this.post({ t: 'spawn', id, file, args, env });
+    this.post({ t: 'spawn', id, file, args, env, cwd });
     return child;
   }
 

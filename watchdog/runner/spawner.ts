@@ -22,7 +22,8 @@ export interface ForkedProcess extends EventEmitter {
 
 /** Starts function processes, each leading a new process group with piped stdio. */
 export interface Spawner {
-  spawn(command: readonly [string, ...string[]], env: Readonly<Record<string, string>>): ForkedProcess;
+  /** `cwd` undefined: the watchdog's own working directory. */
+  spawn(command: readonly [string, ...string[]], env: Readonly<Record<string, string>>, cwd?: string): ForkedProcess;
   /** Stops the spawner's threads (not the processes: their runner kills those); idempotent. */
   close(): Promise<void>;
 }
@@ -30,8 +31,8 @@ export interface Spawner {
 /** Spawns on the calling thread (`spawn_threads=0`). */
 export function mainThreadSpawner(): Spawner {
   return {
-    spawn(command, env) {
-      const child = spawnInGroup(command, env, 'pipe');
+    spawn(command, env, cwd) {
+      const child = spawnInGroup(command, env, 'pipe', cwd);
       return Object.assign(child, { stdin: child.stdin!, killGroup: () => killGroup(child.pid) });
     },
     close: () => Promise.resolve(),
