@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { createSpawnPool } from './spawn-pool.js';
-import type { ForkedProcess, Spawner } from './spawner.js';
+import { createSpawnPool, type SpawnPool } from './spawn-pool.js';
+import type { ForkedProcess } from './spawner.js';
 
 const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
 
@@ -13,9 +13,12 @@ async function output(child: ForkedProcess): Promise<{ out: string; code: unknow
 }
 
 describe('spawn pool', () => {
-  let pool: Spawner;
-  beforeEach(() => {
+  let pool: SpawnPool;
+  // Started up front: before its threads are up, the pool spawns on the calling thread, and these tests are
+  // about the threads.
+  beforeEach(async () => {
     pool = createSpawnPool(2);
+    await pool.started();
   });
   afterEach(() => pool.close());
 
@@ -42,6 +45,19 @@ describe('spawn pool', () => {
     const [err] = (await once(child, 'error')) as [NodeJS.ErrnoException];
     expect(err.code).toBe('ENOENT');
     await once(child, 'close');
+  });
+
+  it('spawns on the calling thread until a thread is up, so the first call does not wait for it', async () => {
+    const cold = createSpawnPool(1);
+    try {
+      const child = cold.spawn(['cat'], env);
+      // A ChildProcess of this thread has its pid at once; a thread's process gets it by message, later.
+      expect((child as unknown as { pid?: number }).pid).toEqual(expect.any(Number));
+      child.stdin.end('cold');
+      expect((await output(child)).out).toBe('cold');
+    } finally {
+      await cold.close();
+    }
   });
 
   it('refuses to spawn once closed', async () => {

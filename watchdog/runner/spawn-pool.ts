@@ -2,13 +2,14 @@
  * Spawns fork-mode processes on a small pool of worker threads, so the fork+exec wait of one call blocks neither
  * the HTTP side nor the other spawns. Each worker owns the ChildProcess; the main thread gets a proxy with
  * streams whose bytes travel as messages (a copy of each chunk: microseconds, against milliseconds per spawn).
- * Workers start on the first call, so an idle watchdog pays nothing for them.
+ * Workers start on the first call, so an idle watchdog pays nothing for them; until one is up, calls spawn on
+ * the main thread.
  */
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { killGroup } from '../process-group.js';
-import type { ForkedProcess, Spawner } from './spawner.js';
+import { mainThreadSpawner, type ForkedProcess, type Spawner } from './spawner.js';
 
 /** Main thread to worker. */
 type ToWorker =
@@ -64,19 +65,33 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** A spawner on worker threads. */
+export interface SpawnPool extends Spawner {
+  /** Starts every thread now rather than on the first call; resolves once they all take spawns. */
+  started(): Promise<void>;
+}
+
 /** Creates a pool of `threads` (>= 1) spawning workers. */
-export function createSpawnPool(threads: number): Spawner {
+export function createSpawnPool(threads: number): SpawnPool {
   const workers: PoolWorker[] = [];
+  const onThisThread = mainThreadSpawner();
   let nextId = 1;
   let closed = false;
   return {
     spawn(command, env, cwd) {
       if (closed) throw new Error('the spawn pool is closed');
       if (workers.length < threads) workers.push(new PoolWorker());
+      // A thread takes some 50 ms to boot: the first calls do not wait for it, they spawn here meanwhile.
+      const ready = workers.filter((w) => w.online);
+      if (ready.length === 0) return onThisThread.spawn(command, env, cwd);
       // The least busy worker: a long spawn wait on one does not hold up the next call.
-      const worker = workers.reduce((best, w) => (w.live.size < best.live.size ? w : best));
+      const worker = ready.reduce((best, w) => (w.live.size < best.live.size ? w : best));
       const [file, ...args] = command;
       return worker.spawn(nextId++, file, args, env, cwd);
+    },
+    async started() {
+      while (workers.length < threads) workers.push(new PoolWorker());
+      await Promise.all(workers.map((w) => w.isOnline));
     },
     async close() {
       closed = true;
@@ -87,6 +102,8 @@ export function createSpawnPool(threads: number): Spawner {
 
 class PoolWorker {
   readonly live = new Map<number, RemoteProcess>();
+  online = false;
+  readonly isOnline: Promise<void>;
   private readonly worker: Worker;
 
   constructor() {
@@ -98,6 +115,12 @@ class PoolWorker {
     });
     // The pool must not keep a watchdog alive on its own.
     this.worker.unref();
+    this.isOnline = new Promise((resolve) =>
+      this.worker.once('online', () => {
+        this.online = true;
+        resolve();
+      }),
+    );
     this.worker.on('message', (m: FromWorker) => this.live.get(m.id)?.receive(m));
     // A worker that dies takes its calls with it: they fail like a process that could not be run.
     const fail = (reason: string): void => {
