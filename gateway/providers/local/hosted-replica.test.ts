@@ -32,7 +32,7 @@ describe('local provider with hosted watchdogs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(functions: FunctionSpec[]) {
+  async function start(functions: FunctionSpec[], waitReady = true) {
     const config = loadConfig({ basic_auth: 'false', KFAAS_PROVIDER: 'local' });
     provider = createLocalProvider({
       cliEntryPath: '/nonexistent/kfaas-cli-not-needed-when-hosted',
@@ -46,7 +46,7 @@ describe('local provider with hosted watchdogs', () => {
     });
     await provider.ready();
     served = await serve(createApp({ config, provider, logger }));
-    for (const fn of functions) {
+    for (const fn of waitReady ? functions : []) {
       await waitFor(async () => ((await provider!.resolver.resolve(fn.name, 'openfaas-fn'))?.endpoints.length ?? 0) > 0, {
         timeoutMs: 10_000,
         description: `${fn.name} ready`,
@@ -88,5 +88,15 @@ describe('local provider with hosted watchdogs', () => {
     const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
     expect(pids).toHaveLength(4);
     await waitFor(() => pids.every((pid) => !pidAlive(pid)), { timeoutMs: 3_000, description: `${pids.join(',')} gone` });
+  });
+
+  it('says why a hosted watchdog cannot start, in the function log, and keeps retrying with backoff', async () => {
+    const { provider, http } = await start([{ name: 'broken', image: 'local', handler: 'cat', environment: { max_inflight: 'many' } }], false);
+    const replica = provider.running('broken')!.processes[0]!;
+    await waitFor(() => replica.restartCount >= 2, { timeoutMs: 5_000, description: 'two retries' });
+    expect(replica.endpoint).toBeUndefined();
+    const logs = (await http.get('/system/logs?name=broken').expect(200)).text;
+    expect(logs).toContain('invalid watchdog setting max_inflight=');
+    expect(logs).toContain('must be an integer');
   });
 });
