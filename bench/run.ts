@@ -1,7 +1,7 @@
 /**
  * `make bench`: runs every scenario against a baseline measured in the same run, then prints one markdown
  * table (the README's performance section) and writes it with the raw results to bench/results/.
- * Usage: node dist/bench/run.js [--only watchdog,gateway,queue,async,scaleout,status,tracing,operator] [--duration-ms 5000]
+ * Usage: node dist/bench/run.js [--only watchdog,footprint,gateway,queue,async,scaleout,status,tracing,operator] [--duration-ms 5000]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -16,8 +16,9 @@ import { runQueueBench } from './queue.js';
 import { runScaleOutBench } from './scale-out.js';
 import type { BenchResult } from './types.js';
 import { runWatchdogBench } from './watchdog.js';
+import { runFootprintBench } from './footprint.js';
 
-const ALL = ['watchdog', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator'] as const;
+const ALL = ['watchdog', 'footprint', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator'] as const;
 type Suite = (typeof ALL)[number];
 
 function parseArgs(argv: readonly string[]): { only: Suite[]; durationMs: number } {
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     for (const suite of only) {
       process.stderr.write(`bench: ${suite}...\n`);
       if (suite === 'watchdog') results.push(...(await runWatchdogBench({ durationMs, connections: 64 })));
+      if (suite === 'footprint') results.push(...(await runFootprintBench({ functions: 50 })));
       if (suite === 'gateway') results.push(...(await runGatewayBench({ durationMs, connections: 64, bodyBytes: 1024 })));
       if (suite === 'queue') results.push(...(await runQueueBench({ durationMs, brokers: services!.brokers })));
       if (suite === 'async') results.push(...(await runAsyncBench({ durationMs, connections: 64, brokers: services!.brokers })));

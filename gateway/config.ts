@@ -109,6 +109,8 @@ export interface GatewayConfig {
   readonly stateDir: string | undefined;
   /** Local provider: the part of the gateway's environment its function processes inherit. */
   readonly localBaseEnv: Readonly<Record<string, string>>;
+  /** Local provider: host fork-mode watchdogs in this process instead of a child each (`KFAAS_HOST_WATCHDOGS`). */
+  readonly hostWatchdogs: boolean;
   readonly logLevel: string;
   /** Kafka brokers; empty disables /async-function. Same as kafka.brokers. */
   readonly kafkaBrokers: readonly string[];
@@ -197,6 +199,7 @@ export function loadConfig(env: Env): GatewayConfig {
     cliEntryPath: pickEnv(env, 'KFAAS_CLI_ENTRY'),
     stateDir: pickEnv(env, 'KFAAS_STATE_DIR'),
     localBaseEnv: inheritedEnv(env),
+    hostWatchdogs: bool('KFAAS_HOST_WATCHDOGS', pickEnv(env, 'KFAAS_HOST_WATCHDOGS') ?? 'false'),
     logLevel: logLevel('KFAAS_LOG_LEVEL', pickEnv(env, 'KFAAS_LOG_LEVEL') ?? 'info'),
     kafkaBrokers: kafka.brokers,
     kafka,

@@ -106,6 +106,7 @@ function createProvider(config: GatewayConfig, logger: Logger): Provider {
       namespaces: config.allowedNamespaces,
       logger,
       baseEnv: config.localBaseEnv,
+      hostForkWatchdogs: config.hostWatchdogs,
       ...(config.stateDir ? { stateDir: config.stateDir } : {}),
     });
   }

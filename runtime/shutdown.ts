@@ -2,7 +2,7 @@
  * Process runtime helpers shared by the composition roots (each process main.ts). Unlike common/, these touch process
  * state, so only main.ts files call them.
  */
-import type { Logger } from '../common/logger.js';
+import type { LeveledLogger as Logger } from '../common/log-record.js';
 
 /** The part of `process` the signal handling uses; tests pass a fake. */
 export interface SignalTarget {

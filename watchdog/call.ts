@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Headers, isValidCallId } from '../common/headers.js';
-import type { Logger } from '../common/logger.js';
+import type { LeveledLogger as Logger } from '../common/log-record.js';
 import { formatDuration } from '../common/duration.js';
 import { CallError, timeoutError, writeCallError } from './call-error.js';
 import type { WatchdogConfig } from './config.js';

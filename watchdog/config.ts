@@ -31,6 +31,8 @@ export interface WatchdogConfig {
   readonly upstreamStartTimeoutMs: number;
   /** 0 means unlimited. */
   readonly maxInflight: number;
+  /** Fork mode: worker threads that spawn the function processes (`spawn_threads`); 0 = the main thread. */
+  readonly spawnThreads: number;
   /** Fork-mode response type override (`content_type`); undefined = the request's, else octet-stream. */
   readonly contentType: string | undefined;
   readonly logLevel: string;
@@ -95,6 +97,7 @@ export function loadConfig(env: Env): WatchdogConfig {
     healthcheckIntervalMs: duration(env, 'healthcheck_interval', `${writeTimeoutMs}ms`),
     upstreamStartTimeoutMs: duration(env, 'upstream_start_timeout', '10s'),
     maxInflight: integer(env, 'max_inflight', 0, Number.MAX_SAFE_INTEGER),
+    spawnThreads: integer(env, 'spawn_threads', 1, 16),
     contentType: read(env, 'content_type'),
     logLevel: logLevel(env),
     logFormat: logFormat(env),

@@ -4,7 +4,7 @@
  * in-flight calls up to `write_timeout`, then stop whatever is left.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../common/logger.js';
+import type { LeveledLogger as Logger } from '../common/log-record.js';
 import { settlesWithin } from '../runtime/deadline.js';
 
 /** The steps the drain drives, supplied by the watchdog. */

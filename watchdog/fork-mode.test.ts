@@ -30,6 +30,13 @@ describe('watchdog in fork mode', () => {
     expect(res.body.equals(body)).toBe(true);
   });
 
+  it('spawns on the main thread with spawn_threads=0', async () => {
+    const { url } = await start({ fprocess: 'cat', spawn_threads: '0' });
+    const res = await httpCall(`${url}/`, { body: 'same bytes back' });
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe('same bytes back');
+  });
+
   it('answers with content_type, else the request content type', async () => {
     const plain = await start({ fprocess: 'cat' });
     const mirrored = await httpCall(plain.url, { body: '{}', headers: { 'content-type': 'application/json' } });

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { waitFor } from '../test/helpers/wait-for.js';
-import { exampleFunction, freePort, httpCall, processAlive, startWatchdog, type InProcessWatchdog } from './testing/harness.js';
+import { exampleFunction, freePort, httpCall, processAlive, REPO_ROOT, startWatchdog, type InProcessWatchdog } from './testing/harness.js';
 
 const echo = `${process.execPath} ${exampleFunction('http-echo.mjs')}`;
 
@@ -43,6 +43,21 @@ describe('watchdog in http mode', () => {
     expect(forwarded).not.toContain('x-drop-me');
     const logged = await waitFor(() => wd!.entries.find((e) => String(e['message']).startsWith('PATCH /some/path?a=1&b=2 - 200 - Duration:')));
     expect(logged['callId']).toBe('c-1');
+  });
+
+  it('resends a call whose kept-alive socket the upstream closed, so the caller never sees the stale socket', async () => {
+    const port = await freePort();
+    const dropper = `${process.execPath} ${REPO_ROOT}watchdog/testing/drop-reused-upstream.mjs`;
+    wd = await startWatchdog({ mode: 'http', fprocess: dropper, upstream_url: `http://127.0.0.1:${port}` });
+    // One at a time, so each call after the first goes out on a pooled socket that the upstream then drops.
+    for (let i = 0; i < 10; i += 1) {
+      const res = await httpCall(`${wd.url}/`, { body: `call ${i}` });
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toBe(`call ${i}`);
+    }
+    const stats = await httpCall(`${wd.url}/stats`, { method: 'GET' });
+    // The upstream did drop reused sockets (else this test proves nothing), and every call still succeeded.
+    expect(Number(stats.body.toString())).toBeGreaterThanOrEqual(5);
   });
 
   it('answers 504 naming exec_timeout and keeps the upstream for the next call', async () => {

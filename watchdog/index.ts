@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../common/logger.js';
+import type { LeveledLogger as Logger } from '../common/log-record.js';
 import type { WatchdogConfig } from './config.js';
 import { drain } from './drain.js';
 import { InflightLimit } from './inflight-limit.js';
@@ -12,16 +12,24 @@ import { createRequestHandler } from './request-handler.js';
 import { createForkRunner } from './runner/fork-runner.js';
 import { createHttpRunner } from './runner/http-runner.js';
 import type { Runner } from './runner/runner.js';
+import { createSpawnPool } from './runner/spawn-pool.js';
+import { mainThreadSpawner, type Spawner } from './runner/spawner.js';
 import { createUpstreamProcess, DEFAULT_RESTART_BACKOFF, type RestartBackoff } from './runner/upstream-process.js';
 
 export { loadConfig, WatchdogConfigError, type WatchdogConfig } from './config.js';
 export type { RestartBackoff } from './runner/upstream-process.js';
+export { createSpawnPool } from './runner/spawn-pool.js';
+export type { Spawner } from './runner/spawner.js';
 
 /** Collaborators of the watchdog. */
 export interface WatchdogDeps {
   readonly logger: Logger;
   /** http mode: upstream restart pacing (default: 250ms doubling to 10s). */
   readonly restartBackoff?: RestartBackoff;
+  /** Fork mode: a spawner shared with other watchdogs in this process (not closed by this one); default: its own. */
+  readonly spawner?: Spawner;
+  /** Fork mode: working directory of the function processes; default: this process's own. */
+  readonly cwd?: string;
 }
 
 /** A running (or runnable) watchdog. */
@@ -109,7 +117,12 @@ export function createWatchdog(config: WatchdogConfig, deps: WatchdogDeps): Watc
 }
 
 function createRunner(config: WatchdogConfig, deps: WatchdogDeps): Runner {
-  if (config.mode === 'fork' || !config.upstream) return createForkRunner(config);
+  if (config.mode === 'fork' || !config.upstream) {
+    if (deps.spawner) return createForkRunner(config, deps.spawner, deps.cwd);
+    const own = config.spawnThreads > 0 ? createSpawnPool(config.spawnThreads) : mainThreadSpawner();
+    const runner = createForkRunner(config, own, deps.cwd);
+    return { ...runner, close: () => runner.close().then(() => own.close()) };
+  }
   const upstream = createUpstreamProcess({
     command: config.command,
     env: config.functionEnv,

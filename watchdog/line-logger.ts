@@ -1,6 +1,6 @@
 /** Forwards a function process's output to the log one line at a time, as the OpenFaaS watchdog does. */
 import type { Readable } from 'node:stream';
-import type { Logger } from '../common/logger.js';
+import type { LeveledLogger as Logger } from '../common/log-record.js';
 
 /** Longest line logged as one entry; longer output is split so a runaway line cannot grow memory. */
 const MAX_LINE = 16 * 1024;

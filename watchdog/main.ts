@@ -2,7 +2,7 @@
  * Composition root of `kfaas watchdog`: load config from the environment, build the root logger, wire the
  * watchdog, drain on SIGTERM/SIGINT, start. An invalid setting stops it before anything runs.
  */
-import { createRootLogger } from '../common/logger.js';
+import { createJsonLogger } from '../runtime/json-logger.js';
 import { loadConfig, type WatchdogConfig } from './config.js';
 import { createWatchdog } from './index.js';
 import { exitOnSignals } from '../runtime/shutdown.js';
@@ -18,7 +18,8 @@ export async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const logger = createRootLogger({
+  // Not winston: the same records, without its load time and memory in every function process.
+  const logger = createJsonLogger({
     level: config.logLevel,
     pretty: config.logFormat === 'pretty',
     defaultMeta: { component: 'watchdog' },

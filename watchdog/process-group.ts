@@ -13,9 +13,10 @@ export function spawnInGroup(
   command: readonly [string, ...string[]],
   env: Readonly<Record<string, string>>,
   stdin: 'pipe' | 'ignore',
+  cwd?: string,
 ): FunctionProcess {
   const [program, ...args] = command;
-  return spawn(program, args, { detached: true, env, stdio: [stdin, 'pipe', 'pipe'] }) as FunctionProcess;
+  return spawn(program, args, { detached: true, env, stdio: [stdin, 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) }) as FunctionProcess;
 }
 
 /** Signals the whole process group led by `pid`; a group that is already gone is not an error. */

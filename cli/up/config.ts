@@ -55,6 +55,8 @@ export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, 
       cliEntryPath: fileURLToPath(new URL('../main.js', import.meta.url)),
       // A developer's Ctrl-C should not wait for load balancers that do not exist.
       drainDelayMs: pickEnv(env, 'KFAAS_DRAIN_DELAY') === undefined ? 0 : gateway.drainDelayMs,
+      // Many functions on a laptop: fork-mode watchdogs share this process rather than cost ~50 MiB each.
+      hostWatchdogs: pickEnv(env, 'KFAAS_HOST_WATCHDOGS') === undefined ? true : gateway.hostWatchdogs,
     } satisfies GatewayConfig),
     // The workers read function capacity from the gateway's /system routes with the gateway's own credentials.
     worker: Object.freeze({ ...worker, maxInflight: options.maxInflight, gatewayAuth: Object.freeze({ ...gateway.auth, secretMountPath: credentialsDir(options.dataDir) }) }),

@@ -44,6 +44,7 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     ...(gatewayConfig.stateDir ? { stateDir: gatewayConfig.stateDir } : {}),
     // The documented base (PATH, HOME, LANG, ...; see gateway/config.ts), not the whole shell of `kfaas up`.
     baseEnv: gatewayConfig.localBaseEnv,
+    hostForkWatchdogs: gatewayConfig.hostWatchdogs,
     logger,
     // Function output in the terminal, like `docker compose up`: a handler that cannot start says why here.
     onLog: (fn, _ns, instance, text) => logger.info(text, { component: instance }),

@@ -9,23 +9,23 @@ import { CallError, durationSeconds } from '../call-error.js';
 import type { WatchdogConfig } from '../config.js';
 import { logLines } from '../line-logger.js';
 import { OutputExcerpt } from '../output-excerpt.js';
-import { killGroup, spawnInGroup, type FunctionProcess } from '../process-group.js';
 import { requestEnv } from './fork-env.js';
 import type { Call, Runner } from './runner.js';
+import type { ForkedProcess, Spawner } from './spawner.js';
 
-/** Creates the fork-mode runner (`mode` fork, serializing or streaming). */
-export function createForkRunner(config: WatchdogConfig): Runner {
-  const live = new Set<FunctionProcess>();
+/** Creates the fork-mode runner (`mode` fork, serializing or streaming); its processes start through `spawner`. */
+export function createForkRunner(config: WatchdogConfig, spawner: Spawner, cwd?: string): Runner {
+  const live = new Set<ForkedProcess>();
   let closing: Promise<void> | undefined;
   return {
     start: () => Promise.resolve(),
     ready: () => closing === undefined,
-    run: (call) => runForked(call, config, live),
+    run: (call) => runForked(call, config, spawner, live, cwd),
     close() {
       closing ??= Promise.all(
         [...live].map(async (child) => {
           const closed = once(child, 'close');
-          killGroup(child.pid);
+          child.killGroup();
           await closed;
         }),
       ).then(() => undefined);
@@ -34,7 +34,7 @@ export function createForkRunner(config: WatchdogConfig): Runner {
   };
 }
 
-function runForked(call: Call, config: WatchdogConfig, live: Set<FunctionProcess>): Promise<void> {
+function runForked(call: Call, config: WatchdogConfig, spawner: Spawner, live: Set<ForkedProcess>, cwd: string | undefined): Promise<void> {
   const { req, res, logger, signal } = call;
   const env = { ...config.functionEnv, ...requestEnv(req.method, req.url, req.headers) };
   const contentType = config.contentType ?? req.headers['content-type'] ?? 'application/octet-stream';
@@ -44,10 +44,12 @@ function runForked(call: Call, config: WatchdogConfig, live: Set<FunctionProcess
     [Headers.durationSeconds]: durationSeconds(call.startedAtMs),
   });
 
-  logger.info('Forking fprocess.');
-  const child = spawnInGroup(config.command, env, 'pipe');
+  // winston formats a message before its transports filter by level; skip that work on the hot path.
+  const logInfo = logger.isInfoEnabled();
+  if (logInfo) logger.info('Forking fprocess.');
+  const child = spawner.spawn(config.command, env, cwd);
   live.add(child);
-  const stdin = child.stdin!;
+  const stdin = child.stdin;
   const stderr = new OutputExcerpt();
   logLines(child.stderr, logger, { stream: 'stderr' });
   child.stderr.on('data', (text: string) => stderr.add(text));
@@ -72,7 +74,7 @@ function runForked(call: Call, config: WatchdogConfig, live: Set<FunctionProcess
     }
   });
 
-  const stop = (): void => killGroup(child.pid);
+  const stop = (): void => child.killGroup();
   signal.addEventListener('abort', stop, { once: true });
   // When the leader exits, whatever it left running in its group goes too: no orphans, and no grandchild
   // holding stdout open past the call.
@@ -109,7 +111,7 @@ function runForked(call: Call, config: WatchdogConfig, live: Set<FunctionProcess
         res.writeHead(200, { ...headers(), 'content-length': body.length });
         res.end(body);
       }
-      logger.info(`Wrote ${bytes} Bytes - Duration: ${durationSeconds(call.startedAtMs)} seconds`);
+      if (logInfo) logger.info(`Wrote ${bytes} Bytes - Duration: ${durationSeconds(call.startedAtMs)} seconds`);
       resolve();
     });
   });

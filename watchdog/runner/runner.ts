@@ -1,6 +1,6 @@
 /** The seam between the watchdog's HTTP side and the two ways of running a function (fork, http). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../../common/logger.js';
+import type { LeveledLogger as Logger } from '../../common/log-record.js';
 
 /** One call as a runner sees it. */
 export interface Call {

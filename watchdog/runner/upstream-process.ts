@@ -3,7 +3,7 @@
  * connections, and restarts it with exponential backoff when it dies. `ready()` is false in between, which
  * turns `/_/health` to 503 and calls to 503 until it is back.
  */
-import type { Logger } from '../../common/logger.js';
+import type { LeveledLogger as Logger } from '../../common/log-record.js';
 import { formatDuration } from '../../common/duration.js';
 import { logLines } from '../line-logger.js';
 import { OutputExcerpt } from '../output-excerpt.js';

@@ -15,6 +15,7 @@ import { deploymentToSpec } from '../function-spec.js';
 import { FileSecretStore } from './file-secrets.js';
 import { LocalFunction, type LocalRuntime } from './local-function.js';
 import { readRing } from './log-ring.js';
+import { createSpawnPool, type Spawner } from '../../../watchdog/index.js';
 
 /** Options of createLocalProvider. */
 export interface LocalProviderOptions {
@@ -50,6 +51,11 @@ export interface LocalProviderOptions {
    * $KFAAS_SECRETS_DIR; without it /system/secrets answers 501 and functions naming secrets are refused.
    */
   readonly secretsDir?: string;
+  /**
+   * Host fork-mode functions' watchdogs in this process (one spawn thread shared by all) instead of a
+   * `kfaas watchdog` child each: about 50 MiB less per function. Default false.
+   */
+  readonly hostForkWatchdogs?: boolean;
 }
 
 /** The local provider, with access to its running functions for tests and `kfaas up`. */
@@ -69,6 +75,8 @@ const STATE_FILE = 'functions.json';
 export function createLocalProvider(options: LocalProviderOptions): LocalProvider {
   const log = options.logger.child({ component: 'local-provider' });
   const namespaces = options.namespaces ?? [options.namespace];
+  // Created with the first hosted watchdog, closed with the provider.
+  let spawner: Spawner | undefined;
   const runtime: LocalRuntime = {
     execPath: options.execPath ?? process.execPath,
     cliEntryPath: options.cliEntryPath,
@@ -81,6 +89,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.workingDir ? { workingDir: options.workingDir } : {}),
     ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
+    ...(options.hostForkWatchdogs ? { hostedSpawner: () => (spawner ??= createSpawnPool(1)) } : {}),
   };
   const secrets = options.secretsDir ? new FileSecretStore(options.secretsDir) : undefined;
   /** Refuses a spec naming secrets that do not exist, as OpenFaaS refuses the deploy. */
@@ -199,6 +208,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
       closePromise ??= (async () => {
         closed = true;
         await Promise.all([...functions.values()].map((f) => f.stop()));
+        await spawner?.close();
         log.info('local functions stopped');
       })();
       return closePromise;

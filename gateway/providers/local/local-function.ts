@@ -7,6 +7,8 @@ import type { FunctionSpec, FunctionStatus } from '../../../common/function-type
 import type { Logger } from '../../../common/logger.js';
 import { specToStatus } from '../function-spec.js';
 import { LogRing } from './log-ring.js';
+import type { Spawner } from '../../../watchdog/index.js';
+import { HostedReplica } from './hosted-replica.js';
 import { ReplicaProcess } from './replica-process.js';
 import { parseWatchdogLine } from './watchdog-line.js';
 
@@ -28,7 +30,12 @@ export interface LocalRuntime {
   readonly workingDir?: string;
   /** Passed to functions as $KFAAS_SECRETS_DIR. */
   readonly secretsDir?: string;
+  /** When set, fork-mode replicas are watchdogs hosted in this process, spawning through it (HostedReplica). */
+  readonly hostedSpawner?: () => Spawner;
 }
+
+/** What LocalFunction needs of a replica, a child process or a hosted watchdog. */
+type Replica = Pick<ReplicaProcess, 'endpoint' | 'restartCount' | 'pid' | 'start' | 'stop'>;
 
 /**
  * The watchdog environment for a spec: the base environment, the function's own variables, then the settings
@@ -59,9 +66,9 @@ export function watchdogEnv(spec: FunctionSpec, baseEnv: Readonly<Record<string,
 export class LocalFunction {
   readonly logs: LogRing;
   readonly createdAt = new Date();
-  private replicas: ReplicaProcess[] = [];
+  private replicas: Replica[] = [];
   /** Replicas of the previous spec, still serving until the new ones are healthy. */
-  private retiring: ReplicaProcess[] = [];
+  private retiring: Replica[] = [];
   private readonly readyWaiters = new Set<() => void>();
   private nextInstance = 0;
   private policyCache: DeliveryPolicy | undefined;
@@ -106,7 +113,7 @@ export class LocalFunction {
   }
 
   /** The replicas (for tests and diagnostics). */
-  get processes(): readonly ReplicaProcess[] {
+  get processes(): readonly Replica[] {
     return this.replicas;
   }
 
@@ -181,27 +188,35 @@ export class LocalFunction {
     await Promise.all(extra.map((r) => r.stop()));
   }
 
-  private newReplica(): ReplicaProcess {
+  private newReplica(): Replica {
     const { runtime } = this;
     const name = this.currentSpec.name;
     const instance = `${name}-${this.nextInstance++}`;
-    const replica = new ReplicaProcess({
+    const env = watchdogEnv(this.currentSpec, runtime.baseEnv, runtime.secretsDir);
+    const common = {
       instance,
-      command: runtime.execPath,
-      args: [runtime.cliEntryPath, 'watchdog'],
-      env: watchdogEnv(this.currentSpec, runtime.baseEnv, runtime.secretsDir),
+      env,
       ...(runtime.workingDir ? { cwd: runtime.workingDir } : {}),
       logger: runtime.logger,
       restartBackoff: runtime.restartBackoff,
-      healthIntervalMs: runtime.healthIntervalMs,
-      stopTimeoutMs: runtime.stopTimeoutMs,
       onReadyChange: () => this.invalidate(),
-      onOutput: (raw) => {
+      onOutput: (raw: string) => {
         const { text, timestamp } = parseWatchdogLine(raw);
         this.logs.push({ name, namespace: this.namespace, instance, timestamp: timestamp ?? new Date().toISOString(), text });
         runtime.onLog?.(name, this.namespace, instance, text);
       },
-    });
+    };
+    // http mode keeps its child: the watchdog there supervises the function's own server process.
+    const replica: Replica =
+      runtime.hostedSpawner && env['mode'] !== 'http'
+        ? new HostedReplica({ ...common, spawner: runtime.hostedSpawner() })
+        : new ReplicaProcess({
+            ...common,
+            command: runtime.execPath,
+            args: [runtime.cliEntryPath, 'watchdog'],
+            healthIntervalMs: runtime.healthIntervalMs,
+            stopTimeoutMs: runtime.stopTimeoutMs,
+          });
     replica.start();
     return replica;
   }
