@@ -82,6 +82,8 @@ export interface AsyncBacklog {
   readonly functions: ReadonlyArray<{ function: string; namespace: string; queued: number; running: number; retrying: number }>;
   /** True when more open calls exist than were counted (see BACKLOG_COUNT_LIMIT). */
   readonly truncated: boolean;
+  /** How far behind the queue these counts may be, in ms (a status view's recent delay); absent = up to date. */
+  readonly lagMs?: number;
 }
 
 /** At most this many open calls are read to count the backlog: a dashboard poll stays cheap under any backlog. */

@@ -7,6 +7,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
 import { compileCallbackPolicy } from '../common/callback-policy.js';
 import { KfaasError } from '../common/errors.js';
+import { SCALE_SIGNALS_PATH } from '../common/scale-signals.js';
 import { Headers } from '../common/headers.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetterReader, InvocationQueue } from '../common/queue.js';
@@ -26,6 +27,7 @@ import { createInfoHandler, createNamespaceHandler, createNamespacesHandler } fr
 import { createListFunctionsHandler } from './handlers/system/list-functions.js';
 import { createLogsHandler } from './handlers/system/logs.js';
 import { createScaleFunctionHandler } from './handlers/system/scale-function.js';
+import { createScaleSignalsHandler } from './handlers/system/scale-signals.js';
 import { createSecretsHandler } from './handlers/system/secrets.js';
 import type { SystemDeps } from './handlers/system/system-deps.js';
 import { createBasicAuth, type BasicAuthCredentials } from './http/basic-auth.js';
@@ -134,6 +136,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['DELETE'], path: '/system/functions', access: 'system', json: true, handler: createDeleteFunctionHandler(system) },
     { methods: ['GET'], path: '/system/function/:name', access: 'system', handler: createGetFunctionHandler(system) },
     { methods: ['POST'], path: '/system/scale-function/:name', access: 'system', json: true, handler: createScaleFunctionHandler(system) },
+    { methods: ['GET'], path: SCALE_SIGNALS_PATH, access: 'system', handler: createScaleSignalsHandler({ metrics, callStatus: deps.callStatus }) },
     { methods: ['GET'], path: '/system/info', access: 'system', handler: createInfoHandler(system) },
     { methods: ['GET'], path: '/system/namespaces', access: 'system', handler: createNamespacesHandler(system) },
     { methods: ['GET'], path: '/system/namespace/:name', access: 'system', handler: createNamespaceHandler(system, 'get') },

@@ -24,6 +24,8 @@ export interface GatewayMetrics extends InvocationObserver, AcceptObserver {
   readonly registry: Registry;
   /** Completed invocations per `name.namespace`, summed over status codes (FunctionStatus.invocationCount). */
   invocationCounts(): Promise<Map<string, number>>;
+  /** Sync calls per `name.namespace`: started so far and in flight now (the autoscaler's signals read these). */
+  syncCalls(): ReadonlyMap<string, Readonly<{ started: number; inflight: number }>>;
 }
 
 /** Options of createGatewayMetrics. */
@@ -130,6 +132,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       for (const s of perCode.values()) counts.set(s.fn, (counts.get(s.fn) ?? 0) + s.count);
       return counts;
     },
+    syncCalls: () => perFn,
   };
 }
 

@@ -99,6 +99,9 @@ export interface KafkaCallStatusView extends CallStatusReader, CallCanceller {
   close(): Promise<void>;
 }
 
+/** A batch's delay stands for the view's lag this long; with no newer batch the topic is quiet and read. */
+const LAG_MEMORY_MS = 5_000;
+
 /** Creates the view; the file is opened now, Kafka is reached on start(). */
 export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): KafkaCallStatusView {
   const o = { ...VIEW_DEFAULTS, ...definedOnly(options), topic: options.topic, retentionMs: options.retentionMs };
@@ -179,6 +182,15 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     store(items);
   };
 
+  // The autoscaler's bound on stale signals needs to know how far behind the topic this view runs: the delay
+  // from a record's produce time to its being stored here, as of the latest batch (a quiet topic is up to date).
+  let delay = { ms: 0, at: 0 };
+  const noteDelay = (timestamp: string | undefined): void => {
+    const at = Date.now();
+    if (timestamp !== undefined) delay = { ms: Math.max(0, at - Number(timestamp)), at };
+  };
+  const lagMs = (): number => (Date.now() - delay.at < LAG_MEMORY_MS ? delay.ms : 0);
+
   /** The topic's end offsets; a topic created a moment ago may need a few tries before its leaders answer. */
   async function endOffsets(): Promise<Array<{ partition: number; high: string; low: string }>> {
     for (let tries = 1; ; tries += 1) {
@@ -218,6 +230,7 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
           flushQueued = true;
           setImmediate(storeFetched);
         }
+        noteDelay(batch.messages[batch.messages.length - 1]?.timestamp);
         const end = ends.get(batch.partition);
         if (end !== undefined && BigInt(batch.lastOffset()) >= end) {
           ends.delete(batch.partition);
@@ -273,7 +286,7 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
       if (closing) return { functions: [], truncated: false };
       // The counts come from the file: calls just accepted here must be in it.
       storeUnreadOwn(Infinity);
-      return table.backlog(BACKLOG_COUNT_LIMIT);
+      return { ...table.backlog(BACKLOG_COUNT_LIMIT), lagMs: lagMs() };
     },
     close() {
       closing ??= (async () => {
