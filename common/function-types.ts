@@ -112,6 +112,18 @@ export interface FunctionStatusBlock {
   replicas?: number;
   availableReplicas?: number;
   unavailableReplicas?: number;
+  /** The autoscaler's latest change (written by the autoscaler only). */
+  scale?: ScaleStatus;
+}
+
+/** The autoscaler's latest change of a Function's replicas. */
+export interface ScaleStatus {
+  /** Replicas the autoscaler set. */
+  desiredReplicas: number;
+  /** Why, e.g. `backlog 412 / target 50 -> 8 replicas (max 8)`. */
+  reason: string;
+  /** When (RFC 3339). */
+  lastScaleTime: string;
 }
 
 /** A Function resource as stored in the Kubernetes API. */

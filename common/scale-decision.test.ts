@@ -1,4 +1,4 @@
-import { decideScale, initialScaleMemory, loadOf, type ScaleLoad, type ScaleMemory } from './scale-decision.js';
+import { decideScale, holdScaleMemory, initialScaleMemory, loadOf, type ScaleLoad, type ScaleMemory } from './scale-decision.js';
 import type { ScaleSettings } from './scale-settings.js';
 
 const settings = (s: Partial<ScaleSettings> = {}): ScaleSettings => ({
@@ -92,5 +92,21 @@ describe('decideScale', () => {
     expect(loadOf({ targetType: 'inflight' }, load({ syncRps: 120, syncInflight: 3, backlog: 30 }))).toBe(33);
     const d = decideScale(settings({ targetType: 'rps', target: 40, max: 20 }), load({ syncRps: 120.4 }), 1, initialScaleMemory(0), 0, opts);
     expect(d).toMatchObject({ replicas: 4, reason: '120.4 rps / target 40 rps -> 4 replicas' });
+  });
+});
+
+describe('a restarted or blind autoscaler', () => {
+  it('holds the current replicas through the first window', () => {
+    const s = settings({ target: 10 });
+    const memory = initialScaleMemory(0, 5);
+    expect(decideScale(s, load(), 5, memory, 30_000, opts).replicas).toBe(5);
+    expect(decideScale(s, load(), 5, memory, 61_000, opts).replicas).toBe(1);
+  });
+
+  it('treats rounds without fresh signals as load that keeps the replicas', () => {
+    const s = settings({ target: 10, zeroAfterMs: 30_000 });
+    const held = holdScaleMemory(initialScaleMemory(0, 3), 3, 100_000, opts);
+    expect(held).toEqual({ recent: [{ at: 100_000, replicas: 3 }], lastActiveAt: 100_000 });
+    expect(decideScale(s, load(), 3, held, 110_000, opts).replicas).toBe(3);
   });
 });

@@ -46,9 +46,17 @@ export interface ScaleDecision {
   readonly memory: ScaleMemory;
 }
 
-/** The memory of a function first seen at `now`: idle time counts from now, so nothing drops to zero at start. */
-export function initialScaleMemory(now: number): ScaleMemory {
-  return { recent: [], lastActiveAt: now };
+/**
+ * The memory of a function first seen at `now` with `current` replicas: idle time counts from now and the
+ * window starts out holding `current`, so a restarted autoscaler neither drops to zero nor scales down at once.
+ */
+export function initialScaleMemory(now: number, current?: number): ScaleMemory {
+  return { recent: current === undefined ? [] : [{ at: now, replicas: current }], lastActiveAt: now };
+}
+
+/** The memory after a round whose load is unknown (stale signals): treated as load that keeps `current`. */
+export function holdScaleMemory(memory: ScaleMemory, current: number, now: number, options: ScaleDecisionOptions): ScaleMemory {
+  return { recent: [...memory.recent.filter((r) => r.at >= now - options.stabilisationMs), { at: now, replicas: current }], lastActiveAt: now };
 }
 
 /** The load the target is compared with: in-flight calls (sync and async), or requests per second. */

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       healthPort: 8081,
       healthBind: '127.0.0.1',
       logLevel: 'info',
+      autoscaler: undefined,
     });
     expect(Object.isFrozen(config.leaderElection)).toBe(true);
     expect(Object.isFrozen(config.watchNamespaces)).toBe(true);
@@ -70,6 +71,34 @@ describe('loadConfig', () => {
       healthBind: '0.0.0.0',
       logLevel: 'debug',
     });
+    expect(loadConfig({ KFAAS_GATEWAY_SERVICE: 'kfaas-gateway', POD_NAMESPACE: 'kfaas' }).autoscaler).toEqual({
+      gatewayService: 'kfaas-gateway',
+      gatewayNamespace: 'kfaas',
+      gatewayPortName: 'http',
+      gatewayAuthDir: undefined,
+      intervalMs: 1_000,
+      stabilisationMs: 60_000,
+      hpaRecheckMs: 10_000,
+    });
+    expect(
+      loadConfig({
+        KFAAS_GATEWAY_SERVICE: 'gw',
+        KFAAS_GATEWAY_SERVICE_NAMESPACE: 'edge',
+        KFAAS_GATEWAY_PORT_NAME: 'web',
+        KFAAS_GATEWAY_AUTH_DIR: '/var/secrets/gateway',
+        KFAAS_AUTOSCALE_INTERVAL: '500ms',
+        KFAAS_AUTOSCALE_STABILISATION: '5s',
+        KFAAS_HPA_RECHECK_PERIOD: '2s',
+      }).autoscaler,
+    ).toEqual({
+      gatewayService: 'gw',
+      gatewayNamespace: 'edge',
+      gatewayPortName: 'web',
+      gatewayAuthDir: '/var/secrets/gateway',
+      intervalMs: 500,
+      stabilisationMs: 5_000,
+      hpaRecheckMs: 2_000,
+    });
     expect(loadConfig({ KFAAS_LEASE_NAMESPACE: 'x', POD_NAMESPACE: 'y', KFAAS_OPERATOR_IDENTITY: 'me', POD_NAME: 'pod' })).toMatchObject({
       leaderElection: { leaseNamespace: 'x' },
       identity: 'me',
@@ -77,6 +106,8 @@ describe('loadConfig', () => {
   });
 
   it.each([
+    [{ KFAAS_GATEWAY_SERVICE: 'Gate_way' }, 'operator config KFAAS_GATEWAY_SERVICE="Gate_way": service name must be a DNS-1123 label'],
+    [{ KFAAS_GATEWAY_SERVICE: 'gw', KFAAS_AUTOSCALE_INTERVAL: '10ms' }, 'operator config KFAAS_AUTOSCALE_INTERVAL="10ms": must be at least 100ms'],
     [{ KFAAS_WATCH_NAMESPACES: 'ok,Bad_NS' }, 'operator config KFAAS_WATCH_NAMESPACES="Bad_NS": namespace must be a DNS-1123 label'],
     [{ KFAAS_WORKERS: '0' }, 'operator config KFAAS_WORKERS="0": must be between 1 and 256'],
     [{ KFAAS_WORKERS: 'four' }, 'operator config KFAAS_WORKERS="four": must be a whole number'],

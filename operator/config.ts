@@ -20,6 +20,13 @@
  * | `KFAAS_HEALTH_PORT` | 8081 | Port of /healthz, /readyz and /metrics (0 = any free port) |
  * | `KFAAS_HEALTH_BIND` | 127.0.0.1 | Its address; a Pod needs 0.0.0.0 for kubelet probes |
  * | `KFAAS_LOG_LEVEL` | info | winston level |
+ * | `KFAAS_GATEWAY_SERVICE` | (empty: no autoscaling) | The gateway Service whose EndpointSlices list the replicas to read load signals from |
+ * | `KFAAS_GATEWAY_SERVICE_NAMESPACE` | the lease namespace | Its namespace |
+ * | `KFAAS_GATEWAY_PORT_NAME` | http | The EndpointSlice port to read the signals on |
+ * | `KFAAS_GATEWAY_AUTH_DIR` | (empty: no auth) | Folder with `basic-auth-user` and `basic-auth-password` for the gateway's /system |
+ * | `KFAAS_AUTOSCALE_INTERVAL` | 1s | How often the leader reads the signals and decides replicas |
+ * | `KFAAS_AUTOSCALE_STABILISATION` | 60s | Scale-down waits this long; the highest recommendation in it wins |
+ * | `KFAAS_HPA_RECHECK_PERIOD` | 10s | How often the HorizontalPodAutoscalers are listed (autoscaling never fights one) |
  */
 import { isIP } from 'node:net';
 import type { Backoff } from '../common/backoff.js';
@@ -51,6 +58,20 @@ export interface OperatorConfig {
   readonly healthPort: number;
   readonly healthBind: string;
   readonly logLevel: string;
+  /** Undefined when no gateway Service is configured: the operator does not autoscale. */
+  readonly autoscaler: AutoscalerConfig | undefined;
+}
+
+/** The leader's autoscaler: where the gateways are and how often to decide. */
+export interface AutoscalerConfig {
+  readonly gatewayService: string;
+  readonly gatewayNamespace: string;
+  readonly gatewayPortName: string;
+  /** Undefined: the gateway's /system is called without credentials. */
+  readonly gatewayAuthDir: string | undefined;
+  readonly intervalMs: number;
+  readonly stabilisationMs: number;
+  readonly hpaRecheckMs: number;
 }
 
 const check: Validators = validators('operator');
@@ -105,6 +126,22 @@ export function loadConfig(env: Env): OperatorConfig {
   const logLevel = get('KFAAS_LOG_LEVEL', 'info');
   check.logLevel('KFAAS_LOG_LEVEL', logLevel);
 
+  const leaseNamespace = namespaceName('KFAAS_LEASE_NAMESPACE', get('KFAAS_LEASE_NAMESPACE', 'default', 'POD_NAMESPACE'));
+  const gatewayService = get('KFAAS_GATEWAY_SERVICE', '').trim();
+  if (gatewayService !== '' && dns1123Problem(gatewayService)) fail('KFAAS_GATEWAY_SERVICE', gatewayService, `service name ${dns1123Problem(gatewayService)}`);
+  const autoscaler: AutoscalerConfig | undefined =
+    gatewayService === ''
+      ? undefined
+      : {
+          gatewayService,
+          gatewayNamespace: namespaceName('KFAAS_GATEWAY_SERVICE_NAMESPACE', get('KFAAS_GATEWAY_SERVICE_NAMESPACE', leaseNamespace)),
+          gatewayPortName: get('KFAAS_GATEWAY_PORT_NAME', 'http'),
+          gatewayAuthDir: pickEnv(env, 'KFAAS_GATEWAY_AUTH_DIR') || undefined,
+          intervalMs: duration('KFAAS_AUTOSCALE_INTERVAL', get('KFAAS_AUTOSCALE_INTERVAL', '1s'), 100),
+          stabilisationMs: duration('KFAAS_AUTOSCALE_STABILISATION', get('KFAAS_AUTOSCALE_STABILISATION', '60s'), 0),
+          hpaRecheckMs: duration('KFAAS_HPA_RECHECK_PERIOD', get('KFAAS_HPA_RECHECK_PERIOD', '10s'), 1000),
+        };
+
   return deepFreeze({
     // 16 workers: a reconcile mostly waits on the apiserver; bench/operator.ts measured 1,000 new Functions
     // fully deployed in ~35 s with 4 workers and ~17 s with 16 on the 2-core test control plane.
@@ -120,7 +157,7 @@ export function loadConfig(env: Env): OperatorConfig {
     leaderElection: {
       enabled: bool('KFAAS_LEADER_ELECT', get('KFAAS_LEADER_ELECT', 'true')),
       leaseName,
-      leaseNamespace: namespaceName('KFAAS_LEASE_NAMESPACE', get('KFAAS_LEASE_NAMESPACE', 'default', 'POD_NAMESPACE')),
+      leaseNamespace,
       leaseDurationMs,
       renewDeadlineMs,
       retryPeriodMs,
@@ -129,5 +166,6 @@ export function loadConfig(env: Env): OperatorConfig {
     healthPort: integer('KFAAS_HEALTH_PORT', get('KFAAS_HEALTH_PORT', '8081'), 0, 65535),
     healthBind,
     logLevel,
+    autoscaler,
   });
 }

@@ -13,6 +13,7 @@ import type {
   ResourceQuantities,
   RetrySpec,
   ScaleSpec,
+  ScaleStatus,
 } from '../common/function-types.js';
 import { FUNCTION_GROUP, FUNCTION_KIND, FUNCTION_MODES, FUNCTION_PLURAL, FUNCTION_VERSION } from '../common/function-types.js';
 import { QUANTITY_PATTERN } from './resources/quantity.js';
@@ -53,7 +54,9 @@ const STATUS_KEYS: KeyMap<FunctionStatusBlock> = {
   replicas: 'optional',
   availableReplicas: 'optional',
   unavailableReplicas: 'optional',
+  scale: 'optional',
 };
+const SCALE_STATUS_KEYS: KeyMap<ScaleStatus> = { desiredReplicas: 'required', reason: 'required', lastScaleTime: 'required' };
 const CONDITION_KEYS: KeyMap<Condition> = {
   type: 'required',
   status: 'required',
@@ -99,6 +102,7 @@ describe('CRD and TypeScript types', () => {
     ['spec.retry', specSchema.properties.retry, RETRY_KEYS],
     ['spec.scale', specSchema.properties.scale, SCALE_KEYS],
     ['status', schema.properties.status, STATUS_KEYS],
+    ['status.scale', schema.properties.status.properties.scale, SCALE_STATUS_KEYS],
     ['status.conditions[]', schema.properties.status.properties.conditions.items, CONDITION_KEYS],
   ])('%s has the same fields, required the same way', (_path, node, keys) => {
     expect(sorted(describeObject(node))).toEqual(sorted(keys));

@@ -19,6 +19,9 @@ import { startHealthServer, type HealthServer } from './observability/health-ser
 import { createOperatorMetrics, type OperatorMetrics } from './observability/metrics.js';
 import { reconcileFunction, type ReconcileDeps } from './reconciler/reconcile-function.js';
 import type { BuildOptions } from './resources/build-deployment.js';
+import { splitKey } from './resources/names.js';
+import { createAutoscaler, type Autoscaler, type AutoscalerPorts } from './autoscaler/autoscaler.js';
+import { createAutoscalePorts } from './kube/autoscale-ports.js';
 
 /** What an operator is made of. */
 export interface OperatorDeps {
@@ -32,6 +35,8 @@ export interface OperatorDeps {
   readonly serveHealth?: boolean;
   readonly buildOptions?: BuildOptions;
   readonly now?: () => Date;
+  /** Replaces reading the gateways' signals (tests without gateway pods); needs config.autoscaler. */
+  readonly scaleSignals?: AutoscalerPorts['signals'];
 }
 
 /** A running (or runnable) operator. */
@@ -61,6 +66,7 @@ export function createOperator(deps: OperatorDeps): Operator {
   let health: HealthServer | undefined;
   let elector: LeaderElector | undefined;
   let controller: Controller | undefined;
+  let autoscaler: Autoscaler | undefined;
   let leading = false;
   let closing: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
@@ -97,6 +103,32 @@ export function createOperator(deps: OperatorDeps): Operator {
     metrics.setQueueDepthSource(() => term.queue.length);
     // Not awaited: the elector must keep renewing while the caches fill.
     term.start().catch((err: unknown) => logger.error('controller failed to start', { err }));
+    if (config.autoscaler) {
+      const ports = createAutoscalePorts({
+        client,
+        config: config.autoscaler,
+        store: informers.store,
+        // Nothing is decided on caches still filling: a missing Deployment would look like a Function to create.
+        functions: () =>
+          term.running
+            ? informers.functionKeys().flatMap((key) => {
+                const { namespace, name } = splitKey(key);
+                return informers.store.getFunction(namespace, name) ?? [];
+              })
+            : [],
+        events,
+        namespaces: config.watchNamespaces,
+        logger,
+      });
+      autoscaler = createAutoscaler({
+        ports: deps.scaleSignals ? { ...ports, signals: deps.scaleSignals } : ports,
+        intervalMs: config.autoscaler.intervalMs,
+        stabilisationMs: config.autoscaler.stabilisationMs,
+        hpaRecheckMs: config.autoscaler.hpaRecheckMs,
+        logger: logger.child({ component: 'autoscaler' }),
+      });
+      autoscaler.start();
+    }
   };
 
   const stopTerm = async (): Promise<void> => {
@@ -105,7 +137,9 @@ export function createOperator(deps: OperatorDeps): Operator {
     metrics.setQueueDepthSource(undefined);
     const term = controller;
     controller = undefined;
-    await term?.close();
+    const scaler = autoscaler;
+    autoscaler = undefined;
+    await Promise.all([term?.close(), scaler?.close()]);
   };
 
   const notReadyReason = (): string | undefined => {

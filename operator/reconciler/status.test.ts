@@ -58,3 +58,18 @@ describe('status blocks', () => {
     expect(statusChanged(reordered, a)).toBe(false);
   });
 });
+
+describe('the autoscaler\'s part of the status', () => {
+  it('is kept by a reconcile and never makes it write again', () => {
+    const autoscaling = { type: 'Autoscaling', status: 'True' as const, reason: 'Active', message: '1-6 replicas', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    const scale = { desiredReplicas: 6, reason: 'backlog 412 / target 5 -> 6 replicas (max 6)', lastScaleTime: '2026-01-01T00:00:00Z' };
+    const done = dep(1, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 });
+    const fn = aFunction();
+    const first = appliedStatus(fn, done, new Date('2026-01-01T00:00:00Z'));
+    const withScaler = { ...fn, status: { ...first, conditions: [...first.conditions!, autoscaling], scale } };
+    const next = appliedStatus(withScaler, done, new Date('2026-01-02T00:00:00Z'));
+    expect(next.conditions).toContainEqual(autoscaling);
+    expect(statusChanged(withScaler.status, next)).toBe(false);
+    expect(stalledStatus(withScaler, 'InvalidSpec', 'bad', done, new Date()).conditions).toContainEqual(autoscaling);
+  });
+});

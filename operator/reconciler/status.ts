@@ -41,12 +41,18 @@ function condition(type: string, status: Condition['status'], reason: string, me
   return { type, status, reason, message, lastTransitionTime: now.toISOString(), observedGeneration: fn.metadata.generation };
 }
 
-/** Keeps a condition's lastTransitionTime when its status did not change, as Kubernetes conventions require. */
+const OWN_TYPES: ReadonlySet<string> = new Set(Object.values(ConditionTypes));
+
+/**
+ * Keeps a condition's lastTransitionTime when its status did not change, as Kubernetes conventions require, and
+ * keeps the conditions other writers own (the autoscaler's): a merge patch replaces the whole list.
+ */
 function carryTransitionTimes(next: Condition[], prev: readonly Condition[] | undefined): Condition[] {
-  return next.map((c) => {
+  const own = next.map((c) => {
     const before = prev?.find((p) => p.type === c.type);
     return before && before.status === c.status ? { ...c, lastTransitionTime: before.lastTransitionTime } : c;
   });
+  return [...own, ...(prev ?? []).filter((c) => !OWN_TYPES.has(c.type))];
 }
 
 function counts(dep: V1Deployment | undefined): Pick<FunctionStatusBlock, 'replicas' | 'availableReplicas' | 'unavailableReplicas'> {
@@ -110,8 +116,10 @@ export function stalledStatus(
 
 function comparable(status: FunctionStatusBlock | undefined): unknown {
   if (!status) return undefined;
+  // status.scale is the autoscaler's alone: the reconcile neither writes nor compares it.
+  const { scale: _scale, ...rest } = status;
   return {
-    ...status,
+    ...rest,
     conditions: (status.conditions ?? [])
       .map(({ type, status: s, reason, message, observedGeneration }) => ({ type, status: s, reason, message, observedGeneration }))
       .sort((a, b) => (a.type < b.type ? -1 : 1)),

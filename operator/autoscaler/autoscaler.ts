@@ -1,0 +1,167 @@
+/**
+ * The leader's autoscaler: every interval it reads the load signals of every gateway replica, joins them, and
+ * for each Function with scale settings decides its replicas (common/scale-decision.ts) and sets them through
+ * the Deployment's scale subresource. Each change gets an Event and `status.scale` with the reason; whether
+ * the Function is autoscaled at all is its `Autoscaling` condition. Rounds never overlap.
+ */
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Condition, FunctionResource, ScaleStatus } from '../../common/function-types.js';
+import type { Logger } from '../../common/logger.js';
+import { decideScale, holdScaleMemory, initialScaleMemory, type ScaleMemory } from '../../common/scale-decision.js';
+import { functionKey as loadKey, joinSignals, MAX_SIGNAL_AGE_MS, NO_LOAD, type ScaleSignalsReport } from '../../common/scale-signals.js';
+import type { EventRecorder } from '../reconciler/ports.js';
+import { functionNamespace } from '../resources/names.js';
+import { AUTOSCALING_CONDITION, autoscaleVerdict, autoscalingCondition, sameCondition } from './autoscale-condition.js';
+
+/** What the autoscaler reads and writes; kube/autoscale-ports.ts implements it on the API. */
+export interface AutoscalerPorts {
+  /** Functions in the informer cache. */
+  functions(): FunctionResource[];
+  /** A Function's Deployment from the informer cache. */
+  deployment(namespace: string, name: string): V1Deployment | undefined;
+  /** One report per gateway replica that answered. */
+  signals(signal: AbortSignal): Promise<ScaleSignalsReport[]>;
+  /** `namespace/name` of every Deployment an HPA targets. */
+  hpaTargets(signal: AbortSignal): Promise<ReadonlySet<string>>;
+  /** Sets a Deployment's replicas through its scale subresource. */
+  scale(namespace: string, name: string, replicas: number, signal: AbortSignal): Promise<void>;
+  /** Merge-patches the Function's status with these fields. */
+  patchStatus(fn: FunctionResource, status: { conditions: Condition[]; scale?: ScaleStatus }, signal: AbortSignal): Promise<void>;
+  readonly events: EventRecorder;
+}
+
+/** Options of the autoscaler. */
+export interface AutoscalerOptions {
+  readonly ports: AutoscalerPorts;
+  readonly intervalMs: number;
+  readonly stabilisationMs: number;
+  readonly hpaRecheckMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** A running autoscaler. */
+export interface Autoscaler {
+  /** One round now (the loop calls this; tests too). */
+  round(): Promise<void>;
+  start(): void;
+  close(): Promise<void>;
+}
+
+// The Deployment cache may not show a scale just made; the value set is trusted this long.
+const OWN_WRITE_TRUST_MS = 5_000;
+
+/** Creates the autoscaler; nothing runs until start(). */
+export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
+  const { ports, logger } = options;
+  const now = options.now ?? Date.now;
+  const memories = new Map<string, ScaleMemory>();
+  const written = new Map<string, { replicas: number; at: number }>();
+  const conditions = new Map<string, Condition>();
+  let hpas: { at: number; targets: ReadonlySet<string> } | undefined;
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let closed = false;
+
+  async function hpaTargets(at: number): Promise<ReadonlySet<string>> {
+    if (!hpas || at - hpas.at >= options.hpaRecheckMs) hpas = { at, targets: await ports.hpaTargets(abort.signal) };
+    return hpas.targets;
+  }
+
+  function currentReplicas(key: string, dep: V1Deployment, at: number): number {
+    const cached = dep.spec?.replicas ?? 1;
+    const own = written.get(key);
+    return own && own.replicas !== cached && at - own.at < OWN_WRITE_TRUST_MS ? own.replicas : cached;
+  }
+
+  async function writeCondition(fn: FunctionResource, key: string, next: Condition | undefined, scale?: ScaleStatus): Promise<void> {
+    const cached = fn.status?.conditions?.find((c) => c.type === AUTOSCALING_CONDITION);
+    const known = conditions.get(key) ?? cached;
+    if (!scale && (next ? sameCondition(known, next) : known === undefined)) return;
+    const others = (fn.status?.conditions ?? []).filter((c) => c.type !== AUTOSCALING_CONDITION);
+    await ports.patchStatus(fn, { conditions: next ? [...others, next] : others, ...(scale ? { scale } : {}) }, abort.signal);
+    if (next) conditions.set(key, next);
+    else conditions.delete(key);
+  }
+
+  async function scaleOne(fn: FunctionResource, targets: ReadonlySet<string>, loads: ReturnType<typeof joinSignals>, at: number): Promise<void> {
+    const namespace = functionNamespace(fn);
+    const name = fn.metadata.name;
+    const key = `${namespace}/${name}`;
+    const verdict = autoscaleVerdict(fn, targets.has(key));
+    const prev = conditions.get(key) ?? fn.status?.conditions?.find((c) => c.type === AUTOSCALING_CONDITION);
+    const condition = autoscalingCondition(verdict, fn, prev, new Date(at));
+    if (verdict.kind !== 'active') {
+      memories.delete(key);
+      // A condition left from earlier settings is removed once the Function has none.
+      await writeCondition(fn, key, condition);
+      return;
+    }
+    const dep = ports.deployment(namespace, name);
+    if (!dep) return;
+    const current = currentReplicas(key, dep, at);
+    const memory = memories.get(key) ?? initialScaleMemory(at, current);
+    const decisionOptions = { stabilisationMs: options.stabilisationMs };
+    if (loads.ageMs > MAX_SIGNAL_AGE_MS) {
+      // Unknown load counts as load that keeps the replicas: nothing scales down or to zero on signals older
+      // than the bound.
+      memories.set(key, holdScaleMemory(memory, current, at, decisionOptions));
+      await writeCondition(fn, key, condition);
+      return;
+    }
+    const decision = decideScale(verdict.settings, loads.loads.get(loadKey(name, namespace)) ?? NO_LOAD, current, memory, at, decisionOptions);
+    memories.set(key, decision.memory);
+    if (decision.replicas === current) {
+      await writeCondition(fn, key, condition);
+      return;
+    }
+    await ports.scale(namespace, name, decision.replicas, abort.signal);
+    written.set(key, { replicas: decision.replicas, at });
+    logger.info('scaled', { function: key, from: current, to: decision.replicas, reason: decision.reason });
+    ports.events.record(fn, 'Normal', 'Scaled', `${current} -> ${decision.replicas} replicas: ${decision.reason}`);
+    await writeCondition(fn, key, condition, { desiredReplicas: decision.replicas, reason: decision.reason, lastScaleTime: new Date(at).toISOString() });
+  }
+
+  async function round(): Promise<void> {
+    const reports = await ports.signals(abort.signal);
+    const at = now();
+    const loads = joinSignals(reports, at);
+    const targets = await hpaTargets(at);
+    const seen = new Set<string>();
+    for (const fn of ports.functions()) {
+      if (closed) return;
+      if (fn.metadata.deletionTimestamp) continue;
+      seen.add(`${functionNamespace(fn)}/${fn.metadata.name}`);
+      try {
+        await scaleOne(fn, targets, loads, at);
+      } catch (err) {
+        logger.warn('autoscaling a function failed', { function: `${functionNamespace(fn)}/${fn.metadata.name}`, err });
+      }
+    }
+    for (const map of [memories, written, conditions]) for (const key of map.keys()) if (!seen.has(key)) map.delete(key);
+  }
+
+  const loop = (): void => {
+    if (closed) return;
+    running = round()
+      .catch((err: unknown) => {
+        logger.warn('autoscaling round failed', { err });
+      })
+      .finally(() => {
+        running = undefined;
+        if (!closed) timer = setTimeout(loop, options.intervalMs);
+      });
+  };
+
+  return {
+    round,
+    start: loop,
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      abort.abort();
+      await running;
+    },
+  };
+}
