@@ -57,7 +57,9 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
   const now = options.now ?? Date.now;
   const memories = new Map<string, ScaleMemory>();
   const written = new Map<string, { replicas: number; at: number }>();
-  const conditions = new Map<string, Condition>();
+  // Conditions written lately: trusted over the cache until it catches up; after that the cache decides, so a
+  // condition dropped by another writer (a reconcile patching from a stale cache) is written again.
+  const conditions = new Map<string, { condition: Condition; at: number }>();
   let hpas: { at: number; targets: ReadonlySet<string> } | undefined;
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -75,13 +77,14 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
     return own && own.replicas !== cached && at - own.at < OWN_WRITE_TRUST_MS ? own.replicas : cached;
   }
 
-  async function writeCondition(fn: FunctionResource, key: string, next: Condition | undefined, scale?: ScaleStatus): Promise<void> {
+  async function writeCondition(fn: FunctionResource, key: string, next: Condition | undefined, at: number, scale?: ScaleStatus): Promise<void> {
     const cached = fn.status?.conditions?.find((c) => c.type === AUTOSCALING_CONDITION);
-    const known = conditions.get(key) ?? cached;
+    const own = conditions.get(key);
+    const known = own && at - own.at < OWN_WRITE_TRUST_MS ? own.condition : cached;
     if (!scale && (next ? sameCondition(known, next) : known === undefined)) return;
     const others = (fn.status?.conditions ?? []).filter((c) => c.type !== AUTOSCALING_CONDITION);
     await ports.patchStatus(fn, { conditions: next ? [...others, next] : others, ...(scale ? { scale } : {}) }, abort.signal);
-    if (next) conditions.set(key, next);
+    if (next) conditions.set(key, { condition: next, at });
     else conditions.delete(key);
   }
 
@@ -90,12 +93,12 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
     const name = fn.metadata.name;
     const key = `${namespace}/${name}`;
     const verdict = autoscaleVerdict(fn, targets.has(key));
-    const prev = conditions.get(key) ?? fn.status?.conditions?.find((c) => c.type === AUTOSCALING_CONDITION);
+    const prev = conditions.get(key)?.condition ?? fn.status?.conditions?.find((c) => c.type === AUTOSCALING_CONDITION);
     const condition = autoscalingCondition(verdict, fn, prev, new Date(at));
     if (verdict.kind !== 'active') {
       memories.delete(key);
       // A condition left from earlier settings is removed once the Function has none.
-      await writeCondition(fn, key, condition);
+      await writeCondition(fn, key, condition, at);
       return;
     }
     const dep = ports.deployment(namespace, name);
@@ -107,20 +110,20 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
       // Unknown load counts as load that keeps the replicas: nothing scales down or to zero on signals older
       // than the bound.
       memories.set(key, holdScaleMemory(memory, current, at, decisionOptions));
-      await writeCondition(fn, key, condition);
+      await writeCondition(fn, key, condition, at);
       return;
     }
     const decision = decideScale(verdict.settings, loads.loads.get(loadKey(name, namespace)) ?? NO_LOAD, current, memory, at, decisionOptions);
     memories.set(key, decision.memory);
     if (decision.replicas === current) {
-      await writeCondition(fn, key, condition);
+      await writeCondition(fn, key, condition, at);
       return;
     }
     await ports.scale(namespace, name, decision.replicas, abort.signal);
     written.set(key, { replicas: decision.replicas, at });
     logger.info('scaled', { function: key, from: current, to: decision.replicas, reason: decision.reason });
     ports.events.record(fn, 'Normal', 'Scaled', `${current} -> ${decision.replicas} replicas: ${decision.reason}`);
-    await writeCondition(fn, key, condition, { desiredReplicas: decision.replicas, reason: decision.reason, lastScaleTime: new Date(at).toISOString() });
+    await writeCondition(fn, key, condition, at, { desiredReplicas: decision.replicas, reason: decision.reason, lastScaleTime: new Date(at).toISOString() });
   }
 
   async function round(): Promise<void> {

@@ -7,10 +7,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import winston from 'winston';
 import type { FunctionResource } from '../../common/function-types.js';
 import { loadConfig } from '../config.js';
-import { createOperator, type Operator } from '../index.js';
+import { createOperator, type Operator, type OperatorDeps } from '../index.js';
 import { ApiError, isAlreadyExists, isNotFound } from '../reconciler/api-error.js';
 import { KubeRestClient } from '../kube/rest-client.js';
-import { functionPath } from '../kube/paths.js';
+import { eventsPath, functionPath } from '../kube/paths.js';
 import { loadCrd } from './crd.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
 
@@ -108,6 +108,19 @@ export async function getOrUndefined<T = any>(client: KubeRestClient, path: stri
   }
 }
 
+/** A Function to create in tests: the echo image, with spec overrides. */
+export function functionNamed(name: string, spec: Partial<FunctionResource['spec']> = {}): FunctionResource {
+  return { apiVersion: 'kfaas.dev/v1alpha1', kind: 'Function', metadata: { name }, spec: { name, image: 'ghcr.io/kfaas/echo:1', ...spec } };
+}
+
+/** The Events recorded about a Function. */
+export async function functionEvents(client: KubeRestClient, namespace: string, name: string): Promise<Array<{ type: string; reason: string; message: string }>> {
+  const list = await client.request<{ items: Array<{ type: string; reason: string; message: string }> }>('GET', eventsPath(namespace), {
+    query: { fieldSelector: `involvedObject.kind=Function,involvedObject.name=${name}` },
+  });
+  return list.items.map((e) => ({ type: e.type, reason: e.reason, message: e.message }));
+}
+
 /** A condition's `status/reason` of a Function, e.g. `True/Available`. */
 export function conditionOf(fn: FunctionResource | undefined, type: string): string | undefined {
   const c = fn?.status?.conditions?.find((x) => x.type === type);
@@ -123,6 +136,8 @@ export interface TestOperatorOptions {
   readonly lease?: { namespace: string; name: string };
   readonly env?: Record<string, string>;
   readonly logger?: winston.Logger;
+  /** Stands in for the gateways' signals (set KFAAS_GATEWAY_SERVICE in env to run the autoscaler). */
+  readonly scaleSignals?: OperatorDeps['scaleSignals'];
 }
 
 /** Starts an operator with test timings (fast backoff, short lease) watching only the given namespaces. */
@@ -154,6 +169,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<O
     kubeConfig: options.kubeConfig,
     logger: options.logger ?? winston.createLogger({ silent: true }),
     identity: options.identity,
+    ...(options.scaleSignals ? { scaleSignals: options.scaleSignals } : {}),
   });
   await operator.start();
   return operator;
@@ -238,4 +254,35 @@ export async function editObject<T>(client: KubeRestClient, path: string, mutate
       if (!(err instanceof ApiError && err.statusCode === 409) || attempt >= 10) throw err;
     }
   }
+}
+
+/** An operator reconciling one fresh namespace: what a test file sets up in beforeAll and stops in afterAll. */
+export interface OperatorInNamespace {
+  readonly client: KubeRestClient;
+  readonly ns: string;
+  readonly operator: Operator;
+  stop(): Promise<void>;
+}
+
+/** Applies the CRD, creates namespace `ns` and starts an operator on it, waiting until its caches synced. */
+export async function startOperatorInNamespace(
+  kubeConfig: KubeConfig,
+  ns: string,
+  options: Omit<TestOperatorOptions, 'kubeConfig' | 'namespaces'>,
+): Promise<OperatorInNamespace> {
+  const client = await apiClient(kubeConfig);
+  await applyCrd(client);
+  await createNamespace(client, ns);
+  const operator = await startTestOperator({ ...options, kubeConfig, namespaces: [ns] });
+  await waitFor(() => operator.reconciling, { timeoutMs: 20_000, description: 'operator caches synced' });
+  return {
+    client,
+    ns,
+    operator,
+    async stop() {
+      await operator.close();
+      await deleteNamespace(client, ns);
+      client.close();
+    },
+  };
 }

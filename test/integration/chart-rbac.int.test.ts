@@ -430,7 +430,9 @@ describe('chart RBAC on the real apiserver (functions in listed namespaces)', ()
       'kfaas.dev/functions: create,delete,get,list,patch,update,watch',
     ];
     const operatorRules = [
+      'apps/deployments/scale: patch',
       'apps/deployments: create,get,list,update,watch',
+      'autoscaling/horizontalpodautoscalers: list',
       'core/events: create',
       'core/secrets: get',
       'core/services: create,get,list,update,watch',
@@ -443,7 +445,7 @@ describe('chart RBAC on the real apiserver (functions in listed namespaces)', ()
     expect(await rulesIn(as('gateway'), outsider)).toEqual([]);
     expect(await rulesIn(as('gateway'), release)).toEqual([]);
     expect(await rulesIn(as('operator'), nsB)).toEqual(operatorRules);
-    expect(await rulesIn(as('operator'), release)).toEqual(['coordination.k8s.io/leases: create,get,update']);
+    expect(await rulesIn(as('operator'), release)).toEqual(['coordination.k8s.io/leases: create,get,update', 'discovery.k8s.io/endpointslices: list']);
     expect(await rulesIn(as('operator'), outsider)).toEqual([]);
   });
 });

@@ -3,11 +3,10 @@
  * lease and the other takes over and reconciles.
  */
 import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
-import type { FunctionResource } from '../../common/function-types.js';
 import type { Operator } from '../../operator/index.js';
 import { deploymentPath, leasePath } from '../../operator/kube/paths.js';
 import type { KubeRestClient } from '../../operator/kube/rest-client.js';
-import { apiClient, applyCrd, createFunction, createNamespace, deleteNamespace, getOrUndefined, startTestOperator } from '../../operator/testing/kube-test-kit.js';
+import { apiClient, applyCrd, createFunction, createNamespace, deleteNamespace, functionNamed, getOrUndefined, startTestOperator } from '../../operator/testing/kube-test-kit.js';
 import { kubeConfigFor, loadServices, uniqueName, waitFor } from '../helpers/index.js';
 
 // Explicit per test: the control plane is shared and slow under load; waitFor deadlines inside are shorter.
@@ -32,10 +31,6 @@ afterAll(async () => {
   client.close();
 }, TEST_TIMEOUT_MS);
 
-function fnNamed(name: string): FunctionResource {
-  return { apiVersion: 'kfaas.dev/v1alpha1', kind: 'Function', metadata: { name }, spec: { name, image: 'ghcr.io/kfaas/echo:1' } };
-}
-
 describe('leader election', () => {
   it('runs one leader at a time and hands over when the leader stops', async () => {
     const lease = { namespace: ns, name: 'kfaas-operator' };
@@ -46,7 +41,7 @@ describe('leader election', () => {
     operators.push(b);
 
     const first = uniqueName('first');
-    await createFunction(client, ns, fnNamed(first));
+    await createFunction(client, ns, functionNamed(first));
     await waitFor(() => getOrUndefined<V1Deployment>(client, deploymentPath(ns, first)), { timeoutMs: 15_000, description: 'leader reconciles' });
     // For longer than a lease duration, b stays a standby and never writes.
     const until = Date.now() + 4000;
@@ -73,7 +68,7 @@ describe('leader election', () => {
     expect(taken.spec).toMatchObject({ holderIdentity: 'op-b', leaseTransitions: 1 });
 
     const second = uniqueName('second');
-    await createFunction(client, ns, fnNamed(second));
+    await createFunction(client, ns, functionNamed(second));
     await waitFor(() => getOrUndefined<V1Deployment>(client, deploymentPath(ns, second)), { timeoutMs: 15_000, description: 'new leader reconciles' });
     expect(b.apiRequestCounts()['create deployments']).toBeGreaterThanOrEqual(1);
   }, TEST_TIMEOUT_MS);

@@ -4,22 +4,20 @@
  * clear condition and Event (and recovers), and deletion garbage-collects what the operator created.
  */
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import type { FunctionResource } from '../../common/function-types.js';
 import type { Operator } from '../../operator/index.js';
-import { deploymentPath, eventsPath, functionPath, servicePath } from '../../operator/kube/paths.js';
+import { deploymentPath, functionPath, servicePath } from '../../operator/kube/paths.js';
 import type { KubeRestClient } from '../../operator/kube/rest-client.js';
 import {
-  apiClient,
-  applyCrd,
   conditionOf,
   createFunction,
-  createNamespace,
-  deleteNamespace,
   editObject,
   getFunction,
   getOrUndefined,
   patchFunctionSpec,
-  startTestOperator,
+  functionEvents,
+  functionNamed,
+  startOperatorInNamespace,
+  type OperatorInNamespace,
 } from '../../operator/testing/kube-test-kit.js';
 import { kubeConfigFor, loadServices, uniqueName, waitFor } from '../helpers/index.js';
 
@@ -29,26 +27,16 @@ const TEST_TIMEOUT_MS = 120_000;
 let client: KubeRestClient;
 let operator: Operator;
 let ns: string;
+let setup: OperatorInNamespace | undefined;
 
 beforeAll(async () => {
-  const kc = kubeConfigFor(loadServices());
-  client = await apiClient(kc);
-  await applyCrd(client);
-  ns = uniqueName('op-rec');
-  await createNamespace(client, ns);
-  operator = await startTestOperator({ kubeConfig: kc, namespaces: [ns], identity: 'reconcile-test' });
-  await waitFor(() => operator.reconciling, { timeoutMs: 20_000, description: 'operator caches synced' });
+  setup = await startOperatorInNamespace(kubeConfigFor(loadServices()), uniqueName('op-rec'), { identity: 'reconcile-test' });
+  ({ client, ns, operator } = setup);
 }, TEST_TIMEOUT_MS);
 
 afterAll(async () => {
-  await operator?.close();
-  await deleteNamespace(client, ns);
-  client.close();
+  await setup?.stop();
 }, TEST_TIMEOUT_MS);
-
-function fnNamed(name: string, spec: Partial<FunctionResource['spec']> = {}): FunctionResource {
-  return { apiVersion: 'kfaas.dev/v1alpha1', kind: 'Function', metadata: { name }, spec: { name, image: 'ghcr.io/kfaas/echo:1', ...spec } };
-}
 
 const deployment = (name: string) => getOrUndefined<V1Deployment>(client, deploymentPath(ns, name));
 const service = (name: string) => getOrUndefined<V1Service>(client, servicePath(ns, name));
@@ -59,11 +47,6 @@ async function createSecret(name: string, data: Record<string, string>): Promise
   });
 }
 
-async function eventsFor(name: string): Promise<Array<{ type: string; reason: string; message: string }>> {
-  const list = await client.request<any>('GET', eventsPath(ns), { query: { fieldSelector: `involvedObject.kind=Function,involvedObject.name=${name}` } });
-  return list.items.map((e: any) => ({ type: e.type, reason: e.reason, message: e.message }));
-}
-
 describe('operator reconcile', () => {
   it('creates the Deployment and Service with every spec field mapped', async () => {
     const name = uniqueName('full');
@@ -72,7 +55,7 @@ describe('operator reconcile', () => {
     const created = await createFunction(
       client,
       ns,
-      fnNamed(name, {
+      functionNamed(name, {
         handler: 'node index.js',
         mode: 'http',
         environment: { ZED: 'z', alpha: 'a' },
@@ -147,13 +130,13 @@ describe('operator reconcile', () => {
     expect(conditionOf(fn, 'Stalled')).toBe('False/Progressing');
     expect(fn.status).toMatchObject({ observedGeneration: 1, replicas: 2, availableReplicas: 0, unavailableReplicas: 2 });
     expect(fn.status!.conditions!.find((x) => x.type === 'Ready')!.message).toBe('0 of 2 replicas available');
-    const events = await waitFor(async () => ((await eventsFor(name)).length >= 1 ? eventsFor(name) : undefined), { description: 'events' });
+    const events = await waitFor(async () => ((await functionEvents(client, ns, name)).length >= 1 ? functionEvents(client, ns, name) : undefined), { description: 'events' });
     expect(events).toEqual([{ type: 'Normal', reason: 'Created', message: `created Deployment ${name} and Service ${name}` }]);
   }, TEST_TIMEOUT_MS);
 
   it('applies OpenFaaS-style settings from environment, and the documented defaults', async () => {
     const name = uniqueName('ofstyle');
-    await createFunction(client, ns, fnNamed(name, { environment: { write_timeout: '5s', fprocess: 'cat' }, labels: { 'com.openfaas.scale.min': '3' } }));
+    await createFunction(client, ns, functionNamed(name, { environment: { write_timeout: '5s', fprocess: 'cat' }, labels: { 'com.openfaas.scale.min': '3' } }));
     const dep = await waitFor(() => deployment(name), { timeoutMs: 15_000, description: 'Deployment' });
     expect(dep.spec!.replicas).toBe(3);
     expect(dep.spec!.template.spec!.containers[0]!.env).toEqual([
@@ -167,7 +150,7 @@ describe('operator reconcile', () => {
 
   it('rolls out a spec change and reports the new generation', async () => {
     const name = uniqueName('upd');
-    await createFunction(client, ns, fnNamed(name, { environment: { A: '1' } }));
+    await createFunction(client, ns, functionNamed(name, { environment: { A: '1' } }));
     await waitFor(() => deployment(name), { timeoutMs: 15_000, description: 'Deployment' });
     await patchFunctionSpec(client, ns, name, { image: 'ghcr.io/kfaas/echo:2', environment: { A: '2', B: 'x' }, labels: { tier: 'gold' } });
     const dep = await waitFor(
@@ -188,12 +171,12 @@ describe('operator reconcile', () => {
     await waitFor(async () => (await getFunction(client, ns, name))?.status?.observedGeneration === 2, { description: 'observedGeneration 2' });
     await patchFunctionSpec(client, ns, name, { labels: null });
     await waitFor(async () => (await deployment(name))?.metadata?.labels?.tier === undefined, { description: 'dropped label removed' });
-    await waitFor(async () => (await eventsFor(name)).some((e) => e.reason === 'Updated' && e.message.includes(`Deployment ${name}`)), { description: 'Updated event' });
+    await waitFor(async () => (await functionEvents(client, ns, name)).some((e) => e.reason === 'Updated' && e.message.includes(`Deployment ${name}`)), { description: 'Updated event' });
   }, TEST_TIMEOUT_MS);
 
   it('reverts manual edits of owned fields and recreates deleted objects', async () => {
     const name = uniqueName('drift');
-    await createFunction(client, ns, fnNamed(name));
+    await createFunction(client, ns, functionNamed(name));
     const dep = await waitFor(() => deployment(name), { timeoutMs: 15_000, description: 'Deployment' });
     await editObject<V1Deployment>(client, deploymentPath(ns, name), (edited) => {
       edited.spec!.template.spec!.containers[0]!.image = 'evil:latest';
@@ -209,7 +192,7 @@ describe('operator reconcile', () => {
       { timeoutMs: 15_000, description: 'drift reverted' },
     );
     expect(reverted.metadata!.uid).toBe(dep.metadata!.uid);
-    await waitFor(async () => (await eventsFor(name)).some((e) => e.reason === 'DriftReverted' && e.message.includes('image')), {
+    await waitFor(async () => (await functionEvents(client, ns, name)).some((e) => e.reason === 'DriftReverted' && e.message.includes('image')), {
       description: 'DriftReverted event',
     });
 
@@ -231,7 +214,7 @@ describe('operator reconcile', () => {
 
   it('never overrides the live replica count when spec.replicas is unset, and applies it when set', async () => {
     const name = uniqueName('scale');
-    await createFunction(client, ns, fnNamed(name));
+    await createFunction(client, ns, functionNamed(name));
     await waitFor(() => deployment(name), { timeoutMs: 15_000, description: 'Deployment' });
     // What an HPA or `kubectl scale` does: the scale subresource.
     await client.request('PATCH', `${deploymentPath(ns, name)}/scale`, { body: { spec: { replicas: 4 } }, contentType: 'application/merge-patch+json' });
@@ -253,7 +236,7 @@ describe('operator reconcile', () => {
 
   it('stalls on a spec the schema cannot reject, writes nothing, and recovers when fixed', async () => {
     const name = uniqueName('bad');
-    await createFunction(client, ns, fnNamed(name, { limits: { cpu: '100m' }, requests: { cpu: '1' }, retry: { minBackoff: '1m', maxBackoff: '1s' } }));
+    await createFunction(client, ns, functionNamed(name, { limits: { cpu: '100m' }, requests: { cpu: '1' }, retry: { minBackoff: '1m', maxBackoff: '1s' } }));
     const fn = await waitFor(
       async () => {
         const f = await getFunction(client, ns, name);
@@ -268,7 +251,7 @@ describe('operator reconcile', () => {
     expect(fn.status!.observedGeneration).toBe(1);
     expect(await deployment(name)).toBeUndefined();
     expect(await service(name)).toBeUndefined();
-    await waitFor(async () => (await eventsFor(name)).some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec' && e.message.includes('spec.requests.cpu')), {
+    await waitFor(async () => (await functionEvents(client, ns, name)).some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec' && e.message.includes('spec.requests.cpu')), {
       description: 'InvalidSpec warning event',
     });
     await patchFunctionSpec(client, ns, name, { requests: { cpu: '50m' }, retry: null });
@@ -279,7 +262,7 @@ describe('operator reconcile', () => {
   it('stalls while a secret is missing and deploys once it is created', async () => {
     const name = uniqueName('nosecret');
     const secret = uniqueName('creds');
-    await createFunction(client, ns, fnNamed(name, { secrets: [secret] }));
+    await createFunction(client, ns, functionNamed(name, { secrets: [secret] }));
     const fn = await waitFor(
       async () => {
         const f = await getFunction(client, ns, name);
@@ -288,7 +271,7 @@ describe('operator reconcile', () => {
       { timeoutMs: 15_000, description: 'Stalled=True/SecretNotFound' },
     );
     expect(fn.status!.conditions!.find((c) => c.type === 'Ready')!.message).toContain(`secret "${secret}" not found in namespace ${ns}`);
-    await waitFor(async () => (await eventsFor(name)).some((e) => e.type === 'Warning' && e.reason === 'SecretNotFound'), { description: 'SecretNotFound event' });
+    await waitFor(async () => (await functionEvents(client, ns, name)).some((e) => e.type === 'Warning' && e.reason === 'SecretNotFound'), { description: 'SecretNotFound event' });
     expect(await deployment(name)).toBeUndefined();
     await createSecret(secret, { key: 'v' });
     const dep = await waitFor(() => deployment(name), { timeoutMs: 15_000, description: 'Deployment once the secret exists' });
@@ -298,7 +281,7 @@ describe('operator reconcile', () => {
 
   it('leaves deletion to the garbage collector, which removes the Deployment and Service', async () => {
     const name = uniqueName('gc');
-    await createFunction(client, ns, fnNamed(name));
+    await createFunction(client, ns, functionNamed(name));
     await waitFor(async () => (await deployment(name)) && (await service(name)), { timeoutMs: 15_000, description: 'owned objects' });
     await client.request('DELETE', functionPath(ns, name), { body: { propagationPolicy: 'Background' } });
     await waitFor(async () => (await deployment(name)) === undefined && (await service(name)) === undefined, {

@@ -4,7 +4,6 @@
  * refused, as in an apiserver restart) restarts its informers and reconciles what changed meanwhile.
  */
 import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
-import type { FunctionResource } from '../../common/function-types.js';
 import type { Operator } from '../../operator/index.js';
 import { deploymentPath } from '../../operator/kube/paths.js';
 import type { KubeRestClient } from '../../operator/kube/rest-client.js';
@@ -15,6 +14,7 @@ import {
   createNamespace,
   CuttableProxy,
   deleteNamespace,
+  functionNamed,
   getOrUndefined,
   kubeConfigVia,
   patchFunctionSpec,
@@ -50,10 +50,6 @@ afterAll(async () => {
   client.close();
 }, TEST_TIMEOUT_MS);
 
-function fnNamed(name: string, spec: Partial<FunctionResource['spec']> = {}): FunctionResource {
-  return { apiVersion: 'kfaas.dev/v1alpha1', kind: 'Function', metadata: { name }, spec: { name, image: 'ghcr.io/kfaas/echo:1', ...spec } };
-}
-
 const deployment = (name: string) => getOrUndefined<V1Deployment>(client, deploymentPath(ns, name));
 const imageOf = async (name: string) => (await deployment(name))?.spec?.template.spec?.containers[0]?.image;
 
@@ -68,14 +64,14 @@ describe('operator resilience', () => {
   it('a restarted operator resumes: changes made while it was down are applied', async () => {
     const name = uniqueName('resume');
     const first = await operatorVia(kc, 'first');
-    await createFunction(client, ns, fnNamed(name));
+    await createFunction(client, ns, functionNamed(name));
     await waitFor(async () => (await imageOf(name)) === 'ghcr.io/kfaas/echo:1', { timeoutMs: 15_000, description: 'Deployment' });
     await first.close();
     operators.splice(operators.indexOf(first), 1);
 
     await patchFunctionSpec(client, ns, name, { image: 'ghcr.io/kfaas/echo:2' });
     const other = uniqueName('while-down');
-    await createFunction(client, ns, fnNamed(other));
+    await createFunction(client, ns, functionNamed(other));
     // Nothing reconciles while no operator runs.
     expect(await imageOf(name)).toBe('ghcr.io/kfaas/echo:1');
     expect(await deployment(other)).toBeUndefined();
@@ -91,13 +87,13 @@ describe('operator resilience', () => {
     await proxy.listen();
     const op = await operatorVia(kubeConfigVia(kc, proxy.url), 'behind-proxy');
     const before = uniqueName('before');
-    await createFunction(client, ns, fnNamed(before));
+    await createFunction(client, ns, functionNamed(before));
     await waitFor(() => deployment(before), { timeoutMs: 15_000, description: 'Deployment before the cut' });
 
     await proxy.cut();
     // Changes while the operator cannot reach the apiserver.
     const during = uniqueName('during');
-    await createFunction(client, ns, fnNamed(during));
+    await createFunction(client, ns, functionNamed(during));
     await patchFunctionSpec(client, ns, before, { image: 'ghcr.io/kfaas/echo:3' });
     const metricsUrl = `http://127.0.0.1:${op.healthPort}/metrics`;
     await waitFor(async () => /kfaas_operator_informer_restarts_total\{informer="functions@[^"]+"\} [1-9]/.test(await (await fetch(metricsUrl)).text()), {
@@ -111,7 +107,7 @@ describe('operator resilience', () => {
     await waitFor(async () => (await imageOf(before)) === 'ghcr.io/kfaas/echo:3', { timeoutMs: 30_000, description: 'update made during the outage applied' });
     // And the watches work again, not just a one-off relist: a fresh change is picked up.
     const after = uniqueName('after');
-    await createFunction(client, ns, fnNamed(after));
+    await createFunction(client, ns, functionNamed(after));
     await waitFor(() => deployment(after), { timeoutMs: 15_000, description: 'function created after the outage is deployed' });
     expect(op.reconciling).toBe(true);
   }, TEST_TIMEOUT_MS);
