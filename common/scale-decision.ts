@@ -128,3 +128,31 @@ function formatMs(ms: number): string {
   const seconds = Math.round((ms % 60_000) / 1000);
   return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
 }
+
+/** Decisions for many functions, each with its own memory, kept by key; what both autoscalers run. */
+export interface ScaleDecider {
+  /** Decides for `key` (its memory starts at `current` when first seen). */
+  decide(key: string, settings: ScaleSettings, load: ScaleLoad, current: number, now: number): ScaleDecision;
+  /** Records a round whose load is unknown (stale signals): nothing scales down or to zero on it. */
+  hold(key: string, current: number, now: number): void;
+  /** Forgets the keys not in `live` (deleted functions, autoscaling turned off). */
+  retain(live: ReadonlySet<string>): void;
+}
+
+/** Creates a decider with the platform's options. */
+export function createScaleDecider(options: ScaleDecisionOptions): ScaleDecider {
+  const memories = new Map<string, ScaleMemory>();
+  return {
+    decide(key, settings, load, current, now) {
+      const decision = decideScale(settings, load, current, memories.get(key) ?? initialScaleMemory(now, current), now, options);
+      memories.set(key, decision.memory);
+      return decision;
+    },
+    hold(key, current, now) {
+      memories.set(key, holdScaleMemory(memories.get(key) ?? initialScaleMemory(now, current), current, now, options));
+    },
+    retain(live) {
+      for (const key of memories.keys()) if (!live.has(key)) memories.delete(key);
+    },
+  };
+}

@@ -20,6 +20,7 @@ import { settlesWithin } from '../runtime/deadline.js';
 export { loadConfig as loadGatewayConfig, type GatewayConfig } from './config.js';
 export { readBasicAuthCredentials, type BasicAuthCredentials } from './http/basic-auth.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
+export { createScaleSignalsReader } from './handlers/system/scale-signals.js';
 export type { Provider, FunctionManager, FunctionResolver, ResolvedFunction } from './ports.js';
 export { createLocalProvider, type LocalProvider, type LocalProviderOptions } from './providers/local/index.js';
 // The kubernetes provider is not re-exported: it loads @kubernetes/client-node (tens of MiB), which `kfaas up`

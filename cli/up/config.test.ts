@@ -27,6 +27,11 @@ describe('loadUpConfig', () => {
     expect(loadUpConfig({}, { KFAAS_UP_READY_TIMEOUT: '1m' }).functionsReadyTimeoutMs).toBe(60_000);
   });
 
+  it('reads the autoscaler settings, with the operator defaults', () => {
+    expect(loadUpConfig({}, {}).autoscale).toEqual({ intervalMs: 1_000, stabilisationMs: 60_000 });
+    expect(loadUpConfig({}, { KFAAS_AUTOSCALE_INTERVAL: '250ms', KFAAS_AUTOSCALE_STABILISATION: '0' }).autoscale).toEqual({ intervalMs: 250, stabilisationMs: 0 });
+  });
+
   it('keeps a drain delay the user set', () => {
     expect(loadUpConfig({}, { KFAAS_DRAIN_DELAY: '2s' }).gateway.drainDelayMs).toBe(2_000);
   });
@@ -36,6 +41,7 @@ describe('loadUpConfig', () => {
     [{}, { KFAAS_CALLBACK_MAX_ATTEMPTS: 'many' }, /KFAAS_CALLBACK_MAX_ATTEMPTS="many"/],
     [{}, { KFAAS_UP_READY_TIMEOUT: 'soon' }, /kfaas up config KFAAS_UP_READY_TIMEOUT="soon": invalid duration/],
     [{ maxInflight: '0' }, {}, /--max-inflight "0"/],
+    [{}, { KFAAS_AUTOSCALE_INTERVAL: '0s' }, /up config KFAAS_AUTOSCALE_INTERVAL="0s": must be greater than zero/],
   ])('refuses %j with %j, naming the setting', (raw, badEnv, message) => {
     expect(() => loadUpConfig(raw, badEnv)).toThrow(message);
   });

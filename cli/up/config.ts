@@ -27,6 +27,8 @@ export interface UpConfig {
   readonly worker: WorkerConfig;
   /** How long the start waits for the stack's functions to have a ready replica. */
   readonly functionsReadyTimeoutMs: number;
+  /** The local autoscaler (functions with scale settings): `KFAAS_AUTOSCALE_INTERVAL`, `KFAAS_AUTOSCALE_STABILISATION`. */
+  readonly autoscale: { readonly intervalMs: number; readonly stabilisationMs: number };
 }
 
 const check = validators('kfaas up');
@@ -61,5 +63,9 @@ export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, 
     // The workers read function capacity from the gateway's /system routes with the gateway's own credentials.
     worker: Object.freeze({ ...worker, maxInflight: options.maxInflight, gatewayAuth: Object.freeze({ ...gateway.auth, secretMountPath: credentialsDir(options.dataDir) }) }),
     functionsReadyTimeoutMs,
+    autoscale: Object.freeze({
+      intervalMs: check.positiveDuration('KFAAS_AUTOSCALE_INTERVAL', pickEnv(env, 'KFAAS_AUTOSCALE_INTERVAL') ?? '1s'),
+      stabilisationMs: check.duration('KFAAS_AUTOSCALE_STABILISATION', pickEnv(env, 'KFAAS_AUTOSCALE_STABILISATION') ?? '60s'),
+    }),
   });
 }

@@ -3,7 +3,15 @@
  * queue, the gateway, and one worker per queue that calls functions back through the gateway.
  */
 import type { Logger } from '../../common/logger.js';
-import { createGateway, createLocalProvider, type Gateway, type LocalProvider } from '../../gateway/index.js';
+import {
+  createGateway,
+  createGatewayMetrics,
+  createLocalProvider,
+  createScaleSignalsReader,
+  type Gateway,
+  type LocalProvider,
+} from '../../gateway/index.js';
+import { createLocalAutoscaler, type LocalAutoscaler } from './autoscaler.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
 import { createRedriver } from '../../queue/shared/redrive.js';
 import { invocationTopic } from '../../common/topics.js';
@@ -53,7 +61,9 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
   const workers = createWorkerPool({ queue, gatewayUrl: () => url, config: config.worker, logger });
   // A function deployed through /system with a dedicated queue gets that queue's worker at once.
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
+  const metrics = createGatewayMetrics({ defaultMetrics: true });
   const gateway: Gateway = createGateway(gatewayConfig, {
+    metrics,
     provider: served,
     queue: traced,
     deadLetters: queue,
@@ -62,7 +72,9 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     redriver: createRedriver({ deadLetters: queue, queue, statuses: queue }),
     logger,
   });
+  let autoscaler: LocalAutoscaler | undefined;
   const close = once(async () => {
+    await autoscaler?.close();
     await gateway.close();
     await workers.close();
     await queue.close();
@@ -80,6 +92,19 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
       throw err;
     }
     url = `http://127.0.0.1:${port}`;
+    // The operator's rules on local processes: the embedded queue's backlog and this gateway's sync load.
+    autoscaler = createLocalAutoscaler({
+      signals: createScaleSignalsReader({ metrics, callStatus: queue }),
+      functions: async () =>
+        (await provider.functions.list(LOCAL_NAMESPACE)).flatMap((f) => {
+          const running = provider.running(f.name, LOCAL_NAMESPACE);
+          return running ? [{ name: f.name, namespace: LOCAL_NAMESPACE, spec: running.spec, replicas: running.desiredReplicas }] : [];
+        }),
+      scale: (name, namespace, replicas) => provider.functions.scale(name, namespace, replicas),
+      intervalMs: config.autoscale.intervalMs,
+      stabilisationMs: config.autoscale.stabilisationMs,
+      logger: logger.child({ component: 'autoscaler' }),
+    });
     // The shared queue, the stack's dedicated queues, and those of functions restored from the state dir.
     const restored = await provider.functions.list(LOCAL_NAMESPACE);
     const specs = await Promise.all(restored.map((f) => provider.resolver.resolve(f.name, LOCAL_NAMESPACE)));

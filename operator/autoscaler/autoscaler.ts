@@ -7,8 +7,9 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Condition, FunctionResource, ScaleStatus } from '../../common/function-types.js';
 import type { Logger } from '../../common/logger.js';
-import { decideScale, holdScaleMemory, initialScaleMemory, type ScaleMemory } from '../../common/scale-decision.js';
+import { createScaleDecider } from '../../common/scale-decision.js';
 import { functionKey as loadKey, joinSignals, MAX_SIGNAL_AGE_MS, NO_LOAD, type ScaleSignalsReport } from '../../common/scale-signals.js';
+import { startPeriodic, type Periodic } from '../../runtime/periodic.js';
 import type { EventRecorder } from '../reconciler/ports.js';
 import { functionNamespace } from '../resources/names.js';
 import { AUTOSCALING_CONDITION, autoscaleVerdict, autoscalingCondition, sameCondition } from './autoscale-condition.js';
@@ -55,15 +56,14 @@ const OWN_WRITE_TRUST_MS = 5_000;
 export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
   const { ports, logger } = options;
   const now = options.now ?? Date.now;
-  const memories = new Map<string, ScaleMemory>();
+  const decider = createScaleDecider({ stabilisationMs: options.stabilisationMs });
   const written = new Map<string, { replicas: number; at: number }>();
   // Conditions written lately: trusted over the cache until it catches up; after that the cache decides, so a
   // condition dropped by another writer (a reconcile patching from a stale cache) is written again.
   const conditions = new Map<string, { condition: Condition; at: number }>();
   let hpas: { at: number; targets: ReadonlySet<string> } | undefined;
   const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
+  let periodic: Periodic | undefined;
   let closed = false;
 
   async function hpaTargets(at: number): Promise<ReadonlySet<string>> {
@@ -88,7 +88,13 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
     else conditions.delete(key);
   }
 
-  async function scaleOne(fn: FunctionResource, targets: ReadonlySet<string>, loads: ReturnType<typeof joinSignals>, at: number): Promise<void> {
+  async function scaleOne(
+    fn: FunctionResource,
+    targets: ReadonlySet<string>,
+    loads: ReturnType<typeof joinSignals>,
+    at: number,
+    live: Set<string>,
+  ): Promise<void> {
     const namespace = functionNamespace(fn);
     const name = fn.metadata.name;
     const key = `${namespace}/${name}`;
@@ -96,7 +102,6 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
     const prev = conditions.get(key)?.condition ?? fn.status?.conditions?.find((c) => c.type === AUTOSCALING_CONDITION);
     const condition = autoscalingCondition(verdict, fn, prev, new Date(at));
     if (verdict.kind !== 'active') {
-      memories.delete(key);
       // A condition left from earlier settings is removed once the Function has none.
       await writeCondition(fn, key, condition, at);
       return;
@@ -104,17 +109,15 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
     const dep = ports.deployment(namespace, name);
     if (!dep) return;
     const current = currentReplicas(key, dep, at);
-    const memory = memories.get(key) ?? initialScaleMemory(at, current);
-    const decisionOptions = { stabilisationMs: options.stabilisationMs };
+    live.add(key);
     if (loads.ageMs > MAX_SIGNAL_AGE_MS) {
       // Unknown load counts as load that keeps the replicas: nothing scales down or to zero on signals older
       // than the bound.
-      memories.set(key, holdScaleMemory(memory, current, at, decisionOptions));
+      decider.hold(key, current, at);
       await writeCondition(fn, key, condition, at);
       return;
     }
-    const decision = decideScale(verdict.settings, loads.loads.get(loadKey(name, namespace)) ?? NO_LOAD, current, memory, at, decisionOptions);
-    memories.set(key, decision.memory);
+    const decision = decider.decide(key, verdict.settings, loads.loads.get(loadKey(name, namespace)) ?? NO_LOAD, current, at);
     if (decision.replicas === current) {
       await writeCondition(fn, key, condition, at);
       return;
@@ -132,39 +135,30 @@ export function createAutoscaler(options: AutoscalerOptions): Autoscaler {
     const loads = joinSignals(reports, at);
     const targets = await hpaTargets(at);
     const seen = new Set<string>();
+    const live = new Set<string>();
     for (const fn of ports.functions()) {
       if (closed) return;
       if (fn.metadata.deletionTimestamp) continue;
       seen.add(`${functionNamespace(fn)}/${fn.metadata.name}`);
       try {
-        await scaleOne(fn, targets, loads, at);
+        await scaleOne(fn, targets, loads, at, live);
       } catch (err) {
         logger.warn('autoscaling a function failed', { function: `${functionNamespace(fn)}/${fn.metadata.name}`, err });
       }
     }
-    for (const map of [memories, written, conditions]) for (const key of map.keys()) if (!seen.has(key)) map.delete(key);
+    decider.retain(live);
+    for (const map of [written, conditions]) for (const key of map.keys()) if (!seen.has(key)) map.delete(key);
   }
-
-  const loop = (): void => {
-    if (closed) return;
-    running = round()
-      .catch((err: unknown) => {
-        logger.warn('autoscaling round failed', { err });
-      })
-      .finally(() => {
-        running = undefined;
-        if (!closed) timer = setTimeout(loop, options.intervalMs);
-      });
-  };
 
   return {
     round,
-    start: loop,
+    start() {
+      periodic ??= startPeriodic(round, options.intervalMs, (err) => logger.warn('autoscaling round failed', { err }));
+    },
     async close() {
       closed = true;
-      if (timer) clearTimeout(timer);
       abort.abort();
-      await running;
+      await periodic?.close();
     },
   };
 }
