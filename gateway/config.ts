@@ -8,6 +8,7 @@
  * | `KFAAS_PROVIDER` | kubernetes | `kubernetes` or `local` |
  * | `function_namespace` (or `KFAAS_FUNCTION_NAMESPACE`) | openfaas-fn | Namespace used when a request names none |
  * | `KFAAS_ALLOWED_NAMESPACES` | the function namespace | Comma list of namespaces functions may live in |
+ * | `KFAAS_OPERATOR_AUTOSCALING` | false | Kubernetes: the operator autoscales functions with scale settings, so scale calls for them get 409 and a call at zero waits for the autoscaler to wake the function |
  * | `KFAAS_CLUSTER_WIDE` | false | Kubernetes, with cluster-wide RBAC: also serve namespaces labelled or annotated `openfaas: "1"`, and manage them through /system/namespace |
  * | `KFAAS_SYNC_BODY_LIMIT` | 64Mi | Largest sync request body (bytes, or `Ki`/`Mi`/`Gi`/`KB`/`MB`/`GB`); 0 = no limit |
  * | `KFAAS_ASYNC_BODY_LIMIT` | 1Mi | Largest async request body |
@@ -79,6 +80,8 @@ export interface GatewayConfig {
   readonly allowedNamespaces: readonly string[];
   /** Kubernetes only: serve and manage the namespaces marked as function namespaces too (needs cluster-wide RBAC). */
   readonly clusterWide: boolean;
+  /** The operator autoscales functions with scale settings; the gateway leaves their replicas alone. */
+  readonly operatorAutoscaling: boolean;
   /** 0 means no limit. */
   readonly syncBodyLimitBytes: number;
   readonly asyncBodyLimitBytes: number;
@@ -172,6 +175,7 @@ export function loadConfig(env: Env): GatewayConfig {
     functionNamespace,
     allowedNamespaces: [...new Set(allowedNamespaces)],
     clusterWide: bool('KFAAS_CLUSTER_WIDE', pickEnv(env, 'KFAAS_CLUSTER_WIDE') ?? 'false'),
+    operatorAutoscaling: bool('KFAAS_OPERATOR_AUTOSCALING', pickEnv(env, 'KFAAS_OPERATOR_AUTOSCALING') ?? 'false'),
     syncBodyLimitBytes: size('KFAAS_SYNC_BODY_LIMIT', pickEnv(env, 'KFAAS_SYNC_BODY_LIMIT') ?? '64Mi'),
     asyncBodyLimitBytes: positiveSize('KFAAS_ASYNC_BODY_LIMIT', pickEnv(env, 'KFAAS_ASYNC_BODY_LIMIT') ?? '1Mi'),
     systemBodyLimitBytes: positiveSize('KFAAS_SYSTEM_BODY_LIMIT', pickEnv(env, 'KFAAS_SYSTEM_BODY_LIMIT') ?? '1Mi'),

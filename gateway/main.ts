@@ -118,6 +118,7 @@ function createProvider(config: GatewayConfig, logger: Logger): Provider {
     namespaces: config.allowedNamespaces,
     clusterWide: config.clusterWide,
     cacheWaitMs: config.functionCacheWaitMs,
+    operatorAutoscaling: config.operatorAutoscaling,
     logger,
   });
 }

@@ -38,7 +38,12 @@ export function createReadyEndpoints(deps: ReadyEndpointsDeps): ReadyEndpoints {
     if (!status || status.replicas !== 0 || pinnedReplicas(status.labels) === 0) return;
     const replicas = scaleFromZeroReplicas(status.labels);
     deps.logger?.info('scaling from zero for a call', { fn: name, namespace, replicas });
-    await deps.functions.scale(name, namespace, replicas);
+    try {
+      await deps.functions.scale(name, namespace, replicas);
+    } catch (err) {
+      // An autoscaled function: the autoscaler wakes it, seeing this call in flight; the wait below is the same.
+      if (!(err instanceof KfaasError && err.code === 'CONFLICT')) throw err;
+    }
   };
 
   const waitForEndpoint = async (name: string, namespace: string): Promise<ResolvedFunction | undefined> => {

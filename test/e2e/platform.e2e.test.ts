@@ -6,10 +6,9 @@ import * as k8s from '@kubernetes/client-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { freePorts } from '../harness/ports.js';
 import { kubeConfigFor, loadServices, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
 import {
-  gatewayClient, helm, kubectl, nodeOf, ok, REPO, run, startReceiver, steadyLoad, valuesFile, type Answer, type LoadReport,
+  gatewayClient, installPlatform, kubectl, nodeOf, ok, REPO, run, startReceiver, steadyLoad, type Answer, type LoadReport,
 } from './support.js';
 
 jest.setTimeout(300_000);
@@ -43,7 +42,6 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
     call: (...args) => gatewayOrFail().call(...args),
     system: (...args) => gatewayOrFail().system(...args),
   };
-  let password = '';
   let functionImage: string;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
@@ -133,41 +131,13 @@ describe('kfaas on a real node: helm install, kubectl apply, calls through pods'
 
   it('1. helm install: the operator, gateway and worker run as pods and become Ready', async () => {
     const node = nodeOf(state);
-    const [gatewayPort, gatewayMetrics, workerPort, operatorPort] = (await freePorts(4)) as [number, number, number, number];
-    const api = new URL(state.services.kubeApiserver.endpoint);
-    // The node has no kube-proxy, so the `kubernetes` Service IP routes nowhere: the in-cluster client of the
-    // hostNetwork pods is pointed at the apiserver's own address instead.
-    const apiEnv = [{ name: 'KUBERNETES_SERVICE_HOST', value: api.hostname }, { name: 'KUBERNETES_SERVICE_PORT', value: api.port }];
-    const [repository, tag] = node.images.kfaas.split(/:(?=[^:/]+$)/) as [string, string];
-    const values = valuesFile({
-      image: { repository, tag, pullPolicy: 'Never' },
-      hostNetwork: true,
-      kafka: { brokers: state.brokers, topics: { replicationFactor: 1, partitions: 6 } },
-      gateway: { replicas: 1, port: gatewayPort, metricsPort: gatewayMetrics, extraEnv: apiEnv },
-      operator: { port: operatorPort, extraEnv: apiEnv },
-      worker: { replicas: 1, port: workerPort, gatewayUrl: `http://${node.ip}:${gatewayPort}`, drainTimeout: '10s', terminationGracePeriodSeconds: 20 },
-    });
-    await timed('helm install to every platform pod Ready', async () => {
-      ok(await helm(state, ['install', release, path.join(REPO, 'charts/kfaas'), '--namespace', namespace, '--create-namespace', '-f', values]), 'helm install');
-      for (const component of ['operator', 'gateway', 'worker']) {
-        const rollout = await kubectl(state, ['-n', namespace, 'rollout', 'status', `deployment/${release}-${component}`, '--timeout=180s']);
-        if (rollout.code !== 0) {
-          // The container's own last words say why it never became Ready (a crash, a bad config).
-          const logs = await kubectl(state, ['-n', namespace, 'logs', `deployment/${release}-${component}`, '--tail=30', '--all-containers']);
-          const previous = await kubectl(state, ['-n', namespace, 'logs', `deployment/${release}-${component}`, '--tail=30', '--previous']);
-          throw new Error(`rollout of ${component} failed: ${rollout.stderr}${rollout.stdout}\nlogs:\n${logs.stdout}${logs.stderr}\nprevious:\n${previous.stdout}`);
-        }
-      }
-    });
+    const client = await timed('helm install to every platform pod Ready', () => installPlatform(state, release, namespace));
     const pods = (await core.listNamespacedPod({ namespace })).items;
     expect(pods.map((p) => p.metadata!.name!.replace(/-[a-z0-9]+-[a-z0-9]+$/, '')).sort()).toEqual(['kfaas-gateway', 'kfaas-operator', 'kfaas-worker']);
     for (const pod of pods) {
       expect(pod.spec?.nodeName).toBe(node.name);
       expect(pod.status?.phase).toBe('Running');
     }
-    const secret = await core.readNamespacedSecret({ namespace, name: `${release}-basic-auth` });
-    password = Buffer.from(secret.data!['basic-auth-password']!, 'base64').toString();
-    const client = gatewayClient(`http://${node.ip}:${gatewayPort}`, () => password);
     expect((await client.call('GET', '/healthz')).status).toBe(200);
     installed = client;
   });

@@ -5,8 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
+import { freePorts } from '../harness/ports.js';
 import type { NodeRecord, ServicesState } from '../harness/state.js';
-import { startHttpServer, type TestHttpServer } from '../helpers/index.js';
+import { kubeConfigFor, startHttpServer, type TestHttpServer } from '../helpers/index.js';
 
 /** The repository root. */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -134,3 +136,50 @@ export async function steadyLoad(callers: number, one: () => Promise<Answer>, ok
   }));
   return report;
 }
+
+/** Values merged into one platform component's (`gateway`, `operator`, `worker`) by installPlatform. */
+export type ComponentValues = Record<string, unknown>;
+
+/**
+ * `helm install` of the chart with the node's kfaas image, hostNetwork pods on free ports, and waits for the
+ * operator, gateway and worker rollouts (failing with the container's last words). Returns the gateway as a
+ * client, with the generated password.
+ */
+export async function installPlatform(
+  state: ServicesState,
+  release: string,
+  namespace: string,
+  extra: { gateway?: ComponentValues; operator?: ComponentValues; worker?: ComponentValues; functions?: ComponentValues; topics?: ComponentValues } = {},
+): Promise<ReturnType<typeof gatewayClient>> {
+  const node = nodeOf(state);
+  const [gatewayPort, gatewayMetrics, workerPort, operatorPort] = (await freePorts(4)) as [number, number, number, number];
+  const api = new URL(state.services.kubeApiserver.endpoint);
+  // The node has no kube-proxy, so the `kubernetes` Service IP routes nowhere: the in-cluster client of the
+  // hostNetwork pods is pointed at the apiserver's own address instead.
+  const apiEnv = [{ name: 'KUBERNETES_SERVICE_HOST', value: api.hostname }, { name: 'KUBERNETES_SERVICE_PORT', value: api.port }];
+  const [repository, tag] = node.images.kfaas.split(/:(?=[^:/]+$)/) as [string, string];
+  const values = valuesFile({
+    image: { repository, tag, pullPolicy: 'Never' },
+    hostNetwork: true,
+    kafka: { brokers: state.brokers, topics: { replicationFactor: 1, partitions: 6, ...extra.topics } },
+    ...(extra.functions ? { functions: extra.functions } : {}),
+    gateway: { replicas: 1, port: gatewayPort, metricsPort: gatewayMetrics, extraEnv: apiEnv, ...extra.gateway },
+    operator: { port: operatorPort, extraEnv: apiEnv, ...extra.operator },
+    worker: { replicas: 1, port: workerPort, gatewayUrl: `http://${node.ip}:${gatewayPort}`, drainTimeout: '10s', terminationGracePeriodSeconds: 20, ...extra.worker },
+  });
+  ok(await helm(state, ['install', release, path.join(REPO, 'charts/kfaas'), '--namespace', namespace, '--create-namespace', '-f', values]), 'helm install');
+  for (const component of ['operator', 'gateway', 'worker']) {
+    const rollout = await kubectl(state, ['-n', namespace, 'rollout', 'status', `deployment/${release}-${component}`, '--timeout=180s']);
+    if (rollout.code !== 0) {
+      // The container's own last words say why it never became Ready (a crash, a bad config).
+      const logs = await kubectl(state, ['-n', namespace, 'logs', `deployment/${release}-${component}`, '--tail=30', '--all-containers']);
+      const previous = await kubectl(state, ['-n', namespace, 'logs', `deployment/${release}-${component}`, '--tail=30', '--previous']);
+      throw new Error(`rollout of ${component} failed: ${rollout.stderr}${rollout.stdout}\nlogs:\n${logs.stdout}${logs.stderr}\nprevious:\n${previous.stdout}`);
+    }
+  }
+  const core = kubeConfigFor(state).makeApiClient(k8s.CoreV1Api);
+  const secret = await core.readNamespacedSecret({ namespace, name: `${release}-basic-auth` });
+  const password = Buffer.from(secret.data!['basic-auth-password']!, 'base64').toString();
+  return gatewayClient(`http://${node.ip}:${gatewayPort}`, () => password);
+}
+

@@ -14,6 +14,7 @@ import {
   type FunctionStatus,
 } from '../../../common/function-types.js';
 import type { Logger } from '../../../common/logger.js';
+import { effectiveScale } from '../../../common/scale-settings.js';
 import type { FunctionManager } from '../../ports.js';
 import { apiStatus, fromApiError } from './api-errors.js';
 import { isDeleting, newFunctionResource, resourceToStatus, updatedFunctionResource } from './function-resources.js';
@@ -32,6 +33,8 @@ export interface KubeFunctionManagerOptions {
   readonly logger: Logger;
   /** Longest wait for the cache to show a write; default 10 s. */
   readonly cacheWaitMs?: number;
+  /** The operator autoscales functions with scale settings: their replicas are its alone. */
+  readonly operatorAutoscaling?: boolean;
 }
 
 const UPDATE_ATTEMPTS = 5;
@@ -43,7 +46,7 @@ export class KubeFunctionManager implements FunctionManager {
   private readonly logger: Logger;
   private readonly cacheWaitMs: number;
 
-  constructor(options: KubeFunctionManagerOptions) {
+  constructor(private readonly options: KubeFunctionManagerOptions) {
     this.api = options.api;
     this.caches = options.caches;
     this.logger = options.logger;
@@ -119,6 +122,11 @@ export class KubeFunctionManager implements FunctionManager {
   }
 
   async scale(name: string, namespace: string, replicas: number): Promise<void> {
+    const current = this.cached(name, namespace);
+    // Pinning spec.replicas would switch the operator's autoscaler off for this function (Autoscaling=False).
+    if (this.options.operatorAutoscaling && current && current.spec.replicas === undefined && autoscales(current)) {
+      throw new KfaasError('CONFLICT', `function ${name}.${namespace} is autoscaled by the operator; change its scale settings (spec.scale or com.openfaas.scale.*) instead`);
+    }
     let written: FunctionResource;
     try {
       // JSON patch `add` sets the field whether or not it exists yet; it is client-node's default patch type.
@@ -164,4 +172,13 @@ export class KubeFunctionManager implements FunctionManager {
  */
 function generationAtLeast(cached: FunctionResource | undefined, written: FunctionResource): boolean {
   return !!cached && cached.metadata.uid === written.metadata.uid && (cached.metadata.generation ?? 0) >= (written.metadata.generation ?? 0);
+}
+
+/** True when a Function has valid scale settings (bad ones leave it to manual scaling, as the operator does). */
+function autoscales(fn: FunctionResource): boolean {
+  try {
+    return effectiveScale(fn.spec) !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -47,6 +47,8 @@ export interface KubernetesProviderOptions {
   readonly clusterWide?: boolean;
   /** Longest wait for the cache to show a /system write; default 10 s. */
   readonly cacheWaitMs?: number;
+  /** The operator autoscales functions with scale settings: scale calls for them are refused (409). */
+  readonly operatorAutoscaling?: boolean;
 }
 
 /** A Function as client-node's informer types it (its metadata is a V1ObjectMeta). */
@@ -103,6 +105,7 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Pr
     caches,
     logger: log,
     ...(options.cacheWaitMs !== undefined ? { cacheWaitMs: options.cacheWaitMs } : {}),
+    operatorAutoscaling: options.operatorAutoscaling ?? false,
   });
 
   /** Starts the Function and EndpointSlice informers of one namespace (once); resolves when both are synced. */
