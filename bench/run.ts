@@ -1,13 +1,14 @@
 /**
  * `make bench`: runs every scenario against a baseline measured in the same run, then prints one markdown
  * table (the README's performance section) and writes it with the raw results to bench/results/.
- * Usage: node dist/bench/run.js [--only watchdog,footprint,gateway,queue,async,scaleout,status,tracing,operator] [--duration-ms 5000]
+ * Usage: node dist/bench/run.js [--only watchdog,footprint,gateway,queue,async,scaleout,status,tracing,operator,autoscale] [--duration-ms 5000]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startServices, stopServices, type ServicesState } from '../test/harness/index.js';
 import { runAsyncBench } from './async.js';
+import { runAutoscaleBench } from './autoscale.js';
 import { runCallStatusBench } from './call-status.js';
 import { runTracingBench } from './tracing.js';
 import { runGatewayBench } from './gateway.js';
@@ -18,7 +19,7 @@ import type { BenchResult } from './types.js';
 import { runWatchdogBench } from './watchdog.js';
 import { runFootprintBench } from './footprint.js';
 
-const ALL = ['watchdog', 'footprint', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator'] as const;
+const ALL = ['watchdog', 'footprint', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator', 'autoscale'] as const;
 type Suite = (typeof ALL)[number];
 
 function parseArgs(argv: readonly string[]): { only: Suite[]; durationMs: number } {
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       if (suite === 'status') results.push(...(await runCallStatusBench({ durationMs, connections: 64, brokers: services!.brokers })));
       if (suite === 'tracing') results.push(...(await runTracingBench({ durationMs, connections: 64 })));
       if (suite === 'operator') results.push(...(await runOperatorBench({ kubeconfigPath: services!.kubeconfig, count: 1000 })));
+      if (suite === 'autoscale') results.push(...(await runAutoscaleBench({ calls: 2_000, callSeconds: 0.2, coldStarts: 20 })));
     }
   } finally {
     if (services) await stopServices(services, stateFile);

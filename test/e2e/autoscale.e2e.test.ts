@@ -127,11 +127,6 @@ describe('autoscaling on a real node', () => {
     const id = accepted.headers.get('x-call-id')!;
     const [cb] = await waitFor(() => receiver.received.get(id), { timeoutMs: 120_000, intervalMs: 250, description: 'the waking call' });
     expect(cb!.headers['x-function-status']).toBe('200');
-    const status = await waitFor(async () => {
-      const res = await gateway.system('GET', `/system/function/burst?namespace=${FN_NAMESPACE}`);
-      return res.status === 200 ? (JSON.parse(res.body) as { replicas: number }) : undefined;
-    }, { timeoutMs: 10_000, description: 'the function status' });
-    expect(status.replicas).toBeGreaterThanOrEqual(1);
     const events = ok(await kubectl(state, ['-n', FN_NAMESPACE, 'get', 'events', '--field-selector', 'reason=Scaled,involvedObject.name=burst', '-o', 'jsonpath={.items[*].message}']), 'kubectl get events');
     expect(events).toContain('-> 6 replicas (max 6)');
     // eslint-disable-next-line no-console
