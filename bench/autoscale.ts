@@ -104,12 +104,14 @@ async function drain(up: Up, opts: AutoscaleBenchOptions, onFirstCall: () => voi
   try {
     const t0 = Date.now();
     let sent = 0;
+    let accepted = 0;
     const send = async (): Promise<void> => {
       while (sent < opts.calls) {
         sent += 1;
         const res = await fetch(`${up.url}/async-function/work`, { method: 'POST', body: String(opts.callSeconds), headers: { 'x-callback-url': `http://127.0.0.1:${receiver.port}/` } });
         if (res.status !== 202) throw new Error(`bench autoscale: enqueue answered ${res.status}`);
-        if (sent === 1) onFirstCall();
+        accepted += 1;
+        if (accepted === 1) onFirstCall();
       }
     };
     await Promise.all(Array.from({ length: 16 }, send));
