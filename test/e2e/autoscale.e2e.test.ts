@@ -14,9 +14,8 @@ jest.setTimeout(600_000);
 const CALLS = 500;
 const RELEASE = 'kfaas-as';
 const FN_NAMESPACE = 'autoscale-fn';
-// Each pod takes 5 calls (the watchdog's max_inflight, and the scale target). Until the workers follow the
-// replicas (ready replicas x capacity), the worker takes 5 at once in all: no pod can get a sixth, whatever the
-// replica count, so a 429 from a watchdog here would be a platform bug.
+// Each pod takes 5 calls (the watchdog's max_inflight, and the scale target). The worker runs at most ready
+// replicas x 5 of the function's calls at once, so a 429 from a watchdog here would be a platform bug.
 const CAPACITY = 5;
 
 describe('autoscaling on a real node', () => {
@@ -39,7 +38,6 @@ describe('autoscaling on a real node', () => {
       functions: { namespace: FN_NAMESPACE },
       topics: { invocations: 'kfaas-as.invocations', deadLetter: 'kfaas-as.dead-letter' },
       operator: { autoscaling: { enabled: true, interval: '1s', stabilisationWindow: '10s', hpaRecheckPeriod: '10s' } },
-      worker: { maxInflight: CAPACITY },
     });
     const fn = {
       apiVersion: 'kfaas.dev/v1alpha1',

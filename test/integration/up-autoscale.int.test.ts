@@ -2,7 +2,8 @@
  * `kfaas up` autoscales its watchdog processes by the operator's rules: a backlog of async calls raises a
  * function with OpenFaaS scale labels to its max at once, the backlog drains, the function returns to min after
  * the stabilisation window and to zero after its zero-duration, and the next calls (async and sync) wake it.
- * The worker takes 5 calls at a time, the watchdog's max_inflight, so no call can meet a watchdog's 429.
+ * Each replica takes 5 calls (the watchdog's max_inflight); the worker runs at most ready replicas x 5 of the
+ * function's calls at once, so no call may meet a watchdog's 429.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ describe('kfaas up autoscaling', () => {
     dir = mkdtempSync(join(tmpdir(), 'kfaas-up-autoscale-'));
     writeFileSync(join(dir, 'stack.yaml'), STACK);
     receiver = await callbackReceiver();
-    up = await startUp(join(dir, 'data'), ['-f', join(dir, 'stack.yaml'), '--max-inflight', '5'], {
+    up = await startUp(join(dir, 'data'), ['-f', join(dir, 'stack.yaml')], {
       KFAAS_AUTOSCALE_STABILISATION: '2s',
       KFAAS_AUTOSCALE_INTERVAL: '250ms',
       KFAAS_LOG_LEVEL: 'info',
