@@ -21,6 +21,7 @@ const CAPACITY = 5;
 describe('autoscaling on a real node', () => {
   let state: ServicesState;
   let apps: k8s.AppsV1Api;
+  let core: k8s.CoreV1Api;
   let gateway: Awaited<ReturnType<typeof installPlatform>>;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
@@ -28,11 +29,14 @@ describe('autoscaling on a real node', () => {
     const d = await apps.readNamespacedDeployment({ namespace: FN_NAMESPACE, name: 'burst' });
     return { spec: d.spec?.replicas ?? 0, ready: d.status?.readyReplicas ?? 0 };
   };
+  /** Pods of the function, terminating ones included. */
+  const pods = async (): Promise<number> => (await core.listNamespacedPod({ namespace: FN_NAMESPACE, labelSelector: 'faas_function=burst' })).items.length;
 
   beforeAll(async () => {
     state = loadServices();
     const node = nodeOf(state);
     apps = kubeConfigFor(state).makeApiClient(k8s.AppsV1Api);
+    core = kubeConfigFor(state).makeApiClient(k8s.CoreV1Api);
     receiver = await startReceiver(node.ip);
     gateway = await installPlatform(state, RELEASE, RELEASE, {
       functions: { namespace: FN_NAMESPACE },
@@ -113,6 +117,8 @@ describe('autoscaling on a real node', () => {
     expect(atMin - drained).toBeGreaterThanOrEqual(8_000);
     expect(atZero - drained).toBeGreaterThanOrEqual(18_000);
 
+    // Truly at zero: the last pod is gone (a terminating pod still serves while it drains).
+    await waitFor(async () => (await pods()) === 0, { timeoutMs: 60_000, intervalMs: 250, description: 'no pod left' });
     // A sync call at zero: the gateway leaves the autoscaled function's replicas to the operator (its scale
     // request gets 409) and waits; the operator sees the call in flight and wakes the function.
     const woken = Date.now();
