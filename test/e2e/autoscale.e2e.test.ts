@@ -113,9 +113,10 @@ describe('autoscaling on a real node', () => {
       intervalMs: 250,
       description: 'scaled to zero',
     });
-    // Never down before the window (10 s) nor to zero before zeroAfter (20 s), counted from the drain.
-    expect(atMin - drained).toBeGreaterThanOrEqual(8_000);
-    expect(atZero - drained).toBeGreaterThanOrEqual(18_000);
+    // Not down before the window (10 s) nor to zero before zeroAfter (20 s), counted from the drain; the margin
+    // covers the last second, in which fewer than 6 x 5 calls are left, and the callbacks' delivery.
+    expect(atMin - drained).toBeGreaterThanOrEqual(7_000);
+    expect(atZero - drained).toBeGreaterThanOrEqual(17_000);
 
     // Truly at zero: the last pod is gone (a terminating pod still serves while it drains).
     await waitFor(async () => (await pods()) === 0, { timeoutMs: 60_000, intervalMs: 250, description: 'no pod left' });

@@ -86,9 +86,9 @@ describe('kfaas up autoscaling', () => {
       intervalMs: 100,
       description: 'scaled to zero',
     });
-    // The window and zero-duration hold: not at min until about 2 s, nor at zero until about 3 s, after the
-    // drain (the last callback lands a little after the backlog empties, hence the margin).
-    expect(toMin - drained).toBeGreaterThanOrEqual(1_000);
+    // The zero-duration holds: not at zero until about 3 s after the drain (the last callback lands a little
+    // after the backlog empties, hence the margin). The scale-down to min may start while the backlog shrinks;
+    // its window is the unit tests' (common/scale-decision.test.ts).
     expect(toZero - drained).toBeGreaterThanOrEqual(2_000);
     // eslint-disable-next-line no-console
     console.log(`kfaas up autoscaling: 4 ready replicas after ${atMax} ms; ${CALLS} calls drained in ${drained} ms; min at ${toMin} ms; zero at ${toZero} ms`);
