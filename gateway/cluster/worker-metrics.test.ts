@@ -41,6 +41,8 @@ describe('clusterWorkerMetrics', () => {
     const started = await a.registry.getSingleMetric('gateway_function_invocation_started')?.get();
     expect(started?.values).toEqual([expect.objectContaining({ labels: { function_name: 'echo.fn' }, value: 7 })]);
     expect(await a.invocationCounts()).toEqual(new Map([['echo.fn', 6]]));
+    // The autoscaler's sync signals are the whole gateway's too.
+    expect(await a.syncCalls()).toEqual(new Map([['echo.fn', { started: 7, inflight: 1 }]]));
     // The worker's own registry still holds only its own calls.
     expect(await localA.invocationCounts()).toEqual(new Map([['echo.fn', 3]]));
   });

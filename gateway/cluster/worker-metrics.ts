@@ -54,6 +54,19 @@ export function clusterWorkerMetrics(local: GatewayMetrics, parent: ParentChanne
     onComplete: (fn, statusCode, durationSeconds) => local.onComplete(fn, statusCode, durationSeconds),
     onAccepted: (fn, bodyBytes) => local.onAccepted(fn, bodyBytes),
     registry: new SummedRegistry(summed),
+    // Every worker's sync calls, from the summed counters: the signals must count the whole gateway's load.
+    async syncCalls() {
+      const registry = await summed();
+      const calls = new Map<string, { started: number; inflight: number }>();
+      const entry = (fn: string) => calls.get(fn) ?? calls.set(fn, { started: 0, inflight: 0 }).get(fn)!;
+      for (const v of (await registry.getSingleMetric('gateway_function_invocation_started')?.get())?.values ?? []) {
+        entry(String(v.labels['function_name'])).started += v.value;
+      }
+      for (const v of (await registry.getSingleMetric('gateway_function_invocation_inflight')?.get())?.values ?? []) {
+        entry(String(v.labels['function_name'])).inflight += v.value;
+      }
+      return calls;
+    },
     async invocationCounts() {
       const total = await (await summed()).getSingleMetric('gateway_function_invocation_total')?.get();
       const counts = new Map<string, number>();

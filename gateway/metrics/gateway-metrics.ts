@@ -14,6 +14,9 @@ export interface InvocationObserver {
   onComplete(fn: string, statusCode: number, durationSeconds: number): void;
 }
 
+/** Sync calls per `name.namespace`: started so far and in flight now. */
+export type SyncCalls = ReadonlyMap<string, Readonly<{ started: number; inflight: number }>>;
+
 /** Observes async calls the queue accepted (the 202s). */
 export interface AcceptObserver {
   onAccepted(fn: string, bodyBytes: number): void;
@@ -24,8 +27,11 @@ export interface GatewayMetrics extends InvocationObserver, AcceptObserver {
   readonly registry: Registry;
   /** Completed invocations per `name.namespace`, summed over status codes (FunctionStatus.invocationCount). */
   invocationCounts(): Promise<Map<string, number>>;
-  /** Sync calls per `name.namespace`: started so far and in flight now (the autoscaler's signals read these). */
-  syncCalls(): ReadonlyMap<string, Readonly<{ started: number; inflight: number }>>;
+  /**
+   * Sync calls per `name.namespace`: started so far and in flight now (the autoscaler's signals read these); a
+   * multi-process gateway sums its workers'.
+   */
+  syncCalls(): SyncCalls | Promise<SyncCalls>;
 }
 
 /** Options of createGatewayMetrics. */

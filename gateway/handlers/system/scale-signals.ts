@@ -32,9 +32,8 @@ export function createScaleSignalsReader(deps: ScaleSignalsDeps): () => Promise<
   // The first snapshot is an empty one at start, so the first read already has a rate.
   const snapshots: Snapshot[] = [{ at: now(), started: new Map() }];
   return async () => {
-    const backlog = await deps.callStatus?.backlog();
+    const [backlog, calls] = await Promise.all([deps.callStatus?.backlog(), deps.metrics.syncCalls()]);
     const at = now();
-    const calls = deps.metrics.syncCalls();
     while (snapshots.length > 1 && snapshots[1]!.at <= at - RATE_WINDOW_MS) snapshots.shift();
     const base = snapshots[0]!;
     const seconds = Math.max((at - base.at) / 1000, 0.001);
