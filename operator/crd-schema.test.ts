@@ -140,9 +140,11 @@ ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteg
 ajv.addFormat('date-time', (s: string) => !Number.isNaN(Date.parse(s)));
 const validate = ajv.compile(schema);
 
-/** The root CEL rule of the CRD (`self.spec.name == self.metadata.name`), which ajv cannot evaluate. */
+/** The CRD's CEL rules (`spec.name == metadata.name`; `scale.min <= scale.max`), which ajv cannot evaluate. */
 function celRule(resource: any): boolean {
-  return resource.spec?.name === resource.metadata?.name;
+  const scale = resource.spec?.scale;
+  const scaleOk = scale?.min === undefined || scale?.max === undefined || scale.min <= scale.max;
+  return resource.spec?.name === resource.metadata?.name && scaleOk;
 }
 
 /** Paths of fields the schema does not declare (pruned, or rejected under strict field validation). */
