@@ -506,17 +506,24 @@ describe('async invocation under faults', () => {
     for (let i = 0; i < 30; i++) ids.push(await accept(`${stack.url}/async-function/victim`, `n=${i}`, { 'x-callback-url': callbacks.url }));
     // 8 at a time, 1.5 s each: the kill lands with some calls done, some running and most not yet started.
     await waitFor(() => callbacks.requests.length >= 8, { timeoutMs: 60_000, description: 'the child worker completing calls' });
+    const killedAt = Date.now();
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
 
-    const survivorStartedAt = Date.now();
     const survivor = startWorker({ ...o, gatewayUrl: stack.url, env: { KFAAS_KAFKA_SESSION_TIMEOUT: '6s', KFAAS_KAFKA_HEARTBEAT_INTERVAL: '1s' } });
     cleanups.push(() => survivor.close());
     await survivor.start();
     await waitFor(() => ids.every((id) => callbacks.forCall(id).length > 0), { timeoutMs: 90_000, intervalMs: 250, description: 'a callback for every accepted call' });
 
-    // Every run recorded before the survivor existed was the child's.
-    const startedByChild = new Set(fn.requests.filter((r) => r.at < survivorStartedAt).map((r) => String(r.headers['x-call-id'])));
+    // Who started a run is told by time. A call the child sent just before it died can still reach the function a
+    // few ms after the kill (the gateway forwards what it already read), so the kill time is no boundary. The dead
+    // member keeps its partitions until its 6 s session expires (its last heartbeat was at most 1 s before the kill),
+    // so the survivor starts nothing before kill + 5 s: runs before kill + 2 s are the child's.
+    const boundary = killedAt + 2_000;
+    const startedByChild = new Set(fn.requests.filter((r) => r.at < boundary).map((r) => String(r.headers['x-call-id'])));
+    const survivorFirstRun = Math.min(...fn.requests.filter((r) => r.at >= boundary).map((r) => r.at));
+    // The reasoning above, checked: nothing ran between the child's last straggler and the survivor's assignment.
+    expect(survivorFirstRun - killedAt).toBeGreaterThanOrEqual(4_000);
     const runs = counts(fn.requests.map((r) => String(r.headers['x-call-id'])));
     const duplicates = ids.filter((id) => (runs.get(id) ?? 0) > 1);
     process.stderr.write(
