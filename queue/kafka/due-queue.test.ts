@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { DueQueue } from './due-queue.js';
 
@@ -23,10 +24,16 @@ describe('DueQueue', () => {
     queue.push(0, 1);
     queue.push(0, 2);
     expect(queue.filter((n) => n !== 2)).toEqual([2]);
-    queue.stop();
-    queue.arm();
-    // Absence needs a wait: longer than the 0 ms timer the first push armed (stop must have cleared it).
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    jest.useFakeTimers();
+    try {
+      queue.stop();
+      queue.arm();
+      // stop() cleared the timer the first push armed, and arm() after stop() sets none.
+      expect(jest.getTimerCount()).toBe(0);
+      jest.runAllTimers();
+    } finally {
+      jest.useRealTimers();
+    }
     expect(fired).toBe(0);
     expect(queue.popDue()).toBeUndefined();
     expect(queue.size).toBe(1);
