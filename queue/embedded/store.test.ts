@@ -3,6 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type EmbeddedStore } from './store.js';
+import type { WalSync } from './wal-sync.js';
+
+/** A WAL sync the test ends by hand. */
+function manualWalSync() {
+  const waiting: Array<(err: Error | null) => void> = [];
+  const wal: WalSync = {
+    sync: (done) => void waiting.push(done),
+    syncNow: () => undefined,
+    close: () => undefined,
+  };
+  return { wal, waiting, end: (err: Error | null = null) => waiting.shift()?.(err) };
+}
 
 describe('EmbeddedStore', () => {
   let dir: string;
@@ -126,6 +138,61 @@ describe('EmbeddedStore', () => {
     expect(store.deadLetterRecords(10).map(String)).toEqual(['3', '2', '1']);
     expect(store.deadLetterRecords(10, 'f').map(String)).toEqual(['1']);
     expect(store.deadLetterRecords(1).map(String)).toEqual(['3']);
+  });
+
+  it('settles a write only once its commit is synced, and commits what came meanwhile together afterwards', async () => {
+    const sync = manualWalSync();
+    const manual = openStore(path.join(dir, 'manual'), () => sync.wal);
+    try {
+      let settled = false;
+      const first = manual.write(() => manual.insertInvocation(row())).then(() => (settled = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(manual.countInvocations('q')).toBe(1);
+      expect(sync.waiting).toHaveLength(1);
+      const later = [manual.write(() => manual.insertInvocation(row())), manual.write(() => manual.insertInvocation(row()))];
+      await new Promise((resolve) => setImmediate(resolve));
+      // Committed, not yet synced: not acknowledged; and nothing more commits while the sync runs.
+      expect(settled).toBe(false);
+      expect(manual.countInvocations('q')).toBe(1);
+      sync.end();
+      await first;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(manual.countInvocations('q')).toBe(3);
+      expect(sync.waiting).toHaveLength(1);
+      sync.end();
+      await Promise.all(later);
+    } finally {
+      manual.close();
+    }
+  });
+
+  it('refuses every write once a sync failed, naming the failure', async () => {
+    const sync = manualWalSync();
+    const failing = openStore(path.join(dir, 'failing'), () => sync.wal);
+    try {
+      const first = failing.write(() => failing.insertInvocation(row()));
+      await new Promise((resolve) => setImmediate(resolve));
+      const queued = failing.write(() => failing.insertInvocation(row()));
+      sync.end(new Error('EIO: i/o error, fdatasync'));
+      await expect(first).rejects.toThrow(/syncing the embedded queue's log to disk failed: EIO/);
+      await expect(queued).rejects.toThrow(/EIO/);
+      await expect(failing.write(() => undefined)).rejects.toThrow(/EIO/);
+    } finally {
+      failing.close();
+    }
+  });
+
+  it('syncs the WAL file SQLite writes, which keeps its inode through checkpoints', async () => {
+    const wal = `${store.file}-wal`;
+    const inode = fs.statSync(wal).ino;
+    for (let i = 0; i < 20; i += 1) {
+      await store.write(() => {
+        for (let j = 0; j < 50; j += 1) store.insertInvocation({ ...row(), envelope: Buffer.alloc(4_096, 1) });
+      });
+    }
+    // Past the auto-checkpoint (1,000 pages), the log has been rewound at least once.
+    expect(fs.statSync(wal).ino).toBe(inode);
+    expect(store.countInvocations('q')).toBe(1_000);
   });
 
   it('refuses writes after close and names a data dir it cannot use', async () => {
