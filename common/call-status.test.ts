@@ -10,6 +10,7 @@ import {
   runningStatus,
   selects,
   supersedes,
+  progressKey,
   type CallStatus,
 } from './call-status.js';
 import { DEFAULT_POLICY } from './delivery-policy.js';
@@ -60,6 +61,23 @@ describe('call status transitions', () => {
     const chain = [queued, running1, retrying, running2, done];
     chain.slice(1).forEach((next, i) => expect(supersedes(next, chain[i])).toBe(true));
     chain.slice(0, -1).forEach((earlier, i) => expect(supersedes(earlier, chain[i + 1])).toBe(false));
+    // The byte key a store compares sorts the same way, for every pair.
+    for (const a of chain) for (const b of chain) expect(Buffer.compare(progressKey(a), progressKey(b)) > 0).toBe(supersedes(a, b));
+  });
+
+  it('orders progress keys by redrives, attempts, callback attempts, phase, then write time, past 2^32 ms', () => {
+    const base = queuedStatus(anInvocation(), 2 ** 32 + 5);
+    const later = [
+      { ...base, updatedAt: 2 ** 33 },
+      { ...base, state: 'running' as const, updatedAt: 1 },
+      { ...base, callback: { state: 'pending' as const, attempts: 1 }, updatedAt: 1 },
+      { ...base, attempts: 1, updatedAt: 1 },
+      { ...base, redrives: 1, updatedAt: 1 },
+    ];
+    for (const next of later) {
+      expect(supersedes(next, base)).toBe(true);
+      expect(Buffer.compare(progressKey(next), progressKey(base))).toBe(1);
+    }
   });
 
   it('a late queued snapshot never replaces a running one (the two come from different producers)', () => {

@@ -326,6 +326,23 @@ function progressOf(s: CallStatus): number[] {
   return [s.redrives ?? 0, s.attempts, s.callback?.attempts ?? 0, phase, s.updatedAt];
 }
 
+/**
+ * The progress of `s` as bytes that sort like supersedes() (big-endian, fixed width): a store compares two
+ * keys with memcmp instead of reading and decoding the snapshot it holds.
+ */
+export function progressKey(s: CallStatus): Buffer {
+  const [redrives, attempts, callbackAttempts, phase, updatedAt] = progressOf(s) as [number, number, number, number, number];
+  const key = Buffer.allocUnsafe(24);
+  key.writeUInt32BE(redrives, 0);
+  key.writeUInt32BE(attempts, 4);
+  key.writeUInt32BE(callbackAttempts, 8);
+  key.writeUInt32BE(phase, 12);
+  const ms = Math.max(0, Math.floor(updatedAt));
+  key.writeUInt32BE(Math.floor(ms / 2 ** 32), 16);
+  key.writeUInt32BE(ms % 2 ** 32, 20);
+  return key;
+}
+
 /** The JSON the status API answers with. */
 export function callStatusJson(s: CallStatus): Record<string, unknown> {
   const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());

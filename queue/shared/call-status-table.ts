@@ -4,18 +4,40 @@
  * fills from the status topic. Rows live on disk, so memory does not grow with the number of calls.
  */
 import type Database from 'better-sqlite3';
-import { decodeCallStatus, encodeCallStatus, isFinal, supersedes, type AsyncBacklog, type CallStatus } from '../../common/call-status.js';
+import { decodeCallStatus, encodeCallStatus, isFinal, progressKey, type AsyncBacklog, type CallStatus } from '../../common/call-status.js';
 
-const SCHEMA = `
+// Rows are appended by rowid and found by the unique index on call_id: the index entries are small, and the
+// open-calls index holds rowids, so a write touches fewer pages than in a table clustered by random call ids
+// (measured: about half the CPU per write). `progress` is progressKey() of the snapshot, so a write keeps the
+// most advanced snapshot in SQL, without reading the row back; a row without one (from an older file) is
+// always replaced.
+const TABLE = `
 CREATE TABLE IF NOT EXISTS call_status (
-  call_id TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  call_id TEXT NOT NULL UNIQUE,
   snapshot BLOB NOT NULL,
   final INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-) WITHOUT ROWID;
+  updated_at INTEGER NOT NULL,
+  progress BLOB
+);`;
+const INDEXES = `
 CREATE INDEX IF NOT EXISTS call_status_age ON call_status (updated_at);
 CREATE INDEX IF NOT EXISTS call_status_open ON call_status (final) WHERE final = 0;
 `;
+
+// Files written before this layout hold a table clustered by call id: copy it into the new layout once.
+function migrateClusteredTable(db: Database.Database): void {
+  const row = db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'call_status'").get() as { sql: string } | undefined;
+  if (!row || !/WITHOUT\s+ROWID/i.test(row.sql)) return;
+  db.transaction(() => {
+    db.exec('ALTER TABLE call_status RENAME TO call_status_clustered');
+    db.exec('DROP INDEX IF EXISTS call_status_age');
+    db.exec('DROP INDEX IF EXISTS call_status_open');
+    db.exec(TABLE);
+    db.exec('INSERT INTO call_status (call_id, snapshot, final, updated_at) SELECT call_id, snapshot, final, updated_at FROM call_status_clustered ORDER BY updated_at');
+    db.exec('DROP TABLE call_status_clustered');
+  })();
+}
 
 /** Statements over the table. */
 export interface CallStatusTable {
@@ -30,11 +52,13 @@ export interface CallStatusTable {
 
 /** Creates the table when missing and prepares its statements. */
 export function openCallStatusTable(db: Database.Database): CallStatusTable {
-  db.exec(SCHEMA);
+  migrateClusteredTable(db);
+  db.exec(TABLE + INDEXES);
   const select = db.prepare('SELECT snapshot FROM call_status WHERE call_id = ?');
   const upsert = db.prepare(
-    'INSERT INTO call_status (call_id, snapshot, final, updated_at) VALUES (@callId, @snapshot, @final, @updatedAt) ' +
-      'ON CONFLICT (call_id) DO UPDATE SET snapshot = excluded.snapshot, final = excluded.final, updated_at = excluded.updated_at',
+    'INSERT INTO call_status (call_id, snapshot, final, updated_at, progress) VALUES (@callId, @snapshot, @final, @updatedAt, @progress) ' +
+      'ON CONFLICT (call_id) DO UPDATE SET snapshot = excluded.snapshot, final = excluded.final, updated_at = excluded.updated_at, progress = excluded.progress ' +
+      'WHERE call_status.progress IS NULL OR excluded.progress > call_status.progress',
   );
   const sweepFinal = db.prepare('DELETE FROM call_status WHERE updated_at < ? AND final = 1');
   const sweepAll = db.prepare('DELETE FROM call_status WHERE updated_at < ?');
@@ -46,9 +70,15 @@ export function openCallStatusTable(db: Database.Database): CallStatusTable {
   };
   return {
     put(status, snapshot) {
-      if (!supersedes(status, get(status.callId))) return false;
-      upsert.run({ callId: status.callId, snapshot: snapshot ?? encodeCallStatus(status), final: isFinal(status.state) ? 1 : 0, updatedAt: status.updatedAt });
-      return true;
+      const params = {
+        callId: status.callId,
+        snapshot: snapshot ?? encodeCallStatus(status),
+        final: isFinal(status.state) ? 1 : 0,
+        updatedAt: status.updatedAt,
+        progress: progressKey(status),
+      };
+      // An update the WHERE clause refuses changes no row.
+      return upsert.run(params).changes > 0;
     },
     get,
     sweep: (cutoff, all) => (all ? sweepAll : sweepFinal).run(cutoff).changes,

@@ -1,0 +1,59 @@
+import Database from 'better-sqlite3';
+import { queuedStatus, runningStatus, encodeCallStatus } from '../../common/call-status.js';
+import { DEFAULT_POLICY } from '../../common/delivery-policy.js';
+import type { Invocation } from '../../common/invocation.js';
+import { openCallStatusTable } from './call-status-table.js';
+
+const inv = (callId: string): Invocation => ({
+  version: 1,
+  callId,
+  function: 'echo',
+  namespace: 'kfaas-fn',
+  method: 'POST',
+  path: '/',
+  rawQuery: '',
+  headers: {},
+  body: Buffer.alloc(0),
+  enqueuedAt: 1_000,
+  attempt: 0,
+  policy: DEFAULT_POLICY,
+});
+
+describe('call status table', () => {
+  let db: Database.Database;
+
+  beforeEach(() => {
+    db = new Database(':memory:');
+  });
+
+  afterEach(() => db.close());
+
+  it('keeps the most advanced snapshot of a call, whatever order the writes come in', () => {
+    const table = openCallStatusTable(db);
+    const running = runningStatus(inv('a'), 2_000);
+    expect(table.put(running)).toBe(true);
+    // A late `queued` (an earlier point of the call, written later) is refused, and so is the same snapshot again.
+    expect(table.put(queuedStatus(inv('a'), 3_000))).toBe(false);
+    expect(table.put(running)).toBe(false);
+    expect(table.get('a')).toEqual(running);
+    const again = runningStatus({ ...inv('a'), attempt: 1 }, 2_500);
+    expect(table.put(again)).toBe(true);
+    expect(table.get('a')).toEqual(again);
+    expect(table.backlog(10)).toEqual({ functions: [{ function: 'echo', namespace: 'kfaas-fn', queued: 0, running: 1, retrying: 0 }], truncated: false });
+  });
+
+  it('moves the rows of a table clustered by call id into the rowid layout, and lets any write replace them', () => {
+    db.exec('CREATE TABLE call_status (call_id TEXT PRIMARY KEY, snapshot BLOB NOT NULL, final INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID');
+    db.exec('CREATE INDEX call_status_age ON call_status (updated_at)');
+    const old = runningStatus(inv('old'), 5_000);
+    db.prepare('INSERT INTO call_status VALUES (?, ?, 0, ?)').run('old', encodeCallStatus(old), old.updatedAt);
+    const table = openCallStatusTable(db);
+    const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'call_status'").get() as { sql: string }).sql;
+    expect(sql).not.toMatch(/WITHOUT ROWID/i);
+    expect(table.get('old')).toEqual(old);
+    // The moved row has no progress key: even an earlier point replaces it, once.
+    expect(table.put(queuedStatus(inv('old'), 6_000))).toBe(true);
+    expect(table.put(queuedStatus(inv('old'), 6_000))).toBe(false);
+    expect(table.sweep(10_000, true)).toBe(1);
+  });
+});
