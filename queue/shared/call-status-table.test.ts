@@ -1,23 +1,10 @@
 import Database from 'better-sqlite3';
 import { queuedStatus, runningStatus, encodeCallStatus } from '../../common/call-status.js';
-import { DEFAULT_POLICY } from '../../common/delivery-policy.js';
 import type { Invocation } from '../../common/invocation.js';
+import { anInvocation } from '../../test/contract/invocation-queue.contract.js';
 import { openCallStatusTable } from './call-status-table.js';
 
-const inv = (callId: string): Invocation => ({
-  version: 1,
-  callId,
-  function: 'echo',
-  namespace: 'kfaas-fn',
-  method: 'POST',
-  path: '/',
-  rawQuery: '',
-  headers: {},
-  body: Buffer.alloc(0),
-  enqueuedAt: 1_000,
-  attempt: 0,
-  policy: DEFAULT_POLICY,
-});
+const inv = (callId: string): Invocation => anInvocation({ callId, function: 'echo', namespace: 'kfaas-fn' });
 
 describe('call status table', () => {
   let db: Database.Database;
