@@ -5,7 +5,7 @@
  *     and against a single caller doing `sendBatch` of 100 (the ceiling of hand-batching);
  *  2. Kafka end to end: the source delivering what phase 1 wrote to a no-op handler (commits included), against a
  *     raw kafkajs consumer with autoCommit reading the same records;
- *  3. embedded enqueue (SQLite, WAL, synchronous=FULL, group commit) against raw better-sqlite3 with one
+ *  3. embedded enqueue (SQLite, WAL synced before each acknowledgement, group commit) against raw better-sqlite3 with one
  *     transaction (one fsync) per insert;
  *  4. embedded end to end: the source delivering phase 3's rows to a no-op handler.
  * Delivery rates are measured from the first to the last delivery, so group joins do not count.
@@ -218,7 +218,7 @@ async function benchEmbedded(o: Required<Omit<QueueBenchOptions, 'brokers'>>, bo
       const size = `${body.length} B bodies, ${o.concurrency} callers`;
       return [
         row('raw better-sqlite3 insert, 1 transaction per call (WAL, synchronous=FULL)', 'itself', perInsert, perInsert.reqPerSec, size),
-        row('embedded enqueue (group commit, synchronous=FULL)', 'raw insert, 1 transaction per call', ours, perInsert.reqPerSec, `errors ${ours.errors}`),
+        row('embedded enqueue (group commit, WAL fdatasync before each acknowledgement)', 'raw insert, 1 transaction per call', ours, perInsert.reqPerSec, `errors ${ours.errors}`),
         {
           scenario: 'embedded source, no-op handler (deliveries/s)',
           baseline: 'embedded enqueue rate',
