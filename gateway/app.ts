@@ -2,7 +2,7 @@
  * The gateway's HTTP surface as one route table: each route names its methods, who may call it and whether it
  * takes a JSON body, and the per-route middleware follows from that. createApp never listens.
  */
-import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { CallCanceller, CallStatusReader, DeadLetterRedriver } from '../common/call-status.js';
 import { compileCallbackPolicy } from '../common/callback-policy.js';
@@ -36,7 +36,7 @@ import { createErrorHandler, logError, toKfaasError, writeError } from './http/e
 import { Lifecycle, livenessHandler, metricsHandler, readinessHandler } from './http/health.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { Provider } from './ports.js';
-import { createUpstreamAgent } from './proxy/upstream-agent.js';
+import { createUpstreamAgent, type UpstreamAgent } from './proxy/upstream-agent.js';
 import { createUiRoutes } from './ui/routes.js';
 import { tracingEnabled } from '../runtime/tracing/spans.js';
 import { traceAsyncRoute } from './tracing/async-spans.js';
@@ -63,7 +63,7 @@ export interface AppDeps {
   /** Serves POST /system/dead-letters/redrive; without it the route answers 501. */
   readonly redriver?: DeadLetterRedriver;
   /** Upstream keep-alive agent; defaults to one sized from config. */
-  readonly agent?: Agent;
+  readonly agent?: UpstreamAgent;
   readonly buildSha?: string;
 }
 
@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     config,
     logger: logger.child({ component: 'sync-invoke' }),
     observer: metrics,
-    agent: deps.agent ?? createUpstreamAgent({ maxIdleSocketsPerHost: config.maxIdleSocketsPerHost, idleTimeoutMs: config.upstreamIdleTimeoutMs }),
+    agent: deps.agent ?? createUpstreamAgent({ idleTimeoutMs: config.upstreamIdleTimeoutMs }),
   });
 
   const calls = { statuses: deps.callStatus, maxWaitMs: config.statusWaitMaxMs };

@@ -72,7 +72,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const credentials = deps.credentials ?? readBasicAuthCredentials(config.auth);
   const metrics = deps.metrics ?? createGatewayMetrics({ defaultMetrics: true });
   const lifecycle = new Lifecycle();
-  const agent = createUpstreamAgent({ maxIdleSocketsPerHost: config.maxIdleSocketsPerHost, idleTimeoutMs: config.upstreamIdleTimeoutMs });
+  const agent = createUpstreamAgent({ idleTimeoutMs: config.upstreamIdleTimeoutMs });
   const app = createApp({
     config,
     provider: deps.provider,
@@ -159,7 +159,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         metricsServer.closeAllConnections();
         await closed;
       }
-      agent.destroy();
+      await agent.destroy();
       logger.info('gateway closed');
     })();
     return closePromise;

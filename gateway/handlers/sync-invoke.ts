@@ -3,7 +3,7 @@
  * stream the call through and the reply back. Written against node:http types so it runs with or without
  * Express in front; it never reads the body itself.
  */
-import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { tryParseDuration } from '../../common/duration.js';
 import { KfaasError } from '../../common/errors.js';
 import { Headers, unixNanos } from '../../common/headers.js';
@@ -17,6 +17,7 @@ import { upstreamDeadlineMs } from '../proxy/deadline.js';
 import { forward, tooLarge } from '../proxy/forward.js';
 import { upstreamRequestHeaders } from '../proxy/forward-headers.js';
 import { RoundRobin } from '../proxy/round-robin.js';
+import type { UpstreamAgent } from '../proxy/upstream-agent.js';
 import { parseInvokeRoute, resolveTarget } from './invoke-route.js';
 import { createReadyEndpoints } from './ready-endpoints.js';
 
@@ -38,7 +39,7 @@ export interface SyncInvokeDeps {
   >;
   readonly logger?: Logger;
   readonly observer: InvocationObserver;
-  readonly agent: Agent;
+  readonly agent: UpstreamAgent;
 }
 
 /** Per-call facts the reply headers carry, success or error. */

@@ -1,10 +1,13 @@
 /**
- * Streams one call to a function and its reply back, with node:http only: no buffering, backpressure via
- * pipe, a deadline over the whole exchange, and a byte limit on the request body.
+ * Streams one call to a function and its reply back, on undici's connection pool: no buffering, backpressure
+ * both ways, a deadline over the whole exchange, and a byte limit on the request body.
  */
-import { request, type Agent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type Readable, Transform } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { KfaasError } from '../../common/errors.js';
 import { downstreamResponseHeaders } from './forward-headers.js';
+import type { UpstreamAgent } from './upstream-agent.js';
 
 /** One call to forward. */
 export interface ForwardCall {
@@ -15,7 +18,7 @@ export interface ForwardCall {
   /** Path and query the function sees, e.g. `/a/b?x=1`. */
   readonly path: string;
   readonly headers: OutgoingHttpHeaders;
-  readonly agent: Agent;
+  readonly agent: UpstreamAgent;
   readonly deadlineMs: number;
   /** 0 means no limit. */
   readonly bodyLimitBytes: number;
@@ -28,27 +31,6 @@ export interface ForwardCall {
 /** How a forwarded call ended when no error response was due. */
 export type ForwardOutcome = 'completed' | 'client-closed';
 
-interface Target {
-  readonly hostname: string;
-  readonly port: number;
-}
-
-const targets = new Map<string, Target>();
-
-/** Parses an endpoint base URL once; endpoints repeat on every call, URL parsing need not. */
-function targetOf(endpoint: string): Target {
-  let t = targets.get(endpoint);
-  if (!t) {
-    const url = new URL(endpoint);
-    // URL keeps IPv6 brackets in hostname; node:http wants the bare address.
-    t = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
-    // Endpoints churn as pods come and go; a rare reset keeps the cache bounded.
-    if (targets.size >= 10_000) targets.clear();
-    targets.set(endpoint, t);
-  }
-  return t;
-}
-
 /** True when the request carries a body (Content-Length > 0 or Transfer-Encoding). */
 export function hasRequestBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -56,6 +38,22 @@ export function hasRequestBody(req: IncomingMessage): boolean {
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ETIMEDOUT']);
+// undici's "other side closed": the function dropped the connection.
+const SOCKET_CLOSED = 'UND_ERR_SOCKET';
+
+/** undici's raw header list as Node's IncomingMessage shapes it: lower-case names, repeats joined, Set-Cookie a list. */
+export function headersFromRaw(raw: readonly Buffer[]): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const seen = out[key];
+    if (seen === undefined) out[key] = key === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else out[key] = `${seen}, ${value}`;
+  }
+  return out;
+}
 
 /**
  * Forwards the call. Resolves when the reply is fully written or the client went away; rejects with a
@@ -65,11 +63,13 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH',
 export function forward(call: ForwardCall): Promise<ForwardOutcome> {
   const { req, res } = call;
   return new Promise<ForwardOutcome>((resolve, reject) => {
-    const target = targetOf(call.endpoint);
     const withBody = hasRequestBody(req);
-    let upstream: ClientRequest | undefined;
+    let abortUpstream: ((err: Error) => void) | undefined;
+    let aborted = false;
     let settled = false;
+    let replying = false;
     let received = 0;
+    let resumeUpstream: (() => void) | undefined;
 
     const settle = (err: KfaasError | undefined, outcome: ForwardOutcome = 'completed'): void => {
       if (settled) return;
@@ -78,10 +78,13 @@ export function forward(call: ForwardCall): Promise<ForwardOutcome> {
       if (err) reject(err);
       else resolve(outcome);
     };
+    const cancel = (reason: string): void => {
+      aborted = true;
+      abortUpstream?.(new Error(reason));
+    };
     const fail = (err: KfaasError): void => {
       if (settled) return;
-      if (withBody) req.unpipe();
-      upstream?.destroy();
+      cancel(err.message);
       settle(err);
     };
 
@@ -90,68 +93,89 @@ export function forward(call: ForwardCall): Promise<ForwardOutcome> {
     }, call.deadlineMs);
 
     // Stays attached after settling (a no-op then): removing it would cost more than it saves.
-    const onClientClose = (): void => {
+    res.on('close', () => {
       if (settled) return;
       if (res.writableFinished) {
         settle(undefined, 'completed');
       } else {
-        upstream?.destroy();
+        cancel('the client closed the connection');
         settle(undefined, 'client-closed');
       }
-    };
-    res.on('close', onClientClose);
-
-    const onResponse = (upRes: IncomingMessage): void => {
-      if (settled) {
-        upRes.resume();
-        return;
-      }
-      const status = upRes.statusCode ?? 502;
-      const headers = downstreamResponseHeaders(upRes.headers, status, req.headers['content-type']);
-      call.decorate(headers);
-      res.writeHead(status, headers);
-      // A function that dies mid-reply must not leave the caller waiting on a half-written response.
-      upRes.on('close', () => {
-        if (!upRes.complete && !settled) {
-          res.destroy();
-          settle(new KfaasError('UPSTREAM_UNREACHABLE', `function ${call.fn} closed the connection mid-response`));
-        }
-      });
-      upRes.pipe(res);
-    };
+    });
 
     const send = (attempt: number): void => {
-      const upstreamReq = request({
-        hostname: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: call.path,
-        headers: call.headers,
-        agent: call.agent,
-      });
-      upstream = upstreamReq;
-      upstreamReq.on('response', onResponse);
-      upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-        if (settled) return;
-        // A pooled socket the function closed while idle fails on first use; a bodiless call is safe to resend.
-        if (!withBody && attempt === 0 && upstreamReq.reusedSocket && err.code === 'ECONNRESET') {
-          send(1);
-          return;
-        }
-        const reason = err.code && UNREACHABLE_CODES.has(err.code) ? err.code : err.message;
-        fail(new KfaasError('UPSTREAM_UNREACHABLE', `cannot reach function ${call.fn}: ${reason}`, { cause: err }));
-      });
-      if (withBody) req.pipe(upstreamReq);
-      else upstreamReq.end();
+      const handler: Dispatcher.DispatchHandlers = {
+        onConnect(abort) {
+          abortUpstream = abort;
+          if (aborted) abort(new Error('call cancelled'));
+        },
+        onHeaders(statusCode, rawHeaders, resume) {
+          if (settled || aborted) return false;
+          // 1xx interim replies are the gateway's own server's business, not the caller's.
+          if (statusCode < 200) return true;
+          replying = true;
+          resumeUpstream = resume;
+          const headers = downstreamResponseHeaders(headersFromRaw(rawHeaders as unknown as Buffer[]), statusCode, req.headers['content-type']);
+          call.decorate(headers);
+          res.writeHead(statusCode, headers);
+          return true;
+        },
+        onData(chunk) {
+          if (settled) return false;
+          // false pauses undici's read of the function's reply until the caller's socket drains.
+          return res.write(chunk);
+        },
+        onComplete() {
+          if (!settled) res.end();
+        },
+        onError(err: Error & { code?: string }) {
+          if (settled || aborted) return;
+          if (replying) {
+            // A function that dies mid-reply must not leave the caller waiting on a half-written response.
+            res.destroy();
+            settle(new KfaasError('UPSTREAM_UNREACHABLE', `function ${call.fn} closed the connection mid-response`));
+            return;
+          }
+          // A pooled connection the function closed while idle fails on first use; a bodiless call is safe to resend.
+          if (!withBody && attempt === 0 && (err.code === 'ECONNRESET' || err.code === SOCKET_CLOSED)) {
+            send(1);
+            return;
+          }
+          const reason = err.code && UNREACHABLE_CODES.has(err.code) ? err.code : err.message;
+          settle(new KfaasError('UPSTREAM_UNREACHABLE', `cannot reach function ${call.fn}: ${reason}`, { cause: err }));
+        },
+      };
+      call.agent.dispatch(
+        {
+          origin: call.endpoint,
+          path: call.path,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: call.headers as Record<string, string | string[]>,
+          body,
+        },
+        handler,
+      );
     };
 
+    res.on('drain', () => resumeUpstream?.());
+    // The body undici reads. A 'data' listener on req itself would start the flow before undici listens and
+    // lose the first chunks, so a counted body goes through a pipe; undici destroys only the pipe on a cancel,
+    // which leaves the caller's socket open for the 413.
+    let body: Readable | null = withBody ? req : null;
     if (withBody && call.bodyLimitBytes > 0) {
-      req.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > call.bodyLimitBytes && !settled) {
-          fail(tooLarge(call.bodyLimitBytes));
-        }
-      });
+      const limit = call.bodyLimitBytes;
+      body = req.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            received += chunk.length;
+            if (received > limit) {
+              req.unpipe();
+              fail(tooLarge(limit));
+              done();
+            } else done(null, chunk);
+          },
+        }),
+      );
     }
     send(0);
   });

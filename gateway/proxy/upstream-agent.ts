@@ -1,30 +1,38 @@
-/** The keep-alive agent every sync call to a function goes through. */
-import { Agent } from 'node:http';
+/** The keep-alive connection pool every sync call to a function goes through (undici's, loaded alone). */
+import type { Dispatcher } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent.js';
 
-/** How the shared upstream agent keeps idle connections. */
+/** How the shared upstream pool keeps idle connections. */
 export interface UpstreamAgentOptions {
-  readonly maxIdleSocketsPerHost: number;
   /** An idle pooled connection is closed after this long (ms); 0 keeps it until the function closes it. */
   readonly idleTimeoutMs: number;
 }
 
+/** The upstream pool as the proxy sees it: a dispatcher that can be closed at shutdown. */
+export type UpstreamAgent = Dispatcher;
+
+// setTimeout's largest delay, about 24.8 days: "never" for an idle connection.
+const NEVER_MS = 2 ** 31 - 1;
+
 /**
- * Creates the shared upstream agent: unbounded concurrency, idle sockets reused most-recent first, and closed
- * by the gateway before the function would close them.
+ * Creates the shared upstream pool: unbounded connections per function endpoint, one call at a time on each,
+ * idle connections closed by the gateway before the function would close them.
  *
  * A function that closes an idle keep-alive connection just as the gateway sends a call on it turns that call
  * into a 502 (the request went out on a dying socket). Closing idle connections first on our side leaves no
- * such window: after idleTimeoutMs, or one second before a `Keep-Alive: timeout=N` the function announced
- * (Node's agent applies that hint only when a timeout is set, so the timeout also switches the hint on).
+ * such window: after idleTimeoutMs, or one second before a `Keep-Alive: timeout=N` the function announced,
+ * whichever is sooner.
  */
-export function createUpstreamAgent(options: UpstreamAgentOptions): Agent {
+export function createUpstreamAgent(options: UpstreamAgentOptions): UpstreamAgent {
+  const idleMs = options.idleTimeoutMs > 0 ? options.idleTimeoutMs : NEVER_MS;
   return new Agent({
-    keepAlive: true,
-    maxSockets: Infinity,
-    maxFreeSockets: options.maxIdleSocketsPerHost,
-    // LIFO keeps a few warm sockets busy and lets the rest time out, instead of cycling through all of them.
-    scheduling: 'lifo',
-    // On a socket in use this only emits 'timeout', which the proxy ignores: its own deadline governs calls.
-    ...(options.idleTimeoutMs > 0 ? { timeout: options.idleTimeoutMs } : {}),
+    keepAliveTimeout: idleMs,
+    keepAliveMaxTimeout: idleMs,
+    keepAliveTimeoutThreshold: 1_000,
+    // The proxy's own deadline governs a call; undici's per-phase timeouts would cut long calls short.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    // HTTP/1.1 pipelining would queue a call behind a slow one on the same connection.
+    pipelining: 1,
   });
 }
