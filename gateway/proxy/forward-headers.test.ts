@@ -1,4 +1,4 @@
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-headers.js';
+import { downstreamResponseHeaders, headersFromRaw, upstreamRequestHeaders } from './forward-headers.js';
 
 const call = { callId: 'id-1', startTimeNs: '1700000000000000000', remoteAddress: '198.18.2.3' };
 
@@ -54,5 +54,18 @@ describe('downstreamResponseHeaders', () => {
       undefined,
     );
     expect(out).toEqual({ 'set-cookie': ['a=1', 'b=2'], etag: '"x"', 'content-type': 'text/plain' });
+  });
+});
+
+describe('headersFromRaw', () => {
+  it('lower-cases names, joins repeated values and keeps Set-Cookie as a list', () => {
+    const raw = ['Content-Type', 'text/plain', 'X-Tag', 'a', 'x-tag', 'b', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'X-Only', 'é', 'Content-Type', 'text/html'].map((v) =>
+      Buffer.from(v, 'latin1'),
+    );
+    expect(headersFromRaw(raw)).toEqual({ 'content-type': 'text/plain', 'x-tag': 'a, b', 'set-cookie': ['a=1', 'b=2'], 'x-only': 'é' });
+  });
+
+  it('gives a single Set-Cookie as a one-item list, as node:http does', () => {
+    expect(headersFromRaw([Buffer.from('set-cookie'), Buffer.from('a=1')])).toEqual({ 'set-cookie': ['a=1'] });
   });
 });

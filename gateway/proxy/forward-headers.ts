@@ -58,3 +58,26 @@ export function downstreamResponseHeaders(
   if (out['content-type'] === undefined && statusCode !== 204 && statusCode !== 304) out['content-type'] = requestContentType ?? 'text/plain';
   return out;
 }
+
+// Headers whose repeats node:http drops (keeping the first) instead of joining, since a list makes no sense for them.
+const SINGLE_VALUED = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host',
+  'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer',
+  'retry-after', 'server', 'user-agent']);
+
+/**
+ * undici's raw header list as node:http's IncomingMessage shapes it: lower-case names, repeats joined (or dropped
+ * for single-valued headers), Set-Cookie a list.
+ */
+export function headersFromRaw(raw: readonly Buffer[]): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const seen = out[key];
+    if (seen === undefined) out[key] = key === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else if (SINGLE_VALUED.has(key)) continue;
+    else out[key] = `${seen}, ${value}`;
+  }
+  return out;
+}

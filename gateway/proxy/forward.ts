@@ -2,11 +2,11 @@
  * Streams one call to a function and its reply back, on undici's connection pool: no buffering, backpressure
  * both ways, a deadline over the whole exchange, and a byte limit on the request body.
  */
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type Readable, Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { KfaasError } from '../../common/errors.js';
-import { downstreamResponseHeaders } from './forward-headers.js';
+import { downstreamResponseHeaders, headersFromRaw } from './forward-headers.js';
 import type { UpstreamAgent } from './upstream-agent.js';
 
 /** One call to forward. */
@@ -40,20 +40,6 @@ export function hasRequestBody(req: IncomingMessage): boolean {
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ETIMEDOUT']);
 // undici's "other side closed": the function dropped the connection.
 const SOCKET_CLOSED = 'UND_ERR_SOCKET';
-
-/** undici's raw header list as Node's IncomingMessage shapes it: lower-case names, repeats joined, Set-Cookie a list. */
-export function headersFromRaw(raw: readonly Buffer[]): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const seen = out[key];
-    if (seen === undefined) out[key] = key === 'set-cookie' ? [value] : value;
-    else if (Array.isArray(seen)) seen.push(value);
-    else out[key] = `${seen}, ${value}`;
-  }
-  return out;
-}
 
 /**
  * Forwards the call. Resolves when the reply is fully written or the client went away; rejects with a
