@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     config,
     logger: logger.child({ component: 'sync-invoke' }),
     observer: metrics,
-    agent: deps.agent ?? createUpstreamAgent({ idleTimeoutMs: config.upstreamIdleTimeoutMs }),
+    agent: deps.agent ?? createUpstreamAgent({ idleTimeoutMs: config.upstreamIdleTimeoutMs, maxIdlePerEndpoint: config.maxIdleSocketsPerHost }),
   });
 
   const calls = { statuses: deps.callStatus, maxWaitMs: config.statusWaitMaxMs };

@@ -18,7 +18,7 @@
  * | `KFAAS_TIMEOUT_MARGIN` | 2s | Added to a function's exec timeout so the watchdog's own 504 arrives first |
  * | `read_timeout` | 5m | Server limit for receiving a whole request (Node `requestTimeout`) |
  * | `KFAAS_GATEWAY_PROCESSES` | 1 | Gateway processes sharing the port (`auto` = one per core); each runs the whole gateway, /metrics sums them |
- * | `max_idle_conns_per_host` | 1024 | Accepted for OpenFaaS compatibility; not applied (the upstream pool closes idle connections by time, not count) |
+ * | `max_idle_conns_per_host` | 1024 | Idle keep-alive connections kept per function endpoint; one over it is closed as its call ends |
  * | `KFAAS_UPSTREAM_IDLE_TIMEOUT` | 4s | An idle upstream connection is closed after this (0 = never), and 1 s before a function's announced `Keep-Alive: timeout` |
  * | `basic_auth` | true | Require basic auth on /system |
  * | `secret_mount_path` | /run/secrets/ | Directory holding `basic-auth-user` and `basic-auth-password` |

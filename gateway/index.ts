@@ -72,7 +72,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const credentials = deps.credentials ?? readBasicAuthCredentials(config.auth);
   const metrics = deps.metrics ?? createGatewayMetrics({ defaultMetrics: true });
   const lifecycle = new Lifecycle();
-  const agent = createUpstreamAgent({ idleTimeoutMs: config.upstreamIdleTimeoutMs });
+  const agent = createUpstreamAgent({ idleTimeoutMs: config.upstreamIdleTimeoutMs, maxIdlePerEndpoint: config.maxIdleSocketsPerHost });
   const app = createApp({
     config,
     provider: deps.provider,

@@ -237,6 +237,27 @@ describe('sync invocation proxy', () => {
       await waitFor(() => conns[0]?.ended, { timeoutMs: 2_000, intervalMs: 20, description: 'the gateway to close the idle connection' });
     });
 
+    it('beyond max_idle_conns_per_host, as each call ends', async () => {
+      const slow = (req: IncomingMessage, res: ServerResponse, body: Buffer) => setTimeout(() => defaultReply(req, res, body), 100);
+      const limited = await setup({ max_idle_conns_per_host: '1' }, slow);
+      const limitedConns = watchConnections(limited.up.server);
+      const unlimited = await setup({}, slow);
+      const unlimitedConns = watchConnections(unlimited.up.server);
+      for (const { http } of [limited, unlimited]) {
+        const calls = await Promise.all(Array.from({ length: 3 }, () => http.get('/function/echo')));
+        expect(calls.map((c) => c.status)).toEqual([201, 201, 201]);
+      }
+      expect(limitedConns).toHaveLength(3);
+      await waitFor(() => limitedConns.filter((c) => c.ended).length === 2, { timeoutMs: 2_000, intervalMs: 20, description: 'two of three idle connections closed' });
+      // Both pools have settled; the default limit (1024) keeps all three.
+      expect(limitedConns.filter((c) => c.ended)).toHaveLength(2);
+      expect(unlimitedConns).toHaveLength(3);
+      expect(unlimitedConns.filter((c) => c.ended)).toHaveLength(0);
+      // The one kept is reused.
+      await limited.http.get('/function/echo').expect(201);
+      expect(limitedConns).toHaveLength(3);
+    });
+
     it('keeps a connection open for a call longer than the idle timeout', async () => {
       const { up, http } = await setup({ KFAAS_UPSTREAM_IDLE_TIMEOUT: '100ms' }, (req, res, body) => {
         setTimeout(() => defaultReply(req, res, body), 400);
@@ -312,6 +333,38 @@ describe('sync invocation proxy', () => {
     it('502 when the function resets the connection before answering', async () => {
       const { http } = await setup({}, (req) => req.socket.destroy());
       expectGatewayError(await http.post('/function/echo').send('x'), 502, 'UPSTREAM_UNREACHABLE');
+    });
+
+    describe('a bodiless call cut off before any reply', () => {
+      /** Answers the first call on each connection and drops the connection on any later one, unanswered. */
+      function dropsReusedConnections(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+        const socket = req.socket as typeof req.socket & { calls?: number };
+        socket.calls = (socket.calls ?? 0) + 1;
+        if (socket.calls > 1) socket.destroy();
+        else defaultReply(req, res, body);
+      }
+
+      it('is resent once on a new connection when it went out on a reused one', async () => {
+        const { up, http } = await setup({}, dropsReusedConnections);
+        await http.get('/function/echo').expect(201);
+        // The gateway reuses the first connection; the function drops it, and the call is resent on a fresh one.
+        await http.get('/function/echo').expect(201);
+        expect(up.seen.map((s) => s.method)).toEqual(['GET', 'GET', 'GET']);
+        expect(new Set(up.seen.map((s) => s.remotePort)).size).toBe(2);
+      });
+
+      it('is not resent when it went out on a new connection: the function may have run it', async () => {
+        const { up, http } = await setup({}, (req) => req.socket.destroy());
+        expectGatewayError(await http.get('/function/echo'), 502, 'UPSTREAM_UNREACHABLE');
+        expect(up.seen).toHaveLength(1);
+      });
+
+      it('is not resent when it carries a body, even on a reused connection', async () => {
+        const { up, http } = await setup({}, dropsReusedConnections);
+        await http.post('/function/echo').send('x').expect(201);
+        expectGatewayError(await http.post('/function/echo').send('x'), 502, 'UPSTREAM_UNREACHABLE');
+        expect(up.seen).toHaveLength(2);
+      });
     });
 
     it("504 after the function's own exec timeout plus the margin", async () => {

@@ -7,7 +7,7 @@ import { type Readable, Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { KfaasError } from '../../common/errors.js';
 import { downstreamResponseHeaders, headersFromRaw } from './forward-headers.js';
-import type { UpstreamAgent } from './upstream-agent.js';
+import type { TrackedHandler, UpstreamAgent } from './upstream-agent.js';
 
 /** One call to forward. */
 export interface ForwardCall {
@@ -90,7 +90,7 @@ export function forward(call: ForwardCall): Promise<ForwardOutcome> {
     });
 
     const send = (attempt: number): void => {
-      const handler: Dispatcher.DispatchHandlers = {
+      const handler: TrackedHandler = {
         onConnect(abort) {
           abortUpstream = abort;
           if (aborted) abort(new Error('call cancelled'));
@@ -112,6 +112,8 @@ export function forward(call: ForwardCall): Promise<ForwardOutcome> {
           return res.write(chunk);
         },
         onComplete() {
+          // Counted for the resend rule below: the next call on this socket goes out on a reused one.
+          if (handler.connection) handler.connection.replies++;
           if (!settled) res.end();
         },
         onError(err: Error & { code?: string }) {
@@ -122,8 +124,12 @@ export function forward(call: ForwardCall): Promise<ForwardOutcome> {
             settle(new KfaasError('UPSTREAM_UNREACHABLE', `function ${call.fn} closed the connection mid-response`));
             return;
           }
-          // A pooled connection the function closed while idle fails on first use; a bodiless call is safe to resend.
-          if (!withBody && attempt === 0 && (err.code === 'ECONNRESET' || err.code === SOCKET_CLOSED)) {
+          // A reused connection the function closed while it sat idle fails on first use, before any reply: a
+          // bodiless call is resent once, as node:http's agent allowed (reusedSocket). A call that failed on a
+          // fresh connection is not: the function may have run it. (A call not yet written when undici saw the
+          // close is moved to a new connection by undici itself.)
+          const reused = handler.connection !== undefined && handler.connection.replies > 0;
+          if (!withBody && attempt === 0 && reused && (err.code === 'ECONNRESET' || err.code === SOCKET_CLOSED)) {
             send(1);
             return;
           }
