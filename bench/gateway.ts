@@ -75,6 +75,9 @@ import { createRootLogger } from '${url('common/logger.js')}';
 import { loadConfig } from '${url('gateway/config.js')}';
 import { createGateway } from '${url('gateway/index.js')}';
 import { MemoryProvider } from '${url('gateway/testing/memory-provider.js')}';
+import { tuneGatewayHeap } from '${url('gateway/heap-tuning.js')}';
+// As gateway/main.ts does first thing.
+tuneGatewayHeap();
 const config = loadConfig({ basic_auth: 'false', KFAAS_GATEWAY_PORT: '0', KFAAS_DRAIN_DELAY: '0s', KFAAS_LOG_LEVEL: 'warn' });
 const provider = new MemoryProvider({ namespaces: config.allowedNamespaces });
 provider.put({ name: 'echo' }, config.functionNamespace, ['http://127.0.0.1:' + process.env.TARGET_PORT]);
@@ -95,6 +98,7 @@ import cluster from 'node:cluster';
 import { createRootLogger } from '${url('common/logger.js')}';
 import { loadConfig } from '${url('gateway/config.js')}';
 import { createGateway, createGatewayMetrics } from '${url('gateway/index.js')}';
+import { tuneGatewayHeap } from '${url('gateway/heap-tuning.js')}';
 import { MemoryProvider } from '${url('gateway/testing/memory-provider.js')}';
 import { runPrimary } from '${url('gateway/cluster/primary.js')}';
 import { clusterWorkerMetrics } from '${url('gateway/cluster/worker-metrics.js')}';
@@ -103,6 +107,7 @@ if (cluster.isPrimary) {
   cluster.once('listening', (_worker, address) => process.send({ port: address.port }));
   runPrimary({ processes: ${processes}, logger });
 } else {
+  tuneGatewayHeap();
   const config = loadConfig({ basic_auth: 'false', KFAAS_GATEWAY_PORT: '0', KFAAS_DRAIN_DELAY: '0s', KFAAS_LOG_LEVEL: 'warn' });
   const provider = new MemoryProvider({ namespaces: config.allowedNamespaces });
   provider.put({ name: 'echo' }, config.functionNamespace, ['http://127.0.0.1:' + process.env.TARGET_PORT]);

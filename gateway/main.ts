@@ -16,6 +16,7 @@ import {
 } from '../queue/kafka/index.js';
 import { createRedriver } from '../queue/shared/redrive.js';
 import { loadConfig, type GatewayConfig } from './config.js';
+import { tuneGatewayHeap } from './heap-tuning.js';
 import { createGateway, createGatewayMetrics, type Gateway } from './index.js';
 import { runPrimary } from './cluster/primary.js';
 import { clusterWorkerMetrics } from './cluster/worker-metrics.js';
@@ -29,6 +30,8 @@ import { traceQueue } from './tracing/async-spans.js';
 
 /** Runs the gateway until SIGTERM or SIGINT, then drains and exits 0. */
 export async function main(): Promise<void> {
+  // First, so that every GC from here on runs with the gateway's heap settings.
+  tuneGatewayHeap();
   let config: GatewayConfig;
   try {
     config = loadConfig(process.env);
