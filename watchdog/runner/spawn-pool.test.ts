@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { createSpawnPool, type SpawnPool } from './spawn-pool.js';
 import type { ForkedProcess } from './spawner.js';
 
@@ -57,6 +58,40 @@ describe('spawn pool', () => {
       expect((await output(child)).out).toBe('cold');
     } finally {
       await cold.close();
+    }
+  });
+
+  it('starts no thread for calls one at a time, and one once calls overlap', async () => {
+    const lazy = createSpawnPool(1);
+    let open: ForkedProcess | undefined;
+    const onCallingThread = (child: ForkedProcess): boolean => typeof (child as unknown as { pid?: number }).pid === 'number';
+    try {
+      for (let i = 0; i < 3; i++) {
+        const child = lazy.spawn(['cat'], env);
+        expect(onCallingThread(child)).toBe(true);
+        child.stdin.end(`one ${i}`);
+        expect((await output(child)).out).toBe(`one ${i}`);
+      }
+      expect(lazy.threads()).toBe(0);
+      // A call while `open` still runs overlaps it: the thread starts, and once it is up calls spawn there.
+      open = lazy.spawn(['cat'], env);
+      const onThread = await waitFor(
+        async () => {
+          const child = lazy.spawn(['cat'], env);
+          const here = onCallingThread(child);
+          child.stdin.end('overlap');
+          expect((await output(child)).out).toBe('overlap');
+          return !here;
+        },
+        { intervalMs: 10, description: 'a spawn on the thread' },
+      );
+      expect(onThread).toBe(true);
+      expect(lazy.threads()).toBe(1);
+      open.stdin.end('open');
+      expect((await output(open)).out).toBe('open');
+    } finally {
+      open?.killGroup();
+      await lazy.close();
     }
   });
 

@@ -2,8 +2,9 @@
  * Spawns fork-mode processes on a small pool of worker threads, so the fork+exec wait of one call blocks neither
  * the HTTP side nor the other spawns. Each worker owns the ChildProcess; the main thread gets a proxy with
  * streams whose bytes travel as messages (a copy of each chunk: microseconds, against milliseconds per spawn).
- * Workers start on the first call, so an idle watchdog pays nothing for them; until one is up, calls spawn on
- * the main thread.
+ * Workers start once calls overlap (a spawn while another process of the pool still runs): a function called
+ * one call at a time, or not at all, never pays a thread's 8 MiB and 50 ms of CPU, and a lone spawn's wait
+ * stalls nothing. Until a thread is up, calls spawn on the main thread.
  */
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
@@ -69,6 +70,8 @@ parentPort.on('message', (m) => {
 export interface SpawnPool extends Spawner {
   /** Starts every thread now rather than on the first call; resolves once they all take spawns. */
   started(): Promise<void>;
+  /** Threads started so far. */
+  threads(): number;
 }
 
 /** Creates a pool of `threads` (>= 1) spawning workers. */
@@ -77,22 +80,31 @@ export function createSpawnPool(threads: number): SpawnPool {
   const onThisThread = mainThreadSpawner();
   let nextId = 1;
   let closed = false;
+  // Processes of this pool not closed yet, wherever they were spawned.
+  let running = 0;
+  const spawnOnce = (command: readonly [string, ...string[]], env: Readonly<Record<string, string>>, cwd: string | undefined): ForkedProcess => {
+    if (running > 0 && workers.length < threads) workers.push(new PoolWorker());
+    // A thread takes some 50 ms to boot: the calls meanwhile do not wait for it, they spawn here.
+    const ready = workers.filter((w) => w.online);
+    if (ready.length === 0) return onThisThread.spawn(command, env, cwd);
+    // The least busy worker: a long spawn wait on one does not hold up the next call.
+    const worker = ready.reduce((best, w) => (w.live.size < best.live.size ? w : best));
+    const [file, ...args] = command;
+    return worker.spawn(nextId++, file, args, env, cwd);
+  };
   return {
     spawn(command, env, cwd) {
       if (closed) throw new Error('the spawn pool is closed');
-      if (workers.length < threads) workers.push(new PoolWorker());
-      // A thread takes some 50 ms to boot: the first calls do not wait for it, they spawn here meanwhile.
-      const ready = workers.filter((w) => w.online);
-      if (ready.length === 0) return onThisThread.spawn(command, env, cwd);
-      // The least busy worker: a long spawn wait on one does not hold up the next call.
-      const worker = ready.reduce((best, w) => (w.live.size < best.live.size ? w : best));
-      const [file, ...args] = command;
-      return worker.spawn(nextId++, file, args, env, cwd);
+      const child = spawnOnce(command, env, cwd);
+      running++;
+      child.once('close', () => running--);
+      return child;
     },
     async started() {
       while (workers.length < threads) workers.push(new PoolWorker());
       await Promise.all(workers.map((w) => w.isOnline));
     },
+    threads: () => workers.length,
     async close() {
       closed = true;
       await Promise.all(workers.map((w) => w.terminate()));
