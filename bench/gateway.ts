@@ -68,7 +68,8 @@ server.keepAliveTimeout = 65000;
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 ${CPU_PROBE}`;
 
-function gatewayScript(dist: string): string {
+/** A child script running the real gateway (MemoryProvider) with one function, `echo`, at $TARGET_PORT. */
+export function gatewayScript(dist: string): string {
   const url = (p: string) => pathToFileURL(join(dist, p)).href;
   return `
 import { createRootLogger } from '${url('common/logger.js')}';
@@ -116,7 +117,8 @@ if (cluster.isPrimary) {
 }`;
 }
 
-interface Child {
+/** A bench child process started by startChild. */
+export interface Child {
   readonly port: number;
   /** The process whose CPU and RSS are read. */
   readonly pid: number;
@@ -231,7 +233,7 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
  * `file`, the script runs from a temporary file (cluster workers re-run their entry file), and its CPU and RSS
  * are read from /proc for the child and its own children together.
  */
-function startChild(script: string, env: Record<string, string>, opts: { file?: boolean } = {}): Promise<Child> {
+export function startChild(script: string, env: Record<string, string>, opts: { file?: boolean } = {}): Promise<Child> {
   let args = ['--input-type=module', '-e', script];
   let dir: string | undefined;
   if (opts.file) {

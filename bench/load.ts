@@ -22,6 +22,8 @@ export interface LoadOptions {
 export interface LoadResult {
   readonly requests: number;
   readonly errors: number;
+  /** Of `errors`, answers with a status outside 2xx/3xx (wrk only; the rest are socket errors and timeouts). */
+  readonly non2xx?: number;
   readonly durationMs: number;
   readonly reqPerSec: number;
   readonly p50Ms: number;

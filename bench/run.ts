@@ -1,7 +1,9 @@
 /**
  * `make bench`: runs every scenario against a baseline measured in the same run, then prints one markdown
  * table (the README's performance section) and writes it with the raw results to bench/results/.
- * Usage: node dist/bench/run.js [--only watchdog,footprint,gateway,queue,async,scaleout,status,tracing,operator,autoscale] [--duration-ms 5000]
+ * Usage: node dist/bench/run.js [--only watchdog,footprint,gateway,queue,async,scaleout,status,tracing,operator,autoscale]
+ *   [--duration-ms 5000]. `--only soak [--soak-target watchdog|gateway] [--soak-calls 1000000]` runs the long
+ *   keep-alive soak, which is not in the default set.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -18,30 +20,52 @@ import { runScaleOutBench } from './scale-out.js';
 import type { BenchResult } from './types.js';
 import { runWatchdogBench } from './watchdog.js';
 import { runFootprintBench } from './footprint.js';
+import { runSoakBench, SOAK_TARGETS, type SoakTarget } from './soak.js';
 
 const ALL = ['watchdog', 'footprint', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator', 'autoscale'] as const;
-type Suite = (typeof ALL)[number];
+// Run only when named: the soak takes some ten minutes per target.
+const OPT_IN = ['soak'] as const;
+type Suite = (typeof ALL)[number] | (typeof OPT_IN)[number];
 
-function parseArgs(argv: readonly string[]): { only: Suite[]; durationMs: number } {
+interface Args {
+  only: Suite[];
+  durationMs: number;
+  soakTargets: SoakTarget[];
+  soakCalls: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
   let only: Suite[] = [...ALL];
   let durationMs = 5_000;
+  let soakTargets: SoakTarget[] = [...SOAK_TARGETS];
+  let soakCalls = 1_000_000;
+  const known: readonly string[] = [...ALL, ...OPT_IN];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
     if (arg === '--only' && value) {
       only = value.split(',').map((s) => {
-        if (!(ALL as readonly string[]).includes(s)) throw new Error(`--only: unknown suite ${JSON.stringify(s)} (one of ${ALL.join(', ')})`);
+        if (!known.includes(s)) throw new Error(`--only: unknown suite ${JSON.stringify(s)} (one of ${known.join(', ')})`);
         return s as Suite;
       });
       i++;
     } else if (arg === '--duration-ms' && value && /^\d+$/.test(value)) {
       durationMs = Number(value);
       i++;
+    } else if (arg === '--soak-target' && value) {
+      soakTargets = value.split(',').map((t) => {
+        if (!(SOAK_TARGETS as readonly string[]).includes(t)) throw new Error(`--soak-target: unknown target ${JSON.stringify(t)} (one of ${SOAK_TARGETS.join(', ')})`);
+        return t as SoakTarget;
+      });
+      i++;
+    } else if (arg === '--soak-calls' && value && /^[1-9]\d*$/.test(value)) {
+      soakCalls = Number(value);
+      i++;
     } else {
-      throw new Error(`unknown argument ${JSON.stringify(arg)}; usage: run.js [--only ${ALL.join(',')}] [--duration-ms N]`);
+      throw new Error(`unknown argument ${JSON.stringify(arg)}; usage: run.js [--only ${known.join(',')}] [--duration-ms N] [--soak-target ${SOAK_TARGETS.join(',')}] [--soak-calls N]`);
     }
   }
-  return { only, durationMs };
+  return { only, durationMs, soakTargets, soakCalls };
 }
 
 function fmt(n: number, digits = 1): string {
@@ -58,7 +82,7 @@ export function renderTable(results: readonly BenchResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const { only, durationMs } = parseArgs(process.argv.slice(2));
+  const { only, durationMs, soakTargets, soakCalls } = parseArgs(process.argv.slice(2));
   const needsServices = only.includes('async') || only.includes('scaleout') || only.includes('queue') || only.includes('status') || only.includes('operator');
   let services: ServicesState | undefined;
   let stateFile: string | undefined;
@@ -80,6 +104,7 @@ async function main(): Promise<void> {
       if (suite === 'status') results.push(...(await runCallStatusBench({ durationMs, connections: 64, brokers: services!.brokers })));
       if (suite === 'tracing') results.push(...(await runTracingBench({ durationMs, connections: 64 })));
       if (suite === 'operator') results.push(...(await runOperatorBench({ kubeconfigPath: services!.kubeconfig, count: 1000 })));
+      if (suite === 'soak') results.push(...(await runSoakBench({ targets: soakTargets, calls: soakCalls, connections: 64, report: (line) => process.stderr.write(`${line}\n`) })));
       if (suite === 'autoscale') results.push(...(await runAutoscaleBench({ calls: 2_000, callSeconds: 0.2, coldStarts: 20 })));
     }
   } finally {

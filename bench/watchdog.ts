@@ -109,14 +109,16 @@ async function spawnLoad(command: string, durationMs: number, connections: numbe
   return summarize(latencies, errors, performance.now() - startedAt);
 }
 
-interface RunningWatchdog {
+/** A `kfaas watchdog` started by startWatchdog. */
+export interface RunningWatchdog {
   readonly url: string;
+  readonly pid: number;
   peakRssMb(): number;
   stop(): Promise<void>;
 }
 
 /** Starts `kfaas watchdog` on a free loopback port and waits until `/_/health` answers 200. */
-async function startWatchdog(cli: string, env: Record<string, string>): Promise<RunningWatchdog> {
+export async function startWatchdog(cli: string, env: Record<string, string>): Promise<RunningWatchdog> {
   const port = await freeLoopbackPort();
   const child: ChildProcess = spawn(process.execPath, [cli, 'watchdog'], {
     env: { PATH: process.env['PATH'], port: String(port), bind_address: '127.0.0.1', log_level: 'warn', healthcheck_interval: '0', ...env },
@@ -137,6 +139,7 @@ async function startWatchdog(cli: string, env: Record<string, string>): Promise<
   }
   return {
     url,
+    pid: child.pid!,
     peakRssMb: () => round(procStatusKb(child.pid!, 'VmHWM') / 1024),
     async stop() {
       child.kill('SIGTERM');

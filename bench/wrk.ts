@@ -55,6 +55,7 @@ export async function runWrk(opts: LoadOptions): Promise<LoadResult> {
     return {
       requests: ok,
       errors,
+      non2xx: r.status,
       durationMs,
       reqPerSec: ok / (durationMs / 1000),
       p50Ms: samples[QUANTILES / 2 - 1] ?? 0,
