@@ -1,7 +1,8 @@
 /**
- * Footprint benchmark: what one idle function costs. A fork-mode `kfaas watchdog` against a bare node:http
- * server (the floor of any Node process here): RSS after 50 calls and CPU time spent until the first answer
- * (CPU, because wall time swings with the load of a shared machine). Then `kfaas up` with N fork-mode
+ * Footprint benchmark: what one idle function costs. A fork-mode `kfaas watchdog` (the bundle) and the same
+ * watchdog run from its ES modules, against a bare node:http server (the floor of any Node process here): RSS
+ * after 50 calls and CPU time spent until the first answer (CPU, because wall time swings with the load of a
+ * shared machine), each the median of 5 starts. Then `kfaas up` with N fork-mode
  * functions, watchdogs hosted in its process against one `kfaas watchdog` child each: RSS summed over the
  * whole process tree after 5 calls per function.
  */
@@ -22,16 +23,17 @@ export interface FootprintBenchOptions {
 }
 
 const BARE_SERVER = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.end('ok')); }).listen(Number(process.env.port), '127.0.0.1');`;
-// Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks.
-const TICKS_PER_SECOND = 100;
+const STARTS = 5;
 // Long enough for the last calls' garbage to be collected; what stays is the idle cost.
 const SETTLE_MS = 1_000;
 
 /** Runs the footprint scenarios. */
 export async function runFootprintBench(opts: FootprintBenchOptions): Promise<BenchResult[]> {
   const cli = join(repoRoot(), 'dist', 'cli', 'main.js');
-  const bare = await idleProcess(['-e', BARE_SERVER]);
-  const watchdog = await idleProcess([cli, 'watchdog'], { mode: 'fork', fprocess: 'cat', log_level: 'warn', healthcheck_interval: '0' });
+  const forkEnv = { mode: 'fork', fprocess: 'cat', log_level: 'warn', healthcheck_interval: '0' };
+  const bare = await idleMedian(['-e', BARE_SERVER]);
+  const watchdog = await idleMedian([cli, 'watchdog'], forkEnv);
+  const modules = await idleMedian([join(repoRoot(), 'dist', 'watchdog', 'bin.js')], forkEnv);
   const hosted = await upTree(cli, opts.functions, true);
   const children = await upTree(cli, opts.functions, false);
   const idleRow = (scenario: string, r: IdleFigures, ratio: number): BenchResult => ({
@@ -42,7 +44,7 @@ export async function runFootprintBench(opts: FootprintBenchOptions): Promise<Be
     p99Ms: Number.NaN,
     ratio,
     rssMb: r.rssMb,
-    notes: `idle RSS after 50 calls; ${r.cpuMs} ms CPU to the first answer; ratio = RSS / the bare server's`,
+    notes: `idle RSS after 50 calls; ${r.cpuMs} ms CPU to the first answer (median of ${STARTS} starts); ratio = RSS / the bare server's`,
   });
   const upRow = (scenario: string, r: TreeFigures): BenchResult => ({
     scenario,
@@ -57,6 +59,7 @@ export async function runFootprintBench(opts: FootprintBenchOptions): Promise<Be
   return [
     idleRow('bare node:http server (3 lines)', bare, 1),
     idleRow('kfaas watchdog, fork mode (cat)', watchdog, round(watchdog.rssMb / bare.rssMb)),
+    idleRow('the same watchdog from its ES modules, unbundled (dist/watchdog/bin.js)', modules, round(modules.rssMb / bare.rssMb)),
     upRow(`kfaas up, ${opts.functions} fork-mode functions, one watchdog child each`, children),
     upRow(`kfaas up, ${opts.functions} fork-mode functions, watchdogs hosted`, hosted),
   ];
@@ -65,6 +68,14 @@ export async function runFootprintBench(opts: FootprintBenchOptions): Promise<Be
 interface IdleFigures {
   readonly rssMb: number;
   readonly cpuMs: number;
+}
+
+/** Medians of STARTS starts, RSS and CPU each. */
+async function idleMedian(args: string[], env: Record<string, string> = {}): Promise<IdleFigures> {
+  const runs: IdleFigures[] = [];
+  for (let i = 0; i < STARTS; i++) runs.push(await idleProcess(args, env));
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { rssMb: median(runs.map((r) => r.rssMb)), cpuMs: median(runs.map((r) => r.cpuMs)) };
 }
 
 async function idleProcess(args: string[], env: Record<string, string> = {}): Promise<IdleFigures> {
@@ -127,11 +138,14 @@ function untilAnswers(url: string, child: ChildProcess, timeoutMs: number): Prom
   });
 }
 
-/** User + system CPU time of a process so far, from /proc/<pid>/stat. */
+/**
+ * CPU time of a process so far, summed over its threads from /proc/<pid>/task/<tid>/schedstat (nanoseconds on
+ * the CPU): /proc/<pid>/stat counts in 10 ms ticks, too coarse for a start that takes a few of them.
+ */
 function cpuTimeMs(pid: number): number {
-  // The command name may hold spaces; the fields after its closing parenthesis are fixed.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()!.trim().split(' ');
-  return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND);
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+  return Math.round(ns / 1e6);
 }
 
 /** A process and all its descendants (watchdog children call setsid, so a session or group would miss them). */

@@ -23,7 +23,7 @@ import { runFootprintBench } from './footprint.js';
 import { runSoakBench, SOAK_TARGETS, type SoakTarget } from './soak.js';
 
 const ALL = ['watchdog', 'footprint', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator', 'autoscale'] as const;
-// Run only when named: the soak takes some ten minutes per target.
+// Run only when named: the soak takes 10-20 minutes per target.
 const OPT_IN = ['soak'] as const;
 type Suite = (typeof ALL)[number] | (typeof OPT_IN)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Soak benchmark (`--only soak`, not in the default set: it runs until a million calls per target, some ten
+ * Soak benchmark (`--only soak`, not in the default set: it runs until a million calls per target, 10-20
  * minutes each): no call may fail when an idle keep-alive connection to the function is closed by the function.
  * The function server keeps Node's default 5 s keep-alive timeout; wrk sends 10 s bursts at 64 connections,
  * separated by pauses that sweep 4.5 to 5.5 s, so the proxy's idle upstream connections meet the function's
