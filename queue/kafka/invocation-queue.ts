@@ -93,7 +93,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
     starting ??= retryOnFailure(
       async () => {
         await Promise.all([admin.connect(), producer.connect()]);
-        if (options.status) await ensureTopics(admin, [statusTopicSpec(options.status, o.partitions)]);
+        if (options.status) await ensureTopics(admin, [statusTopicSpec(options.status)]);
         await ensureTopic(o.topicBase);
         logger.info('Kafka queue ready', { topic: o.topicBase });
       },

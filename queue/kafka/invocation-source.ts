@@ -37,7 +37,7 @@ import { createOffsetCommitter } from './offset-committer.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import { createRetryRelay, type RetryRelay } from './retry-relay.js';
 import { createKafkaCallStatusView, type KafkaCallStatusView } from './call-status-view.js';
-import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
+import { STATUS_TOPIC_PARTITIONS, statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
 
 /** Options of createKafkaInvocationSource. */
@@ -226,7 +226,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       { topic, partitions: o.partitions, maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES },
       { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
       { topic: o.deadLetterTopic, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
-      ...(o.status ? [statusTopicSpec(o.status, o.partitions)] : []),
+      ...(o.status ? [statusTopicSpec(o.status)] : []),
     ]);
   }
 
@@ -234,7 +234,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   async function trackStatus(handler: InvocationHandler, status: NonNullable<KafkaInvocationSourceOptions['status']>): Promise<CallStatusTracker> {
     if (status.cancelTopic) {
       // Read to its end before the first call runs, so a restarted worker never runs a cancelled call.
-      cancelled = createKafkaCallStatusView({ ...options, topic: status.cancelTopic, retentionMs: status.retentionMs, partitions: o.partitions });
+      cancelled = createKafkaCallStatusView({ ...options, topic: status.cancelTopic, retentionMs: status.retentionMs, partitions: STATUS_TOPIC_PARTITIONS });
       await cancelled.start();
     }
     const view = cancelled;
