@@ -100,7 +100,9 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): AsyncInvokeHand
     const idempotencyKey = idempotencyKeyOf(incoming);
     const callId = idempotencyKey === undefined ? resolveCallId(incoming[Headers.callId]) : idempotentCallId(idempotencyKey, resolved.name, resolved.namespace);
     if (idempotencyKey !== undefined && (await isRepeat(callId))) {
-      res.writeHead(202, { [Headers.callId]: callId, [IdempotencyHeaders.replay]: 'true' }).end();
+      res.setHeader(Headers.callId, callId);
+      res.setHeader(IdempotencyHeaders.replay, 'true');
+      res.writeHead(202).end();
       return;
     }
     const enqueuedAt = now();
@@ -138,8 +140,10 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): AsyncInvokeHand
     if (deps.logger.isDebugEnabled()) {
       deps.logger.debug('async call accepted', { callId, fn: resolved.name, namespace: resolved.namespace, bytes: body.length });
     }
-    // Both headers in the writeHead object: Node validates and stores them in one pass.
-    res.writeHead(202, { [Headers.callId]: callId, [Headers.startTime]: startTime }).end();
+    // Set, not passed to writeHead: only set headers are readable afterwards (the tracing hook reads X-Call-Id).
+    res.setHeader(Headers.callId, callId);
+    res.setHeader(Headers.startTime, startTime);
+    res.writeHead(202).end();
   };
 
   return (req, res, next) => {
