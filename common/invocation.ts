@@ -111,13 +111,17 @@ export function encodeInvocation(inv: Invocation): Buffer {
   const header: HeaderJson = result
     ? { ...rest, result: { ...stripBody(result), bodyBase64: result.body.toString('base64') } }
     : rest;
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const prefix = Buffer.alloc(PREFIX_BYTES);
-  prefix[0] = MAGIC0;
-  prefix[1] = MAGIC1;
-  prefix[2] = ENVELOPE_VERSION;
-  prefix.writeUInt32BE(json.length, 3);
-  return Buffer.concat([prefix, json, body]);
+  // One allocation, written in place: every accepted call is encoded, so the intermediate buffers showed up.
+  const json = JSON.stringify(header);
+  const jsonBytes = Buffer.byteLength(json, 'utf8');
+  const out = Buffer.allocUnsafe(PREFIX_BYTES + jsonBytes + body.length);
+  out[0] = MAGIC0;
+  out[1] = MAGIC1;
+  out[2] = ENVELOPE_VERSION;
+  out.writeUInt32BE(jsonBytes, 3);
+  out.write(json, PREFIX_BYTES, jsonBytes, 'utf8');
+  body.copy(out, PREFIX_BYTES + jsonBytes);
+  return out;
 }
 
 function stripBody(result: InvocationResult): Omit<InvocationResult, 'body'> {

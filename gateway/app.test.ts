@@ -329,5 +329,14 @@ describe('gateway app', () => {
       await http.get('/async-function/later').expect(405);
       await http.post('/async-function/unknown').send('x').expect(404);
     });
+
+    it('takes /async-function as a whole segment: the bare prefix reaches the handler, a longer word does not', async () => {
+      const queue: InvocationQueue = { enqueue: async () => {}, close: async () => {} };
+      const { http } = await setup({ basic_auth: 'false' }, { queue });
+      const bare = await http.get('/async-function').expect(405);
+      expect(bare.headers['allow']).toBe('POST');
+      expect((await http.post('/async-function?x=1').send('x').expect(404)).body.code).toBe('FN_NOT_FOUND');
+      expect((await http.post('/async-functions/later').send('x').expect(404)).body.code).toBe('NOT_FOUND');
+    });
   });
 });

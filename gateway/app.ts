@@ -83,6 +83,7 @@ interface Route {
    * Served before Express for every URL with this prefix. Express swaps the prototypes of req and res
    * (Object.setPrototypeOf), which deoptimises every later property access on them, Node's own included; on
    * the proxy path that tripled the CPU per call (bench/gateway.ts). Such routes take plain node handlers.
+   * A prefix without a trailing `/` matches only whole segments: `/a` takes `/a`, `/a/…` and `/a?…`, not `/ab`.
    */
   readonly fastPrefix?: string;
   readonly handler: RequestHandler | NodeHandler;
@@ -91,9 +92,9 @@ interface Route {
 /** The gateway's request listener: the fast routes, then the Express app for everything else. */
 export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) & { readonly express: Express };
 
-// Express 5 / path-to-regexp v8: `{/*rest}` is an optional wildcard tail. Everything under the prefix reaches
-// the handler, whose route parser (handlers/invoke-route.ts) answers 404 for `/async-function/` and other names
-// no function can have. (The sync route is served by prefix, before Express.)
+// Express 5 / path-to-regexp v8: `{/*rest}` is an optional wildcard tail. Both invocation routes are served by
+// prefix, before Express; the async one takes `/async-function` itself too, and its route parser
+// (handlers/invoke-route.ts) answers 404 for `/async-function/` and other names no function can have.
 const INVOKE_PATH = '/function/:name{/*path}';
 const ASYNC_PATH = '/async-function{/*rest}';
 
@@ -125,7 +126,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     { methods: ['GET'], path: '/readyz', access: 'public', handler: readinessHandler(lifecycle) },
     { methods: ['GET'], path: '/metrics', access: 'public', handler: metricsHandler(metrics.registry) },
     { methods: 'all', path: INVOKE_PATH, fastPrefix: '/function/', access: 'invoke', handler: sync },
-    { methods: 'all', path: ASYNC_PATH, access: 'invoke', handler: withTrace(asyncInvokeHandler({ ...deps, metrics })) },
+    { methods: 'all', path: ASYNC_PATH, fastPrefix: '/async-function', access: 'invoke', handler: withTrace(asyncInvokeHandler({ ...deps, metrics })) },
     // The status of a call is its caller's business: the same auth as the invocation that made it.
     { methods: ['GET'], path: '/async-calls/:callId', access: 'invoke', handler: createCallStatusHandler(calls) },
     { methods: ['DELETE'], path: '/async-calls/:callId', access: 'invoke', handler: createCancelCallHandler(deps.callCanceller) },
@@ -210,7 +211,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     for (const route of fast) {
-      if (url.startsWith(route.prefix)) {
+      if (matchesPrefix(url, route.prefix)) {
         runChain(route.chain, req, res, fail(req, res));
         return;
       }
@@ -218,6 +219,14 @@ export function createApp(deps: AppDeps): GatewayApp {
     app(req, res);
   };
   return Object.assign(listener, { express: app });
+}
+
+/** True when `url` is under `prefix`; a prefix without a trailing `/` must end at a segment or query boundary. */
+function matchesPrefix(url: string, prefix: string): boolean {
+  if (!url.startsWith(prefix)) return false;
+  if (prefix.endsWith('/') || url.length === prefix.length) return true;
+  const next = url.charCodeAt(prefix.length);
+  return next === 0x2f /* / */ || next === 0x3f /* ? */;
 }
 
 /** Runs node-style middleware in order; the first error (passed or thrown) goes to `fail`. */
@@ -240,12 +249,12 @@ function runChain(chain: readonly NodeHandler[], req: IncomingMessage, res: Serv
 }
 
 /** The async route inside a request span when tracing is on (the queue is wrapped by the composition root). */
-function withTrace(handler: RequestHandler): RequestHandler {
-  return tracingEnabled() ? traceAsyncRoute(handler as Parameters<typeof traceAsyncRoute>[0]) as RequestHandler : handler;
+function withTrace(handler: NodeHandler): NodeHandler {
+  return tracingEnabled() ? traceAsyncRoute(handler) : handler;
 }
 
 /** The async route: the queue-backed handler when a queue is wired, else an explicit 501. */
-function asyncInvokeHandler(deps: AppDeps): RequestHandler {
+function asyncInvokeHandler(deps: AppDeps): NodeHandler {
   const { queue, provider, logger } = deps;
   const config = liveNamespaces(deps.config, provider.namespaceManager);
   if (!queue) {

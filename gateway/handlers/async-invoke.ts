@@ -1,13 +1,13 @@
 /**
  * `POST /async-function/{name}[/{path…}]`: validate, look the function up, store the call durably, and only
  * then answer 202. Unlike OpenFaaS CE, an unknown function gets 404 and a failed write gets 503, so a 202
- * always means a stored record (docs/openfaas-compatibility.md).
+ * always means a stored record (docs/openfaas-compatibility.md). Written against node:http types: the gateway
+ * serves this route before Express (app.ts), whose prototype swap on req and res slows every later access.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { compileCallbackPolicy, type CallbackPolicy } from '../../common/callback-policy.js';
 import { KfaasError, isKfaasError } from '../../common/errors.js';
-import { Headers, isValidCallId, unixNanos, withoutHopByHop } from '../../common/headers.js';
+import { Headers, HOP_BY_HOP, unixNanos } from '../../common/headers.js';
 import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationQueue } from '../../common/queue.js';
@@ -53,8 +53,11 @@ const ROUTE_PREFIX = '/async-function/';
 /** Default longest delay of a delayed call: 7 days. */
 export const DEFAULT_MAX_DELAY_MS = 7 * 24 * 3_600_000;
 
-/** Creates the Express 5 handler mounted at `/async-function{/*rest}`; the route parser reads the raw URL. */
-export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler {
+/** A node-style handler (Express accepts it too); errors go to `next`. */
+export type AsyncInvokeHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** Creates the handler of `/async-function[/…]`; the route parser reads the raw URL. */
+export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): AsyncInvokeHandler {
   const callbackPolicy = deps.callbackPolicy ?? compileCallbackPolicy({ allowlist: [], kubernetesApiAddresses: [] });
   const retryAfterSeconds = deps.retryAfterSeconds ?? 5;
   const maxDelayMs = deps.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
@@ -77,34 +80,37 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
     return (await deps.statuses.get(callId)) !== undefined;
   };
 
-  return async (req: Request, res: Response) => {
+  const accept = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST') {
       throw new KfaasError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on /async-function: use POST`, {
         headers: { Allow: 'POST' },
       });
     }
-    // The raw URL, not Express's decoded params: the sync route parses the same bytes the same way.
-    const { name, namespace, path, rawQuery } = parseInvokeRoute(req.originalUrl, ROUTE_PREFIX, namespaces);
-    const callbackUrl = checkCallbackUrl(req.headers[Headers.callbackUrl], callbackPolicy);
-    const notBefore = requestedNotBefore(req.headers, now(), maxDelayMs);
-    const declared = req.headers['content-length'];
+    const incoming = req.headers;
+    // The raw URL, undecoded: the sync route parses the same bytes the same way.
+    const { name, namespace, path, rawQuery } = parseInvokeRoute(req.url ?? '/', ROUTE_PREFIX, namespaces);
+    const callbackUrl = checkCallbackUrl(incoming[Headers.callbackUrl], callbackPolicy);
+    const notBefore = requestedNotBefore(incoming, now(), maxDelayMs);
+    const declared = incoming['content-length'];
     if (declared !== undefined && Number(declared) > deps.bodyLimitBytes) throw tooLarge(deps.bodyLimitBytes);
 
     const resolved = await resolveTarget(deps.resolver, { name, namespace });
     const body = await readBody(req, deps.bodyLimitBytes);
 
-    const idempotencyKey = idempotencyKeyOf(req.headers);
-    const callId = idempotencyKey === undefined ? pickCallId(req, res) : idempotentCallId(idempotencyKey, resolved.name, resolved.namespace);
+    const idempotencyKey = idempotencyKeyOf(incoming);
+    const callId = idempotencyKey === undefined ? resolveCallId(incoming[Headers.callId]) : idempotentCallId(idempotencyKey, resolved.name, resolved.namespace);
     if (idempotencyKey !== undefined && (await isRepeat(callId))) {
       res.setHeader(Headers.callId, callId);
       res.setHeader(IdempotencyHeaders.replay, 'true');
-      res.status(202).end();
+      res.writeHead(202).end();
       return;
     }
     const enqueuedAt = now();
     const startTime = unixNanos(enqueuedAt);
-    const headers = { ...copyHeaders(req.headers), [Headers.callId]: callId, [Headers.startTime]: startTime };
-    const orderingKey = req.headers[Headers.orderingKey];
+    const headers = forwardedHeaders(incoming);
+    headers[Headers.callId] = callId;
+    headers[Headers.startTime] = startTime;
+    const orderingKey = incoming[Headers.orderingKey];
     const invocation: Invocation = {
       version: ENVELOPE_VERSION,
       callId,
@@ -126,27 +132,37 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): RequestHandler 
 
     const enqueue = () => enqueueDurably(deps.queue, invocation, retryAfterSeconds);
     await (idempotencyKey === undefined ? enqueue() : inflight.run(callId, enqueue));
-    const fn = `${resolved.name}.${resolved.namespace}`;
-    for (const o of observers) o.onAccepted(fn, body.length);
-    const log = (res.locals['logger'] as Logger | undefined) ?? deps.logger;
-    log.debug('async call accepted', { callId, fn: resolved.name, namespace: resolved.namespace, bytes: body.length });
+    if (observers.length > 0) {
+      const fn = `${resolved.name}.${resolved.namespace}`;
+      for (const o of observers) o.onAccepted(fn, body.length);
+    }
+    // Checked first: winston formats a record (timestamp, JSON) before its transports drop a disabled level.
+    if (deps.logger.isDebugEnabled()) {
+      deps.logger.debug('async call accepted', { callId, fn: resolved.name, namespace: resolved.namespace, bytes: body.length });
+    }
+    // Set, not passed to writeHead: only set headers are readable afterwards (the tracing hook reads X-Call-Id).
     res.setHeader(Headers.callId, callId);
     res.setHeader(Headers.startTime, startTime);
-    res.status(202).end();
+    res.writeHead(202).end();
+  };
+
+  return (req, res, next) => {
+    accept(req, res).catch(next);
   };
 }
 
-// The call-id middleware, when mounted before us, has already chosen (and echoed) an id: reuse it.
-function pickCallId(req: Request, res: Response): string {
-  const chosen = res.locals['callId'];
-  return typeof chosen === 'string' && isValidCallId(chosen) ? chosen : resolveCallId(req.headers[Headers.callId]);
-}
-
-function copyHeaders(incoming: IncomingMessage['headers']): Record<string, string | string[]> {
+/**
+ * The request's headers minus hop-by-hop ones (and those its Connection header names), in a fresh object the
+ * envelope owns. Node gives lower-case names; only set-cookie comes as an array.
+ */
+function forwardedHeaders(incoming: IncomingHttpHeaders): Record<string, string | string[]> {
+  const connection = incoming.connection;
+  const named = typeof connection === 'string' ? connection.toLowerCase().split(',').map((token) => token.trim()) : undefined;
   const out: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(withoutHopByHop(incoming))) {
-    if (typeof value === 'string') out[key] = value;
-    else if (Array.isArray(value)) out[key] = value.map(String);
+  for (const key in incoming) {
+    const value = incoming[key];
+    if (value === undefined || HOP_BY_HOP.has(key) || (named !== undefined && named.includes(key))) continue;
+    out[key] = typeof value === 'string' ? value : [...value];
   }
   return out;
 }
@@ -158,12 +174,11 @@ function tooLarge(limit: number): KfaasError {
   });
 }
 
-/** Reads the raw body, counting bytes as they stream so a missing or lying Content-Length cannot exceed the limit. */
-function readBody(req: Request, limit: number): Promise<Buffer> {
-  if (Buffer.isBuffer(req.body)) {
-    if (req.body.length > limit) return Promise.reject(tooLarge(limit));
-    return Promise.resolve(req.body);
-  }
+/**
+ * Reads the raw body as Buffers (never strings), counting bytes as they stream so a missing or lying
+ * Content-Length cannot exceed the limit. A body that arrives in one chunk is kept as it is, uncopied.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -185,7 +200,7 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
     };
     const onEnd = () => {
       cleanup();
-      resolve(Buffer.concat(chunks, size));
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
     const onError = (err: Error) => {
       cleanup();
