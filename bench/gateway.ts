@@ -150,7 +150,12 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     let gatewayPeakRss = 0;
     // The gateway's RSS at each of its rounds' ends, to show whether it grows with the calls served.
     const gatewayRssByRound: number[] = [];
+    // Every round opens 64 new client connections, and after the other targets' rounds the gateway has closed its
+    // idle upstream ones (KFAAS_UPSTREAM_IDLE_TIMEOUT): a short unmeasured burst first, for every target alike, so
+    // that p99 is the steady state's and not the connection set-up's.
+    const roundWarmUpMs = Math.min(250, opts.durationMs / 20);
     const measured = (url: string, child: Child | undefined) => async (durationMs: number): Promise<LoadResult> => {
+      await runLoad({ url, body, headers: { 'content-type': 'application/octet-stream' }, durationMs: roundWarmUpMs, connections: opts.connections });
       const before = await child?.sample();
       // Sample the gateway's RSS while it is under load, not after.
       const rssTimer = child === gw ? setInterval(() => (gatewayPeakRss = Math.max(gatewayPeakRss, procStatusKb(gw.pid, 'VmRSS') * 1024)), 200) : undefined;

@@ -531,6 +531,12 @@ describe('async invocation under faults', () => {
         `${duplicates.length} ran twice or more (${fn.requests.length} runs in all), ` +
         `${ids.filter((id) => callbacks.forCall(id).length > 1).length} were called back more than once\n`,
     );
+    // When a call the child never started ran twice, say when each run came (ms after the kill) and which attempt
+    // the worker thought it was, so a failure tells a redelivery from a retry.
+    for (const id of duplicates.filter((d) => !startedByChild.has(d))) {
+      const seen = fn.requests.filter((r) => String(r.headers['x-call-id']) === id).map((r) => `+${r.at - killedAt} ms attempt ${String(r.headers['x-kfaas-attempt'] ?? '?')}`);
+      process.stderr.write(`kill -9: ${id} not started by the child ran ${seen.length} times: ${seen.join(', ')}\n`);
+    }
     expect(startedByChild.size).toBeLessThan(30);
     // Only calls the dead worker had started may run again; the others run exactly once.
     expect(duplicates.filter((id) => !startedByChild.has(id))).toEqual([]);
