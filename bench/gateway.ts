@@ -68,6 +68,9 @@ server.keepAliveTimeout = 65000;
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 ${CPU_PROBE}`;
 
+/** The chart's default `gateway.nodeOptions`. */
+const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=4';
+
 /** A child script running the real gateway (MemoryProvider) with one function, `echo`, at $TARGET_PORT. */
 export function gatewayScript(dist: string): string {
   const url = (p: string) => pathToFileURL(join(dist, p)).href;
@@ -138,12 +141,14 @@ export async function runGatewayBench(opts: GatewayBenchOptions): Promise<BenchR
     children.push(fn);
     const bare = await startChild(BARE_PROXY, { TARGET_PORT: String(fn.port) });
     children.push(bare);
-    const gw = await startChild(gatewayScript(dist), { TARGET_PORT: String(fn.port) });
+    // The gateway's NODE_OPTIONS as the chart sets them (gateway.nodeOptions; see gateway/heap-tuning.ts).
+    const gatewayEnv = { TARGET_PORT: String(fn.port), NODE_OPTIONS: GATEWAY_NODE_OPTIONS };
+    const gw = await startChild(gatewayScript(dist), gatewayEnv);
     children.push(gw);
     const nginx = await startNginx(fn.port);
     children.push(nginx);
     const processes = Math.max(2, availableParallelism());
-    const gwN = await startChild(clusterGatewayScript(dist, processes), { TARGET_PORT: String(fn.port) }, { file: true });
+    const gwN = await startChild(clusterGatewayScript(dist, processes), gatewayEnv, { file: true });
     children.push(gwN);
 
     const cpu = new Map<Child, { us: number; requests: number }>();
