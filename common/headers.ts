@@ -43,17 +43,20 @@ export const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-/** Removes hop-by-hop headers, including any listed in the `Connection` header, returning a new object. */
-export function withoutHopByHop<T extends Record<string, unknown>>(headers: T): Record<string, unknown> {
-  const extra = new Set<string>();
+/**
+ * Removes hop-by-hop headers, including any listed in the `Connection` header, returning a new object. It runs on
+ * every async accept and every watchdog call, so it walks the keys in place (no entry arrays) and builds the
+ * Connection set only when there is one.
+ */
+export function withoutHopByHop<V>(headers: Readonly<Record<string, V | undefined>>): Record<string, V> {
   const connection = headers['connection'];
-  if (typeof connection === 'string') {
-    for (const token of connection.split(',')) extra.add(token.trim().toLowerCase());
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(headers)) {
+  let named: Set<string> | undefined;
+  if (typeof connection === 'string') named = new Set(connection.split(',').map((token) => token.trim().toLowerCase()));
+  const out: Record<string, V> = {};
+  for (const key in headers) {
+    const value = headers[key];
     const lower = key.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(lower) || extra.has(lower)) continue;
+    if (value === undefined || HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
     out[key] = value;
   }
   return out;

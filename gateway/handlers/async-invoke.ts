@@ -4,10 +4,10 @@
  * always means a stored record (docs/openfaas-compatibility.md). Written against node:http types: the gateway
  * serves this route before Express (app.ts), whose prototype swap on req and res slows every later access.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { compileCallbackPolicy, type CallbackPolicy } from '../../common/callback-policy.js';
 import { KfaasError, isKfaasError } from '../../common/errors.js';
-import { Headers, HOP_BY_HOP, unixNanos } from '../../common/headers.js';
+import { Headers, unixNanos, withoutHopByHop } from '../../common/headers.js';
 import { ENVELOPE_VERSION, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { InvocationQueue } from '../../common/queue.js';
@@ -107,7 +107,8 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): AsyncInvokeHand
     }
     const enqueuedAt = now();
     const startTime = unixNanos(enqueuedAt);
-    const headers = forwardedHeaders(incoming);
+    // A fresh object the envelope owns; Node gives lower-case names, and only set-cookie as an array.
+    const headers: Record<string, string | string[]> = withoutHopByHop(incoming);
     headers[Headers.callId] = callId;
     headers[Headers.startTime] = startTime;
     const orderingKey = incoming[Headers.orderingKey];
@@ -149,22 +150,6 @@ export function createAsyncInvokeHandler(deps: AsyncInvokeDeps): AsyncInvokeHand
   return (req, res, next) => {
     accept(req, res).catch(next);
   };
-}
-
-/**
- * The request's headers minus hop-by-hop ones (and those its Connection header names), in a fresh object the
- * envelope owns. Node gives lower-case names; only set-cookie comes as an array.
- */
-function forwardedHeaders(incoming: IncomingHttpHeaders): Record<string, string | string[]> {
-  const connection = incoming.connection;
-  const named = typeof connection === 'string' ? connection.toLowerCase().split(',').map((token) => token.trim()) : undefined;
-  const out: Record<string, string | string[]> = {};
-  for (const key in incoming) {
-    const value = incoming[key];
-    if (value === undefined || HOP_BY_HOP.has(key) || (named !== undefined && named.includes(key))) continue;
-    out[key] = typeof value === 'string' ? value : [...value];
-  }
-  return out;
 }
 
 function tooLarge(limit: number): KfaasError {

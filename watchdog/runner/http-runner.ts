@@ -39,7 +39,7 @@ function proxy(call: Call, target: UpstreamTarget, upstream: UpstreamProcess, ag
   if (!upstream.ready()) {
     return Promise.reject(new CallError(503, 'UNAVAILABLE', 'function is not ready: its upstream process is starting or restarting'));
   }
-  const headers = withoutHopByHop(req.headers) as Record<string, string | string[]>;
+  const headers = withoutHopByHop(req.headers);
   // The watchdog already answered any `Expect: 100-continue`; passing it on would make the upstream answer twice.
   delete headers['expect'];
 
