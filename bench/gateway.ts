@@ -68,8 +68,8 @@ server.keepAliveTimeout = 65000;
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 ${CPU_PROBE}`;
 
-/** The chart's default `gateway.nodeOptions`. */
-const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=4';
+/** The chart's default `gateway.nodeOptions`: every bench runs the gateway as the chart does. */
+export const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=4';
 
 /** A child script running the real gateway (MemoryProvider) with one function, `echo`, at $TARGET_PORT. */
 export function gatewayScript(dist: string): string {

@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeLoopbackPort } from '../runtime/free-port.js';
-import { gatewayScript, startChild, type Child } from './gateway.js';
+import { GATEWAY_NODE_OPTIONS, gatewayScript, startChild, type Child } from './gateway.js';
 import { combine, runLoad, type LoadResult } from './load.js';
 import { procStatusKb, repoRoot, round } from './support.js';
 import type { BenchResult } from './types.js';
@@ -76,7 +76,7 @@ async function soakGateway(serverFile: string, opts: SoakBenchOptions): Promise<
   const children: Child[] = [];
   try {
     children.push(await startChild(readFileSync(serverFile, 'utf8'), { FUNCTION_PORT: String(port) }));
-    const gw = await startChild(gatewayScript(join(repoRoot(), 'dist')), { TARGET_PORT: String(port) });
+    const gw = await startChild(gatewayScript(join(repoRoot(), 'dist')), { TARGET_PORT: String(port), NODE_OPTIONS: GATEWAY_NODE_OPTIONS });
     children.push(gw);
     const soak = await bursts('gateway', `http://127.0.0.1:${gw.port}/function/echo`, gw.pid, opts);
     return soakRow('kfaas gateway /function', soak);
