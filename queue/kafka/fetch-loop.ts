@@ -7,6 +7,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../../common/logger.js';
 import type { AdmissionGate } from './admission-gate.js';
+import type { DoneMarksSeeder } from './committed-marks.js';
 import type { OffsetTracker, PartitionProgress } from './offset-tracker.js';
 import { stickyAssigner } from './sticky-assigner.js';
 
@@ -16,6 +17,8 @@ export interface FetchLoopOptions {
   readonly topic: string;
   readonly groupId: string;
   readonly tracker: OffsetTracker;
+  /** Seeds partitions new to this member with what their previous owner finished out of order. */
+  readonly seeder: DoneMarksSeeder;
   readonly gate: AdmissionGate;
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
@@ -68,7 +71,9 @@ export function createFetchLoop(o: FetchLoopOptions): FetchLoop {
   /** Tracks the new assignment; calls in flight on a partition that moved away may run again there. */
   function onGroupJoin(partitions: number[], memberId: string): void {
     owned = partitions;
-    const revoked = tracker.reassign(owned.map((partition) => ({ topic, partition })));
+    const assigned = owned.map((partition) => ({ topic, partition }));
+    const revoked = tracker.reassign(assigned);
+    o.seeder.seed(tracker.adopt(assigned));
     const busy = revoked.filter((p) => p.pending > 0);
     if (busy.length > 0) {
       logger.warn('partitions with calls in flight were reassigned; their calls may run again elsewhere', {
@@ -83,6 +88,7 @@ export function createFetchLoop(o: FetchLoopOptions): FetchLoop {
   /** Admits each record once there is room, and returns; the calls run on after it. */
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const progress = tracker.partition(batch.topic, batch.partition);
+    await o.seeder.ready(progress);
     for (const message of batch.messages) {
       while (!(await o.gate.waitForRoom(o.heartbeatIntervalMs))) {
         if (!isRunning() || isStale() || o.stopping()) return;

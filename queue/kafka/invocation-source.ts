@@ -34,6 +34,7 @@ import { trackGroupMembers, type GroupMembers } from './group-members.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import { startLagReporter } from './lag-reporter.js';
 import { createOffsetCommitter } from './offset-committer.js';
+import { createDoneMarksSeeder, doneMarksTimeoutMs } from './committed-marks.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import { createRetryRelay, type RetryRelay } from './retry-relay.js';
 import { createKafkaCallStatusView, type KafkaCallStatusView } from './call-status-view.js';
@@ -184,6 +185,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       topic,
       groupId,
       tracker,
+      seeder: createDoneMarksSeeder({ admin, groupId, topic, timeoutMs: doneMarksTimeoutMs(o.sessionTimeoutMs), logger }),
       gate,
       sessionTimeoutMs: o.sessionTimeoutMs,
       rebalanceTimeoutMs,
@@ -287,6 +289,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   function createOwnRetryRelay(): RetryRelay {
     return createRetryRelay({
       kafka,
+      admin,
       topic,
       producer,
       deadLetterTopic: o.deadLetterTopic,

@@ -1,3 +1,4 @@
+import { encodeDoneMarks } from './done-marks.js';
 import { OffsetTracker, PartitionProgress } from './offset-tracker.js';
 
 describe('PartitionProgress', () => {
@@ -8,6 +9,9 @@ describe('PartitionProgress', () => {
     p.markCommitted('10');
     expect(p.commitOffset()).toBeUndefined();
     p.finish('12');
+    // The position stays, but 12 finished out of order: the commit is sent again to carry its done-mark.
+    expect(p.pendingCommit()).toEqual({ offset: '10', metadata: encodeDoneMarks(10n, [12n]) });
+    p.markCommitted('10', encodeDoneMarks(10n, [12n]));
     expect(p.commitOffset()).toBeUndefined();
     p.finish('10');
     expect(p.commitOffset()).toBe('11');
@@ -52,6 +56,34 @@ describe('PartitionProgress', () => {
     expect(p.commitOffset()).toBe('1');
   });
 
+  it('skips offsets a previous owner finished (seeded) and carries the marks not fetched yet in its commits', () => {
+    const p = new PartitionProgress('t', 0);
+    p.seed([11n, 12n, 15n]);
+    expect(p.commitOffset()).toBeUndefined();
+    expect(p.track('10')).toBe(true);
+    expect(p.track('11')).toBe(false);
+    expect(p.track('12')).toBe(false);
+    expect(p.pending).toBe(1);
+    // 15 is not fetched yet, so it is still a mark of this owner's commits.
+    expect(p.pendingCommit()).toEqual({ offset: '10', metadata: encodeDoneMarks(10n, [11n, 12n, 15n]) });
+    p.finish('10');
+    expect(p.pendingCommit()).toEqual({ offset: '13', metadata: encodeDoneMarks(13n, [15n]) });
+    expect(p.track('13')).toBe(true);
+    expect(p.track('15')).toBe(false);
+    p.finish('13');
+    expect(p.pendingCommit()).toEqual({ offset: '16', metadata: '' });
+    expect(p.pending).toBe(0);
+  });
+
+  it('ignores seeded offsets it has already fetched', () => {
+    const p = new PartitionProgress('t', 0);
+    p.track('5');
+    p.seed([4n, 5n, 7n]);
+    expect(p.pendingCommit()).toEqual({ offset: '5', metadata: encodeDoneMarks(5n, [7n]) });
+    expect(p.track('6')).toBe(true);
+    expect(p.track('7')).toBe(false);
+  });
+
   it('ignores unknown and repeated finishes', () => {
     const p = new PartitionProgress('t', 0);
     p.track('3');
@@ -84,8 +116,8 @@ describe('OffsetTracker', () => {
     b.track('7');
     a.finish('0');
     expect(t.commits()).toEqual([
-      { topic: 't', partition: 0, offset: '1' },
-      { topic: 't', partition: 1, offset: '7' },
+      { topic: 't', partition: 0, offset: '1', metadata: '' },
+      { topic: 't', partition: 1, offset: '7', metadata: '' },
     ]);
     t.markCommitted(t.commits());
     expect(t.commits()).toEqual([]);
@@ -106,7 +138,16 @@ describe('OffsetTracker', () => {
     expect(revoked).toEqual([lose]);
     expect(t.isCurrent(keep)).toBe(true);
     expect(t.isCurrent(lose)).toBe(false);
-    expect(t.commits()).toEqual([{ topic: 't', partition: 0, offset: '1' }]);
+    expect(t.commits()).toEqual([{ topic: 't', partition: 0, offset: '1', metadata: '' }]);
     expect(t.partition('t', 1)).not.toBe(lose);
+  });
+
+  it('adopts only partitions it does not track yet', () => {
+    const t = new OffsetTracker();
+    const known = t.partition('t', 0);
+    const fresh = t.adopt([{ topic: 't', partition: 0 }, { topic: 't', partition: 2 }]);
+    expect(fresh).toEqual([t.partition('t', 2)]);
+    expect(t.adopt([{ topic: 't', partition: 2 }])).toEqual([]);
+    expect(t.partition('t', 0)).toBe(known);
   });
 });

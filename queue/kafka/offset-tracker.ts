@@ -3,8 +3,11 @@
  * finish out of order (they run concurrently), so the committable position is the lowest unfinished offset, or
  * one past the highest seen once everything seen is finished. Offsets already seen are reported as duplicates:
  * kafkajs refetches from the last committed offset after every rejoin, and records we still hold must not run
- * twice. Pure: no I/O, no clock.
+ * twice. The offsets finished beyond the position go along with each commit as done-marks (done-marks.ts), and
+ * a partition's next owner seeds them, so a record finished out of order is not run again after a crash. Pure:
+ * no I/O, no clock.
  */
+import { encodeDoneMarks } from './done-marks.js';
 
 interface Entry {
   readonly offset: bigint;
@@ -17,21 +20,37 @@ export class PartitionProgress {
   private head = 0;
   private highest: bigint | undefined;
   private lastCommitted: bigint | undefined;
+  private lastMarks: string | undefined;
   private unfinished = 0;
+  /** Offsets a previous owner finished and this one has not fetched yet (seeded from its commit's marks). */
+  private readonly finishedBefore = new Set<bigint>();
 
   constructor(
     readonly topic: string,
     readonly partition: number,
   ) {}
 
-  /** Starts tracking `offset`; false when it was seen before (a redelivery of a record we hold or finished). */
+  /**
+   * Starts tracking `offset`; false when it must not run: seen before (a redelivery of a record we hold or
+   * finished), or finished by the partition's previous owner (seeded).
+   */
   track(offset: string): boolean {
     const value = BigInt(offset);
     if (this.highest !== undefined && value <= this.highest) return false;
     this.highest = value;
+    if (this.finishedBefore.delete(value)) {
+      this.entries.push({ offset: value, done: true });
+      this.compact();
+      return false;
+    }
     this.entries.push({ offset: value, done: false });
     this.unfinished += 1;
     return true;
+  }
+
+  /** Takes the offsets a previous owner finished out of order (its commit's done-marks); call before fetching. */
+  seed(finished: readonly bigint[]): void {
+    for (const offset of finished) if (this.highest === undefined || offset > this.highest) this.finishedBefore.add(offset);
   }
 
   /** Marks a tracked offset finished (its decision is stored); unknown offsets are ignored. */
@@ -71,22 +90,45 @@ export class PartitionProgress {
     return this.highest === undefined ? undefined : this.highest + 1n;
   }
 
-  /** The offset to commit when it moved past the last commit, else undefined. */
+  /** The offset to commit when it or its done-marks changed since the last commit, else undefined. */
   commitOffset(): string | undefined {
-    const position = this.position();
-    if (position === undefined || (this.lastCommitted !== undefined && position <= this.lastCommitted)) return undefined;
-    return position.toString();
+    return this.pendingCommit()?.offset;
   }
 
-  /** Records a successful commit of `offset`. */
-  markCommitted(offset: string): void {
+  /** The position and done-marks to commit when either changed since the last commit, else undefined. */
+  pendingCommit(): { offset: string; metadata: string } | undefined {
+    const position = this.position();
+    if (position === undefined || (this.lastCommitted !== undefined && position < this.lastCommitted)) return undefined;
+    const metadata = encodeDoneMarks(position, this.doneBeyond(position));
+    if (position === this.lastCommitted && metadata === this.lastMarks) return undefined;
+    return { offset: position.toString(), metadata };
+  }
+
+  /** Finished offsets above `position`, ascending: ours, then the seeded ones not fetched yet. Lazy: the encoder stops at its budget. */
+  private *doneBeyond(position: bigint): Generator<bigint> {
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i] as Entry;
+      if (entry.done && entry.offset > position) yield entry.offset;
+    }
+    if (this.finishedBefore.size > 0) {
+      const floor = this.highest ?? position;
+      yield* [...this.finishedBefore].filter((o) => o > floor && o > position).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    }
+  }
+
+  /** Records a successful commit of `offset` with its done-marks. */
+  markCommitted(offset: string, metadata = ''): void {
     const value = BigInt(offset);
-    if (this.lastCommitted === undefined || value > this.lastCommitted) this.lastCommitted = value;
+    if (this.lastCommitted === undefined || value >= this.lastCommitted) {
+      this.lastCommitted = value;
+      this.lastMarks = metadata;
+    }
   }
 
   /** Forgets the last commit so the position is committed again (after a rejoin, whose commits may have been lost). */
   invalidateCommit(): void {
     this.lastCommitted = undefined;
+    this.lastMarks = undefined;
   }
 
   /** Records seen and not finished. */
@@ -100,11 +142,12 @@ export class PartitionProgress {
   }
 }
 
-/** A commit to send: one partition's next offset. */
+/** A commit to send: one partition's next offset, and the offsets finished beyond it (done-marks.ts). */
 export interface PartitionCommit {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  readonly metadata: string;
 }
 
 const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -129,6 +172,15 @@ export class OffsetTracker {
     return this.partitions.get(keyOf(progress.topic, progress.partition)) === progress;
   }
 
+  /** Creates the progress of assigned partitions not tracked yet; returns those (to seed before fetching). */
+  adopt(assigned: ReadonlyArray<{ topic: string; partition: number }>): PartitionProgress[] {
+    const fresh: PartitionProgress[] = [];
+    for (const { topic, partition } of assigned) {
+      if (!this.partitions.has(keyOf(topic, partition))) fresh.push(this.partition(topic, partition));
+    }
+    return fresh;
+  }
+
   /**
    * Applies a new assignment: partitions not in it are dropped (their unfinished records will be redelivered to
    * the new owner), and the others forget their last commit. Returns the dropped ones.
@@ -150,15 +202,15 @@ export class OffsetTracker {
   commits(): PartitionCommit[] {
     const out: PartitionCommit[] = [];
     for (const progress of this.partitions.values()) {
-      const offset = progress.commitOffset();
-      if (offset !== undefined) out.push({ topic: progress.topic, partition: progress.partition, offset });
+      const pending = progress.pendingCommit();
+      if (pending) out.push({ topic: progress.topic, partition: progress.partition, ...pending });
     }
     return out;
   }
 
   /** Records successful commits. */
   markCommitted(commits: readonly PartitionCommit[]): void {
-    for (const c of commits) this.partitions.get(keyOf(c.topic, c.partition))?.markCommitted(c.offset);
+    for (const c of commits) this.partitions.get(keyOf(c.topic, c.partition))?.markCommitted(c.offset, c.metadata);
   }
 
   /** Partitions that must stay with this member across a rebalance, by topic. */

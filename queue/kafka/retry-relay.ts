@@ -3,10 +3,12 @@
  * `<topic>.retry` with `notBefore` set; this relay reads that topic in its own consumer group, holds records in
  * memory until due (bounded: it pauses fetching when `maxHeld` records or `maxHeldBytes` are held), re-produces
  * each one to the invocation topic, and commits a retry-topic offset only once every record before it has been
- * re-produced. A waiting retry therefore never blocks an invocation partition, and a crash at worst re-produces
- * some retries twice (at-least-once). A record that is not an envelope is dead-lettered here too.
+ * re-produced; records re-produced out of order are named in the commit's done-marks (done-marks.ts), so the
+ * next owner skips them. A waiting retry therefore never blocks an invocation partition, and a crash re-produces
+ * a retry twice only when it lands between the re-produce and the next commit (at-least-once). A record that is
+ * not an envelope is dead-lettered here too.
  */
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { decodeInvocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { QueueObserver } from '../../common/queue.js';
@@ -15,6 +17,7 @@ import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 import type { BatchingProducer } from './batching-producer.js';
 import { undecodableDeadLetter } from './dead-letter-records.js';
 import { DueQueue } from './due-queue.js';
+import { createDoneMarksSeeder, doneMarksTimeoutMs } from './committed-marks.js';
 import { createOffsetCommitter } from './offset-committer.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import type { BatchRecord } from './producer-batcher.js';
@@ -22,6 +25,8 @@ import type { BatchRecord } from './producer-batcher.js';
 /** Options of a retry relay. */
 export interface RetryRelayOptions {
   readonly kafka: Kafka;
+  /** A connected admin client, to read the done-marks of partitions this relay is given. */
+  readonly admin: Admin;
   /** The invocation topic; the relay reads `retryTopic(topic)` and writes back to `topic`. */
   readonly topic: string;
   readonly producer: BatchingProducer;
@@ -71,8 +76,10 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
   let closing: Promise<void> | undefined;
   let stopping = false;
   let running = false;
+  const groupId = consumerGroup(source);
+  const seeder = createDoneMarksSeeder({ admin: o.admin, groupId, topic: source, timeoutMs: doneMarksTimeoutMs(o.sessionTimeoutMs), logger });
   const consumer: Consumer = o.kafka.consumer({
-    groupId: consumerGroup(source),
+    groupId,
     sessionTimeout: o.sessionTimeoutMs,
     heartbeatInterval: o.heartbeatIntervalMs,
     maxWaitTimeInMs: o.maxWaitTimeMs,
@@ -149,7 +156,9 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
 
   /** A rebalance: track the new partitions, drop what is held for lost ones, and restore the pause. */
   function onGroupJoin(partitions: readonly number[]): void {
-    tracker.reassign(partitions.map((partition) => ({ topic: source, partition })));
+    const assigned = partitions.map((partition) => ({ topic: source, partition }));
+    tracker.reassign(assigned);
+    seeder.seed(tracker.adopt(assigned));
     for (const dropped of due.filter((held) => tracker.isCurrent(held.progress))) heldBytes -= dropped.bytes;
     flow.reapply();
     committer.schedule();
@@ -168,6 +177,7 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
           const progress = tracker.partition(batch.topic, batch.partition);
+          await seeder.ready(progress);
           for (const message of batch.messages) {
             if (!isRunning() || isStale() || stopping) return;
             if (flow.full()) {

@@ -5,7 +5,8 @@ import type { Producer } from 'kafkajs';
 import { isKfaasError } from '../../common/errors.js';
 import type { Invocation } from '../../common/invocation.js';
 import type { InvocationSource } from '../../common/queue.js';
-import { retryTopic } from '../../common/topics.js';
+import { consumerGroup, retryTopic } from '../../common/topics.js';
+import { decodeDoneMarks } from '../../queue/kafka/done-marks.js';
 import {
   createKafkaDeadLetterReader,
   createKafkaInvocationQueue,
@@ -202,6 +203,57 @@ describe('Kafka queue specifics', () => {
       await Promise.all(after.map((inv) => queue.enqueue(inv)));
       await waitFor(() => after.every((inv) => done.has(inv.callId)), { timeoutMs: 30_000, description: 'the later calls' });
       expect(runs.get(long.callId)).toBe(1);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'does not run again the calls a member finished out of order before it went away (done-marks in its commit)',
+    async () => {
+      const topic = uniqueName('marks');
+      // One partition: the first call holds the committed position while the later two finish.
+      const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 1, logger: silentLogger() }));
+      await queue.start();
+      const [held, a, b] = [anInvocation({ function: 'fn-held' }), anInvocation({ function: 'fn-a' }), anInvocation({ function: 'fn-b' })];
+      for (const inv of [held, a, b]) await queue.enqueue(inv);
+      const options = { ...testSourceOptions(topic, `${topic}.dlq`), partitions: 1, drainTimeoutMs: 300, abortGraceMs: 300 };
+
+      const firstRuns: string[] = [];
+      const first = createKafkaInvocationSource(options);
+      await first.start(async (inv, signal) => {
+        firstRuns.push(inv.callId);
+        if (inv.callId === held.callId) {
+          // Never finishes here: it is cut off when the member goes away, as a crash or an expired drain would.
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        }
+        return { action: 'complete' };
+      });
+      const admin = kafkaFor(state).admin();
+      await admin.connect();
+      closers.push(() => admin.disconnect());
+      // Both later calls finished: the group's commit stays at the held call's offset, with their done-marks.
+      await waitFor(
+        async () => {
+          const [committed] = (await admin.fetchOffsets({ groupId: consumerGroup(topic), topics: [topic] }))[0]?.partitions ?? [];
+          return committed?.offset === '0' && decodeDoneMarks(0n, committed.metadata).length === 2;
+        },
+        { timeoutMs: 30_000, description: 'a commit at offset 0 marking offsets 1 and 2 done' },
+      );
+      await first.close();
+      expect(firstRuns.sort()).toEqual([held.callId, a.callId, b.callId].sort());
+
+      const secondRuns: string[] = [];
+      const second = track(createKafkaInvocationSource(options));
+      await second.start(async (inv) => {
+        secondRuns.push(inv.callId);
+        return { action: 'complete' };
+      });
+      await waitFor(
+        async () => (await admin.fetchOffsets({ groupId: consumerGroup(topic), topics: [topic] }))[0]?.partitions[0]?.offset === '3',
+        { timeoutMs: 30_000, description: 'the second member to commit past all three calls' },
+      );
+      // Only the call the first member never finished runs again.
+      expect(secondRuns).toEqual([held.callId]);
     },
     TIMEOUT_MS,
   );
