@@ -29,6 +29,27 @@ export function retryTopic(topic: string): string {
   return `${topic}.retry`;
 }
 
+/**
+ * Waits of at least the first tier (delayed calls, long retry backoffs) are not held in a worker's memory: they
+ * move through `<topic>.delay-<tier>` topics, each read in order (every record of a tier waits the same time),
+ * and reach the retry topic once less than the first tier is left. Ascending.
+ */
+export const DELAY_TIERS_MS: readonly number[] = Object.freeze([60_000, 600_000, 3_600_000]);
+
+/** The topic of one delay tier of an invocation topic, e.g. `kfaas.invocations.delay-10m`. */
+export function delayTierTopic(topic: string, tierMs: number): string {
+  const label =
+    tierMs % 3_600_000 === 0 ? `${tierMs / 3_600_000}h` : tierMs % 60_000 === 0 ? `${tierMs / 60_000}m` : tierMs % 1_000 === 0 ? `${tierMs / 1_000}s` : `${tierMs}ms`;
+  return `${topic}.delay-${label}`;
+}
+
+/** The tier a wait of `remainingMs` goes to: the longest one not above it; undefined below the first. */
+export function delayTierFor(tiersMs: readonly number[], remainingMs: number): number | undefined {
+  let tier: number | undefined;
+  for (const t of tiersMs) if (t <= remainingMs) tier = t;
+  return tier;
+}
+
 /** Consumer group of the workers of one invocation topic. */
 export function consumerGroup(topic: string): string {
   return `kfaas-worker.${topic}`;

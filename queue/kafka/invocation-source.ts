@@ -16,7 +16,7 @@ import { cancels } from '../../common/call-status.js';
 import { decodeInvocation, type Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { FunctionCapacity, InvocationHandler, InvocationSource, ProcessDecision, QueueObserver } from '../../common/queue.js';
-import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, retryTopic } from '../../common/topics.js';
+import { consumerGroup, DEFAULT_DEAD_LETTER_TOPIC, DELAY_TIERS_MS, retryTopic } from '../../common/topics.js';
 import type { Backoff } from '../../common/backoff.js';
 import { DEFAULT_INFRA_BACKOFF } from '../shared/backoff.js';
 import { trackCallStatus, type CallStatusTracker } from '../shared/call-status-tracker.js';
@@ -37,6 +37,7 @@ import { createOffsetCommitter } from './offset-committer.js';
 import { createDoneMarksSeeder, doneMarksTimeoutMs } from './committed-marks.js';
 import { OffsetTracker, type PartitionProgress } from './offset-tracker.js';
 import { createRetryRelay, type RetryRelay } from './retry-relay.js';
+import { createDelayTiers, delayTierTopics, type DelayTiers } from './delay-tiers.js';
 import { createKafkaCallStatusView, type KafkaCallStatusView } from './call-status-view.js';
 import { STATUS_TOPIC_PARTITIONS, statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
@@ -70,6 +71,8 @@ export interface KafkaInvocationSourceOptions extends KafkaConnectionOptions, Ba
   readonly retryRelay?: boolean;
   readonly retryMaxHeld?: number;
   readonly retryMaxHeldBytes?: number;
+  /** Waits of the delay-tier topics, ascending (default DELAY_TIERS_MS: 1 min, 10 min, 1 h; tests shorten them). */
+  readonly delayTiersMs?: readonly number[];
   /** Period of consumer lag reports to observer.onLag; 0 turns them off. */
   readonly lagIntervalMs?: number;
   readonly commitIntervalMs?: number;
@@ -130,6 +133,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   const rebalanceTimeoutMs = validateTimeouts(o);
   const now = o.now ?? Date.now;
   const backoff = o.backoff ?? DEFAULT_INFRA_BACKOFF;
+  const delayTiersMs = o.delayTiersMs ?? DELAY_TIERS_MS;
   const logger: Logger = options.logger.child({ component: 'kafka-source', topic });
   const kafka = createKafkaClient(options);
   const admin: Admin = kafka.admin();
@@ -144,6 +148,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
   let statusTracker: CallStatusTracker | undefined;
   let cancelled: KafkaCallStatusView | undefined;
   let relay: RetryRelay | undefined;
+  let tiers: DelayTiers | undefined;
   let stopLag: (() => void) | undefined;
   let members: GroupMembers | undefined;
   let unsubscribe: (() => void) | undefined;
@@ -204,6 +209,21 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     if (o.retryRelay) {
       relay = createOwnRetryRelay();
       await relay.start();
+      tiers = createDelayTiers({
+        kafka,
+        topic,
+        tiersMs: delayTiersMs,
+        producer,
+        deadLetterTopic: o.deadLetterTopic,
+        logger,
+        observer: o.observer,
+        sessionTimeoutMs: o.sessionTimeoutMs,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        maxWaitTimeMs: o.maxWaitTimeMs,
+        backoff,
+        now,
+      });
+      await tiers.start();
     }
     if (o.observer?.onLag && o.lagIntervalMs > 0) {
       stopLag = startLagReporter({ admin, groupId, topic, intervalMs: o.lagIntervalMs, observer: o.observer, logger });
@@ -227,6 +247,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     return ensureTopics(admin, [
       { topic, partitions: o.partitions, maxMessageBytes: INVOCATION_TOPIC_MAX_MESSAGE_BYTES },
       { topic: retryTopic(topic), partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
+      ...(o.retryRelay ? delayTierTopics(topic, delayTiersMs).map((t) => ({ topic: t, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES })) : []),
       { topic: o.deadLetterTopic, partitions: o.partitions, maxMessageBytes: LARGE_TOPIC_MAX_MESSAGE_BYTES },
       ...(o.status ? [statusTopicSpec(o.status)] : []),
     ]);
@@ -297,6 +318,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
       observer: o.observer,
       maxHeld: o.retryMaxHeld,
       maxHeldBytes: o.retryMaxHeldBytes,
+      delayTiersMs,
       sessionTimeoutMs: o.sessionTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       maxWaitTimeMs: o.maxWaitTimeMs,
@@ -311,6 +333,7 @@ export function createKafkaInvocationSource(options: KafkaInvocationSourceOption
     d.stopStarting();
     fetchLoop?.stopFetching();
     await relay?.close();
+    await tiers?.close();
     await drainCalls(d, o, logger);
     committer.stop();
     await committer.flush().catch((err: unknown) => logger.warn('final offset commit failed', { err }));

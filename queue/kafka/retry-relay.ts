@@ -1,6 +1,7 @@
 /**
  * Moves delayed retries back onto their invocation topic when they are due. The worker writes a retry to
- * `<topic>.retry` with `notBefore` set; this relay reads that topic in its own consumer group, holds records in
+ * `<topic>.retry` with `notBefore` set; this relay reads that topic in its own consumer group, passes records
+ * with at least the first delay tier left to wait on to the delay tiers (delay-tiers.ts), holds the others in
  * memory until due (bounded: it pauses fetching when `maxHeld` records or `maxHeldBytes` are held), re-produces
  * each one to the invocation topic, and commits a retry-topic offset only once every record before it has been
  * re-produced; records re-produced out of order are named in the commit's done-marks (done-marks.ts), so the
@@ -12,7 +13,7 @@ import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { decodeInvocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { QueueObserver } from '../../common/queue.js';
-import { consumerGroup, retryTopic } from '../../common/topics.js';
+import { consumerGroup, delayTierFor, delayTierTopic, retryTopic } from '../../common/topics.js';
 import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 import type { BatchingProducer } from './batching-producer.js';
 import { undecodableDeadLetter } from './dead-letter-records.js';
@@ -35,6 +36,8 @@ export interface RetryRelayOptions {
   readonly observer?: QueueObserver;
   readonly maxHeld: number;
   readonly maxHeldBytes: number;
+  /** The delay tiers (delay-tiers.ts): a record with at least the first tier left to wait is passed on to them, not held. */
+  readonly delayTiersMs: readonly number[];
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxWaitTimeMs: number;
@@ -110,7 +113,11 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
     let record: BatchRecord;
     try {
       dueAt = decodeInvocation(message.value).notBefore ?? 0;
-      record = { topic: o.topic, key: message.key, value };
+      // A long wait is not held here (it would sit in memory, and stall the topic once the hold is full): it goes
+      // on to its delay tier now.
+      const tier = delayTierFor(o.delayTiersMs, dueAt - now());
+      record = { topic: tier === undefined ? o.topic : delayTierTopic(o.topic, tier), key: message.key, value };
+      if (tier !== undefined) dueAt = 0;
     } catch (err) {
       o.observer?.onUndecodable?.(err as Error);
       logger.warn('dead-lettering a retry record that is not a kfaas envelope', { err, offset: message.offset });

@@ -7,6 +7,7 @@ import type { Invocation } from '../../common/invocation.js';
 import type { InvocationSource } from '../../common/queue.js';
 import { consumerGroup, retryTopic } from '../../common/topics.js';
 import { decodeDoneMarks } from '../../queue/kafka/done-marks.js';
+import { delayTierTopics } from '../../queue/kafka/delay-tiers.js';
 import {
   createKafkaDeadLetterReader,
   createKafkaInvocationQueue,
@@ -254,6 +255,48 @@ describe('Kafka queue specifics', () => {
       );
       // Only the call the first member never finished runs again.
       expect(secondRuns).toEqual([held.callId]);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'keeps long waits out of the retry relay: they move through the delay tiers, and a short retry is not stalled behind them',
+    async () => {
+      const topic = uniqueName('tiers');
+      const queue = track(createKafkaInvocationQueue({ brokers: state.brokers, topicBase: topic, partitions: 2, logger: silentLogger() }));
+      await queue.start();
+      const tiersMs = [1_500, 4_000];
+      // The relay may hold 3 records: before the tiers, the 10 far calls below filled it and stalled the retry.
+      const options = { ...testSourceOptions(topic, `${topic}.dlq`), partitions: 2, delayTiersMs: tiersMs, retryMaxHeld: 3 };
+      const t0 = Date.now();
+      const far = Array.from({ length: 10 }, () => anInvocation({ function: 'fn-far', notBefore: t0 + 3_600_000 }));
+      const soon = Array.from({ length: 3 }, () => anInvocation({ function: 'fn-soon', notBefore: t0 + 6_000 }));
+      for (const inv of [...far, ...soon]) await queue.enqueue(inv);
+      const flaky = anInvocation({ function: 'fn-flaky' });
+      const ranAt = new Map<string, number[]>();
+      const source = track(createKafkaInvocationSource(options));
+      await source.start(async (inv) => {
+        ranAt.set(inv.callId, [...(ranAt.get(inv.callId) ?? []), Date.now()]);
+        if (inv.callId === flaky.callId && inv.attempt === 0) return { action: 'retry', invocation: { ...inv, attempt: 1 }, delayMs: 300 };
+        return { action: 'complete' };
+      });
+      await queue.enqueue(flaky);
+      await waitFor(() => (ranAt.get(flaky.callId)?.length ?? 0) === 2, { timeoutMs: 15_000, description: 'the retried call to run twice' });
+      await waitFor(() => soon.every((inv) => ranAt.has(inv.callId)), { timeoutMs: 20_000, description: 'the calls delayed 6 s' });
+      for (const inv of soon) {
+        const [at] = ranAt.get(inv.callId) ?? [];
+        expect(at).toBeGreaterThanOrEqual(inv.notBefore as number);
+        // Late by at most the first tier's granularity and a few fetches (on a loaded machine).
+        expect((at as number) - (inv.notBefore as number)).toBeLessThan(5_000);
+      }
+      expect(far.filter((inv) => ranAt.has(inv.callId))).toEqual([]);
+      // The far calls wait in the longest tier's topic, not in the relay (which would have stalled the retry).
+      const admin = kafkaFor(state).admin();
+      await admin.connect();
+      closers.push(() => admin.disconnect());
+      const [, longest] = delayTierTopics(topic, tiersMs);
+      const written = (await admin.fetchTopicOffsets(longest as string)).reduce((sum, p) => sum + Number(p.high), 0);
+      expect(written).toBeGreaterThanOrEqual(far.length);
     },
     TIMEOUT_MS,
   );
