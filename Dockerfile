@@ -2,7 +2,8 @@
 # One image for every kfaas process: the container runs `kfaas <subcommand>` (gateway, worker, operator,
 # watchdog). Build:  docker build -t kfaas/kfaas:0.1.0 .
 # The base is the Node LTS line that better-sqlite3 12 supports (20.x-25.x), pinned by full tag; pin the digest
-# too (`node:24.21.0-trixie-slim@sha256:...`) in a release pipeline.
+# too (`node:24.21.0-trixie-slim@sha256:...`, from `docker buildx imagetools inspect node:24.21.0-trixie-slim`) in a
+# release pipeline. docs/dependency-audit.md records when these pins were last checked.
 ARG NODE_IMAGE=node:24.21.0-trixie-slim
 
 FROM ${NODE_IMAGE} AS build

@@ -44,6 +44,10 @@ test: install build typecheck chart-crds-check tools ## Run unit + integration t
 typecheck: install ## Type-check everything, tests included (jest transpiles without type-checking)
 	npm run typecheck
 
+.PHONY: audit
+audit: install ## Check the production dependencies for advisories (npm audit --omit=dev); exit 2 if the registry cannot answer
+	scripts/audit.sh
+
 .PHONY: chart-crds
 chart-crds: ## Copy crds/ into charts/kfaas/crds/ (annotated helm.sh/resource-policy: keep)
 	scripts/chart-crds.sh

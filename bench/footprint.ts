@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pollUntil } from '../test/harness/deadline.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 import { freeLoopbackPort } from '../runtime/free-port.js';
 import { procStatusKb, repoRoot, round } from './support.js';
 import type { BenchResult } from './types.js';
@@ -130,8 +130,8 @@ async function call(url: string): Promise<void> {
 }
 
 function untilAnswers(url: string, child: ChildProcess, timeoutMs: number): Promise<true> {
-  return pollUntil(async () => ((await fetch(url, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), {
-    what: url,
+  return waitFor(async () => ((await fetch(url, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), {
+    description: url,
     timeoutMs,
     intervalMs: 5,
     abort: () => (child.exitCode !== null ? new Error(`${url}: the process exited with ${child.exitCode}`) : undefined),

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../runtime/free-port.js';
-import { pollUntil } from '../test/harness/deadline.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 import { procStatusKb } from './support.js';
 
 /** A running nginx proxy and its CPU and memory readings. */
@@ -64,8 +64,8 @@ http {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
   // Ready when the port answers; a child that exits first fails the wait at once.
-  await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' })) && true, {
-    what: `nginx on port ${port}`,
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' })) && true, {
+    description: `nginx on port ${port}`,
     timeoutMs: 10_000,
     intervalMs: 50,
     abort: () => (child.exitCode !== null || child.pid === undefined

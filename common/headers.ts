@@ -44,14 +44,23 @@ export const HOP_BY_HOP = new Set([
 ]);
 
 /**
+ * The header names a `Connection` header lists, lower-cased: they are hop-by-hop too (RFC 9110 §7.6.1).
+ * Undefined when there is no such header or it holds one of the usual values, which name no other header, so
+ * the hot paths (every sync call, async accept and watchdog call) skip the split.
+ */
+export function connectionTokens(connection: unknown): Set<string> | undefined {
+  if (typeof connection !== 'string' || connection === 'keep-alive' || connection === 'close' || connection === 'Keep-Alive') return undefined;
+  const tokens = new Set<string>();
+  for (const token of connection.split(',')) tokens.add(token.trim().toLowerCase());
+  return tokens;
+}
+
+/**
  * Removes hop-by-hop headers, including any listed in the `Connection` header, returning a new object. It runs on
- * every async accept and every watchdog call, so it walks the keys in place (no entry arrays) and builds the
- * Connection set only when there is one.
+ * every async accept and every watchdog call, so it walks the keys in place (no entry arrays).
  */
 export function withoutHopByHop<V>(headers: Readonly<Record<string, V | undefined>>): Record<string, V> {
-  const connection = headers['connection'];
-  let named: Set<string> | undefined;
-  if (typeof connection === 'string') named = new Set(connection.split(',').map((token) => token.trim().toLowerCase()));
+  const named = connectionTokens(headers['connection']);
   const out: Record<string, V> = {};
   for (const key in headers) {
     const value = headers[key];

@@ -7,6 +7,7 @@
 import type { RequestHandler } from 'express';
 import { isFinal } from '../../common/call-status.js';
 import { KfaasError } from '../../common/errors.js';
+import { Headers } from '../../common/headers.js';
 import { readRequestedStatus, type AsyncCallsDeps } from './async-calls.js';
 
 /** Response headers naming the result's own facts. */
@@ -18,7 +19,7 @@ export const ResultHeaders = Object.freeze({
 });
 
 // Replaying these would break the response we write (framing) or speak for this API instead of the function.
-const NOT_REPLAYED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'x-call-id', 'date', 'server']);
+const NOT_REPLAYED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', Headers.callId, 'date', 'server']);
 
 /** Creates the handler of `GET /async-calls/:callId/result`. */
 export function createCallResultHandler(deps: AsyncCallsDeps): RequestHandler {

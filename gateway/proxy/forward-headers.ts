@@ -1,6 +1,6 @@
 /** Header rules of the sync proxy (docs/openfaas-compatibility.md, "Calls"), as pure functions. */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { HOP_BY_HOP, Headers } from '../../common/headers.js';
+import { HOP_BY_HOP, Headers, connectionTokens } from '../../common/headers.js';
 
 /** Facts about the inbound call that the upstream request carries. */
 export interface CallFacts {
@@ -10,22 +10,12 @@ export interface CallFacts {
   readonly remoteAddress: string | undefined;
 }
 
-/** Names listed in a `Connection` header are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined {
-  const connection = headers.connection;
-  // The usual values name no extra headers; skip the split on the hot path.
-  if (!connection || connection === 'keep-alive' || connection === 'close' || connection === 'Keep-Alive') return undefined;
-  const tokens = new Set<string>();
-  for (const t of connection.split(',')) tokens.add(t.trim().toLowerCase());
-  return tokens;
-}
-
 /**
  * The headers sent to the function: the caller's minus hop-by-hop ones and Host (the upstream gets its own;
  * the original goes in X-Forwarded-Host), plus the call id and start time, and X-Forwarded-* when absent.
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, call: CallFacts): OutgoingHttpHeaders {
-  const extra = connectionTokens(incoming);
+  const extra = connectionTokens(incoming.connection);
   const out: OutgoingHttpHeaders = {};
   for (const key in incoming) {
     // Expect: 100-continue was already answered by the gateway's own server.
@@ -48,7 +38,7 @@ export function downstreamResponseHeaders(
   statusCode: number,
   requestContentType: string | undefined,
 ): OutgoingHttpHeaders {
-  const extra = connectionTokens(upstream);
+  const extra = connectionTokens(upstream.connection);
   const out: OutgoingHttpHeaders = {};
   for (const key in upstream) {
     if (HOP_BY_HOP.has(key) || extra?.has(key)) continue;

@@ -1,7 +1,7 @@
 // Small HTTP probes for service readiness (plain and TLS, with client certificates), used by the harness only.
 import http from 'node:http';
 import https from 'node:https';
-import { pollUntil } from './deadline.js';
+import { waitFor } from '../helpers/wait-for.js';
 import type { ServiceProcess } from './process.js';
 
 /** TLS settings of a probe. */
@@ -35,13 +35,13 @@ export function get(url: string, tls: TlsOptions = {}): Promise<{ status: number
 
 /** Polls `url` until it answers 200 (and `accept(body)` when given). */
 export async function until200(url: string, proc: ServiceProcess, tls: TlsOptions, timeoutMs: number, accept?: (b: string) => boolean): Promise<void> {
-  await pollUntil(
+  await waitFor(
     async () => {
       const { status, body } = await get(url, tls);
       if (status !== 200) throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
       return accept && !accept(body) ? undefined : true;
     },
-    { what: `${proc.name} at ${url} (log: ${proc.logPath})`, timeoutMs, intervalMs: 100, abort: proc.exitError },
+    { description: `${proc.name} at ${url} (log: ${proc.logPath})`, timeoutMs, intervalMs: 100, abort: proc.exitError },
   );
 }
 

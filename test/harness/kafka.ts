@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
-import { pollUntil } from './deadline.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { freePorts } from './ports.js';
 import { runCommand, spawnService, type ServiceProcess } from './process.js';
 
@@ -92,8 +92,8 @@ export async function startKafka(opts: { libDir: string; runDir: string; repoRoo
   });
   opts.onStart(proc);
   const broker = `127.0.0.1:${port}`;
-  await pollUntil(() => brokerReady(broker), {
-    what: `Kafka broker on ${broker} (log: ${proc.logPath})`,
+  await waitFor(() => brokerReady(broker), {
+    description: `Kafka broker on ${broker} (log: ${proc.logPath})`,
     timeoutMs: 60_000,
     intervalMs: 200,
     abort: proc.exitError,

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Pki } from './certs.js';
-import { pollUntil } from './deadline.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { getJson, until200 } from './http-probe.js';
 import { BRIDGE, claimHost, NODE_IP, POD_CIDR, POD_GATEWAY, type HostRecord } from './node-host.js';
 import { freePorts } from './ports.js';
@@ -140,8 +140,8 @@ async function startContainerd(runDir: string, pauseImage: string, onStart: (p: 
   fs.writeFileSync(config, containerdConfig(runDir, socket, cniConfDir, pauseImage));
   const proc = spawnService({ name: 'containerd', command: 'containerd', args: ['--config', config], runDir });
   onStart(proc);
-  await pollUntil(async () => (await ctr(socket, ['version'])) || undefined,
-    { what: `containerd (log: ${proc.logPath})`, timeoutMs: 30_000, intervalMs: 100, abort: proc.exitError });
+  await waitFor(async () => (await ctr(socket, ['version'])) || undefined,
+    { description: `containerd (log: ${proc.logPath})`, timeoutMs: 30_000, intervalMs: 100, abort: proc.exitError });
   return { process: proc, socket };
 }
 
@@ -233,8 +233,8 @@ export async function startNode(opts: {
     return { process: proc, url };
   });
 
-  await pollUntil(() => nodeReady(opts.apiserverUrl, tls), {
-    what: `node ${NODE_NAME} to be Ready (kubelet log: ${kubelet.logPath})`, timeoutMs: 90_000, intervalMs: 250, abort: kubelet.exitError,
+  await waitFor(() => nodeReady(opts.apiserverUrl, tls), {
+    description: `node ${NODE_NAME} to be Ready (kubelet log: ${kubelet.logPath})`, timeoutMs: 90_000, intervalMs: 250, abort: kubelet.exitError,
   });
   return { containerd: containerd.process, kubelet, scheduler, name: NODE_NAME, ip: NODE_IP, images, containerdSocket: containerd.socket, host, readyMs: Date.now() - t0 };
 }

@@ -6,6 +6,8 @@ export interface WaitForOptions {
   intervalMs?: number;
   /** What is awaited, for the timeout message. */
   description?: string;
+  /** Checked before every attempt: an Error ends the wait at once with it (e.g. the awaited process exited). */
+  abort?: () => Error | undefined;
 }
 
 /**
@@ -14,12 +16,14 @@ export interface WaitForOptions {
  */
 export async function waitFor<T>(
   fn: () => T | Promise<T>,
-  { timeoutMs = 10_000, intervalMs = 100, description = 'condition' }: WaitForOptions = {},
+  { timeoutMs = 10_000, intervalMs = 100, description = 'condition', abort }: WaitForOptions = {},
 ): Promise<Exclude<T, undefined | null | false>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let lastValue: unknown;
   for (;;) {
+    const aborted = abort?.();
+    if (aborted) throw aborted;
     try {
       const value = await fn();
       if (value !== undefined && value !== null && value !== false) return value as Exclude<T, undefined | null | false>;
