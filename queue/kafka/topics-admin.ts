@@ -4,6 +4,10 @@
  * carry a function's result (its body base64 in the header) and so get more room.
  */
 import type { Admin } from 'kafkajs';
+import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
+
+// Leaders usually appear within a few hundred ms of the creation; a broker still electing gets a growing pause.
+const LEADER_POLL_BACKOFF: Backoff = Object.freeze({ minMs: 100, maxMs: 1_000 });
 
 /** max.message.bytes of invocation topics: the 1 MiB async body limit plus room for headers and the envelope. */
 export const INVOCATION_TOPIC_MAX_MESSAGE_BYTES = 1_572_864;
@@ -46,7 +50,7 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], ti
 
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt += 1) {
     let problem: string | undefined;
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics });
@@ -57,6 +61,6 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number)
     }
     if (!problem) return;
     if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} not ready within ${timeoutMs} ms: ${problem}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, LEADER_POLL_BACKOFF)));
   }
 }

@@ -2,20 +2,18 @@
  * The part of a source that is the same for Kafka and SQLite: take one decoded call through the key sequencer
  * and the in-flight limit, run the handler (retrying it in-process with backoff when it throws, because a throw
  * means an infrastructure fault, not a function failure), then store its decision through the adapter's
- * `persist` (retrying that too) and report whether the record may now be acknowledged.
- *
- * With per-function limits, a call arriving while its function already has a full round of calls waiting (as
- * many as its limit) and no ordering key is deferred instead: stored back in the queue, unrun and not counted as
- * an attempt, to come back after a growing delay. The record is then acknowledged, so a burst of one function
- * never fills the fetch window and calls of other functions behind it keep starting.
+ * `persist` (retrying that too) and report whether the record may now be acknowledged. With per-function
+ * limits, a call of a function that already has a full round waiting is put back instead (deferral.ts).
  */
 import type { Invocation } from '../../common/invocation.js';
 import type { Logger } from '../../common/logger.js';
 import type { Delivery, InvocationHandler, ProcessDecision, QueueObserver } from '../../common/queue.js';
 import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 import { DEFAULT_DEFER_BACKOFF, DEFAULT_INFRA_BACKOFF } from './backoff.js';
+import { Deferral } from './deferral.js';
 import { FunctionLimiter, type FunctionLimitOf } from './function-limiter.js';
 import { KeySequencer, Semaphore } from './limiter.js';
+import { PendingCalls } from './pending-calls.js';
 import { WakeableSleeps } from './wakeable-sleep.js';
 
 /** Collaborators of a dispatcher. */
@@ -84,7 +82,6 @@ export type PersistDecision = (decision: ProcessDecision, how?: { readonly defer
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { handler, logger, observer } = options;
   const backoff = options.backoff ?? DEFAULT_INFRA_BACKOFF;
-  const deferBackoff = options.deferBackoff ?? DEFAULT_DEFER_BACKOFF;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const keys = new KeySequencer();
@@ -93,10 +90,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const perFunction = new FunctionLimiter((fn) => functionLimit?.(fn));
   const abortController = new AbortController();
   const sleeps = new WakeableSleeps();
-  const idleWaiters: Array<() => void> = [];
-  let pending = 0;
+  const pending = new PendingCalls();
   let running = 0;
-  let deferring = 0;
   let stopped = false;
   let aborted = false;
 
@@ -109,6 +104,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   const callMeta = (inv: Invocation): Record<string, unknown> => ({ callId: inv.callId, fn: inv.function, namespace: inv.namespace });
+  const deferral = new Deferral({
+    functionLimit,
+    perFunction,
+    functionKey,
+    backoff: options.deferBackoff ?? DEFAULT_DEFER_BACKOFF,
+    random,
+    onDefer: () => notify(() => options.onDefer?.(), 'onDefer'),
+    onDeferred: (inv) => notify(() => observer?.onDeferred?.(inv), 'onDeferred'),
+  });
 
   /** Runs the handler until it returns a decision, or returns undefined once stopped. */
   async function runHandler(inv: Invocation, delivery?: Delivery): Promise<ProcessDecision | undefined> {
@@ -161,43 +165,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return stored;
   }
 
-  const track = async (work: () => Promise<boolean>, onBug: (err: unknown) => void): Promise<boolean> => {
-    pending += 1;
-    try {
-      return await work();
-    } catch (err) {
-      // Only a bug gets here (handler and write errors are caught above); never lose the record over it.
-      onBug(err);
-      return false;
-    } finally {
-      pending -= 1;
-      if (pending === 0) for (const wake of idleWaiters.splice(0)) wake();
-    }
-  };
-
-  /** True when the call should go back to the queue: its function has a full round waiting already. */
-  function shouldDefer(inv: Invocation): boolean {
-    if (!functionLimit || inv.orderingKey !== undefined) return false;
-    const fn = functionKey(inv);
-    const limit = functionLimit(fn);
-    return limit !== undefined && perFunction.waiting(fn) >= Math.max(1, limit);
-  }
-
-  /** Stores the call back in the queue, unrun; resolves true once stored (the record may be acknowledged). */
-  async function deferCall(inv: Invocation, persist: PersistDecision): Promise<boolean> {
-    const deferrals = inv.deferrals ?? 0;
-    const decision: ProcessDecision = { action: 'retry', invocation: { ...inv, deferrals: deferrals + 1 }, delayMs: backoffDelayMs(deferrals, deferBackoff, random) };
-    deferring += 1;
-    notify(() => options.onDefer?.(), 'onDefer');
-    try {
-      const stored = await writeWithRetry(() => persist(decision, { deferred: true }), { ...callMeta(inv), action: 'defer' });
-      if (stored) notify(() => observer?.onDeferred?.(inv), 'onDeferred');
-      return stored;
-    } finally {
-      deferring -= 1;
-    }
-  }
-
   async function run(inv: Invocation, persist: PersistDecision, delivery?: Delivery): Promise<boolean> {
     const key = inv.orderingKey;
     if (!(await keys.enter(key))) return false;
@@ -206,7 +173,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (let waitMs = (inv.notBefore ?? 0) - now(); waitMs > 0; waitMs = (inv.notBefore ?? 0) - now()) {
         if (!(await sleeps.sleep(waitMs, 'start'))) return false;
       }
-      if (shouldDefer(inv)) return await deferCall(inv, persist);
+      if (deferral.shouldDefer(inv)) {
+        return await deferral.defer(inv, (decision) => writeWithRetry(() => persist(decision, { deferred: true }), { ...callMeta(inv), action: 'defer' }));
+      }
       const decision = await runHandler(inv, delivery);
       if (!decision) return false;
       return await persistDecision(inv, decision, persist);
@@ -217,25 +186,25 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     dispatch(inv, persist, delivery) {
-      return track(
+      return pending.track(
         () => run(inv, persist, delivery),
         (err) => logger.error('dispatching a call failed unexpectedly; it stays unacknowledged', { ...callMeta(inv), err }),
       );
     },
     store(what, write) {
-      return track(
+      return pending.track(
         () => writeWithRetry(write, { what }),
         (err) => logger.error('storing failed unexpectedly; the record stays unacknowledged', { what, err }),
       );
     },
     get pending() {
-      return pending;
+      return pending.count;
     },
     get running() {
       return running;
     },
     get deferring() {
-      return deferring;
+      return deferral.deferring;
     },
     limitsChanged() {
       perFunction.refresh();
@@ -248,12 +217,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       slots.cancel();
       sleeps.stop();
     },
-    idle() {
-      if (pending === 0) return Promise.resolve();
-      return new Promise((resolve) => {
-        idleWaiters.push(resolve);
-      });
-    },
+    idle: () => pending.idle(),
     abort(reason) {
       this.stopStarting();
       if (aborted) return;
