@@ -1,0 +1,48 @@
+/**
+ * The primary's side of summed metrics: asks each live worker for its own metrics over IPC and collects the
+ * answers. Used by the gateway's primary and by `kfaas up`, whose own process serves /metrics for its workers.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { isMessage, type LocalMetricsRequest, type LocalMetricsResponse, type MetricsJson } from './messages.js';
+
+/** Collects workers' metrics; feed it every message the workers send. */
+export interface MetricsGatherer {
+  /** Every live worker's own metrics; a worker that does not answer within the timeout is left out. */
+  gather(): Promise<MetricsJson[]>;
+  /** Handles a worker's answer; false when the message is not one. */
+  onMessage(message: unknown): boolean;
+}
+
+/** Creates a gatherer over cluster.workers; `timeoutMs` bounds each gather. */
+export function createMetricsGatherer(timeoutMs: number): MetricsGatherer {
+  let nextId = 0;
+  const pending = new Map<number, { metrics: MetricsJson[]; waiting: number; done: () => void }>();
+  return {
+    gather: () =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+        const entry = {
+          metrics: [] as MetricsJson[],
+          waiting: workers.length,
+          done: () => {
+            clearTimeout(timer);
+            pending.delete(id);
+            resolve(entry.metrics);
+          },
+        };
+        const timer = setTimeout(entry.done, timeoutMs);
+        pending.set(id, entry);
+        if (workers.length === 0) entry.done();
+        for (const w of workers) w.send({ type: 'kfaas:local-metrics', id } satisfies LocalMetricsRequest);
+      }),
+    onMessage(m) {
+      if (!isMessage<LocalMetricsResponse>(m, 'kfaas:local-metrics-result')) return false;
+      const entry = pending.get(m.id);
+      if (!entry) return true;
+      if (m.metrics) entry.metrics.push(m.metrics);
+      if (--entry.waiting === 0) entry.done();
+      return true;
+    },
+  };
+}
