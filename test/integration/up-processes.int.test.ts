@@ -1,8 +1,8 @@
 /**
  * `kfaas up` with KFAAS_GATEWAY_PROCESSES=2 (the built CLI): two gateway worker processes share the port while
- * the `kfaas up` process keeps the functions. Calls are answered by both workers, /metrics and invocationCount
- * sum every process, a call to a function at zero through a worker scales it up, a killed worker is replaced,
- * and SIGTERM stops them all with exit code 0.
+ * the `kfaas up` process keeps the functions. Calls are answered by both workers; /metrics, invocationCount and
+ * the autoscaler's signals sum every process; a call to a function at zero through a worker scales it up; a killed
+ * worker is replaced; SIGTERM stops them all with exit code 0.
  */
 import { jest } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,8 +25,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kfaas-up-procs-'));
   writeFileSync(
     join(dir, 'stack.yaml'),
-    ['functions:', '  echo: {handler: cat, mode: fork}', '  idle: {handler: cat, mode: fork, replicas: 0}', ''].join('\n'),
+    ['functions:', '  echo: {handler: cat, mode: fork}', '  idle: {handler: cat, mode: fork, replicas: 0}', '  slow: {handler: sh slow.sh, mode: fork}', ''].join('\n'),
   );
+  writeFileSync(join(dir, 'slow.sh'), 'sleep 5\ncat\n');
 });
 
 afterAll(async () => {
@@ -80,6 +81,15 @@ it('serves sync calls from two worker processes, sums metrics, scales from zero,
   for (let i = 0; i < 4; i++) expect((await request(url).get('/metrics').set(CLOSE).expect(200)).text).toContain(line);
   const echo = await request(url).get('/system/function/echo').set(CLOSE).set('authorization', up.authorization).expect(200);
   expect((echo.body as { invocationCount: number }).invocationCount).toBe(calls);
+
+  // The autoscaler's signals count the sync calls in flight in every process: six at once, spread over both.
+  const slow = Array.from({ length: 6 }, () => request(url).post('/function/slow').set(CLOSE).send('s').then((r) => r.status));
+  const signals = () => request(url).get('/system/scale-signals').set(CLOSE).set('authorization', up!.authorization).expect(200);
+  await waitFor(
+    async () => ((await signals()).body as { functions: Array<{ name: string; syncInflight: number }> }).functions.find((f) => f.name === 'slow')?.syncInflight === 6,
+    { timeoutMs: 4_000, intervalMs: 50, description: 'six slow calls in flight in the scale signals' },
+  );
+  expect(await Promise.all(slow)).toEqual([200, 200, 200, 200, 200, 200]);
 
   // A call to a function at zero, through a worker, waits for the scale-up and succeeds; then workers serve it.
   const idle = () => request(url).get('/system/function/idle').set(CLOSE).set('authorization', up!.authorization).expect(200);
