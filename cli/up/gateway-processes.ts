@@ -25,7 +25,7 @@ export interface GatewayProcessesOptions {
   readonly ownerUrl: string;
   /** The functions with their ready endpoints, as of now. */
   readonly routes: () => Promise<ResolvedFunction[]>;
-  /** Asks the workers for their own metrics. */
+  /** Asks the workers for their own metrics; give it `ready` as the workers to ask. */
   readonly gatherer: MetricsGatherer;
   /** The owner's metrics and every worker's, one array each. */
   readonly allMetrics: () => Promise<MetricsJson[]>;
@@ -38,6 +38,8 @@ export interface GatewayProcessesOptions {
 export interface GatewayProcesses {
   /** Resolves with the shared port once every worker listens; rejects when one cannot. */
   readonly started: Promise<number>;
+  /** The workers that have asked for the routes, so are set up to answer metrics requests too. */
+  ready(): Iterable<Worker>;
   /** Sends the routes again; call after any change the provider reports. */
   changed(): void;
   /** Drains every worker (SIGTERM) and resolves when all have exited. */
@@ -122,7 +124,10 @@ export function startGatewayProcesses(options: GatewayProcessesOptions): Gateway
     });
     worker.on('exit', (code, signal) => {
       subscribed.delete(worker);
-      if (stopping) return;
+      if (stopping) {
+        settle?.reject(new GatewayProcessStartError('kfaas up stopped while its gateway processes were starting', undefined));
+        return;
+      }
       if (!listened.has(worker)) {
         // A worker that never listened (the port is taken) would fail again: the start fails.
         const failure = failures.get(worker);
@@ -146,6 +151,7 @@ export function startGatewayProcesses(options: GatewayProcessesOptions): Gateway
   let closing: Promise<void> | undefined;
   return {
     started,
+    ready: () => subscribed,
     changed: push,
     close() {
       closing ??= (async () => {

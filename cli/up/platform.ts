@@ -72,7 +72,8 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
   // A function deployed through /system with a dedicated queue gets that queue's worker at once.
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
   const local = createGatewayMetrics({ defaultMetrics: true });
-  const gatherer = createMetricsGatherer(5_000);
+  // Only workers that asked for the routes: one still starting would not answer, and hold up every read.
+  const gatherer = createMetricsGatherer(5_000, () => processes?.ready() ?? []);
   const allMetrics = async (): Promise<MetricsJson[]> => [(await local.registry.getMetricsAsJSON()) as MetricsJson, ...(await gatherer.gather())];
   // With worker processes, /metrics, the dashboard and the autoscaler's signals count every process's calls.
   const metrics: GatewayMetrics = config.processes > 1 ? summedMetrics(local, allMetrics) : local;

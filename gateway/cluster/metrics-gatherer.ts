@@ -13,18 +13,21 @@ export interface MetricsGatherer {
   onMessage(message: unknown): boolean;
 }
 
-/** Creates a gatherer over cluster.workers; `timeoutMs` bounds each gather. */
-export function createMetricsGatherer(timeoutMs: number): MetricsGatherer {
+/**
+ * Creates a gatherer; `timeoutMs` bounds each gather. `workers` are those to ask, by default every connected
+ * cluster worker (one still starting may not answer yet, and then costs the whole timeout).
+ */
+export function createMetricsGatherer(timeoutMs: number, workers: () => Iterable<Worker> = liveWorkers): MetricsGatherer {
   let nextId = 0;
   const pending = new Map<number, { metrics: MetricsJson[]; waiting: number; done: () => void }>();
   return {
     gather: () =>
       new Promise((resolve) => {
         const id = nextId++;
-        const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+        const asked = [...workers()].filter((w) => w.isConnected());
         const entry = {
           metrics: [] as MetricsJson[],
-          waiting: workers.length,
+          waiting: asked.length,
           done: () => {
             clearTimeout(timer);
             pending.delete(id);
@@ -33,8 +36,8 @@ export function createMetricsGatherer(timeoutMs: number): MetricsGatherer {
         };
         const timer = setTimeout(entry.done, timeoutMs);
         pending.set(id, entry);
-        if (workers.length === 0) entry.done();
-        for (const w of workers) w.send({ type: 'kfaas:local-metrics', id } satisfies LocalMetricsRequest);
+        if (asked.length === 0) entry.done();
+        for (const w of asked) w.send({ type: 'kfaas:local-metrics', id } satisfies LocalMetricsRequest);
       }),
     onMessage(m) {
       if (!isMessage<LocalMetricsResponse>(m, 'kfaas:local-metrics-result')) return false;
@@ -45,4 +48,8 @@ export function createMetricsGatherer(timeoutMs: number): MetricsGatherer {
       return true;
     },
   };
+}
+
+function liveWorkers(): Worker[] {
+  return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
 }
