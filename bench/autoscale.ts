@@ -7,14 +7,11 @@
  * replicas x 5 of a function's calls (its own limit is 8 x 5), so calls never meet a watchdog's 429: the notes count
  * the calls retried, to show it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/harness/ports.js';
 import { startHttpServer } from '../test/helpers/index.js';
 import { percentile } from './load.js';
 import { repoRoot, round } from './support.js';
+import { startUpChild, stopUpChild, until, type UpChild } from './up-child.js';
 import type { BenchResult } from './types.js';
 
 /** Options of the autoscale bench. */
@@ -30,48 +27,11 @@ export interface AutoscaleBenchOptions {
 const CAPACITY = 5;
 const MAX = 8;
 
-interface Up {
-  readonly url: string;
-  readonly authorization: string;
-  readonly child: ChildProcess;
-  readonly dir: string;
-}
+type Up = UpChild;
 
-async function startUp(stack: string, maxInflight: number): Promise<Up> {
-  const dir = mkdtempSync(join(tmpdir(), 'kfaas-bench-autoscale-'));
-  writeFileSync(join(dir, 'stack.yml'), stack);
-  const port = await freePort();
-  const cli = join(repoRoot(), 'dist/cli/main.js');
-  const child = spawn(process.execPath, [cli, 'up', '--port', String(port), '--data-dir', join(dir, 'data'), '--max-inflight', String(maxInflight), '-f', join(dir, 'stack.yml')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KFAAS_LOG_LEVEL: 'warn', KFAAS_AUTOSCALE_INTERVAL: '250ms', KFAAS_AUTOSCALE_STABILISATION: '2s' },
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  await until(() => out.includes('kfaas is up') || child.exitCode !== null, 60_000, 'the kfaas up banner');
-  if (child.exitCode !== null) throw new Error(`kfaas up exited:\n${out}`);
-  const auth = (f: string) => readFileSync(join(dir, 'data', 'auth', f), 'utf8').trim();
-  return { url: `http://127.0.0.1:${port}`, authorization: `Basic ${Buffer.from(`${auth('basic-auth-user')}:${auth('basic-auth-password')}`).toString('base64')}`, child, dir };
-}
-
-async function stopUp(up: Up): Promise<void> {
-  const exited = new Promise((resolve) => up.child.once('exit', resolve));
-  up.child.kill('SIGTERM');
-  await exited;
-  rmSync(up.dir, { recursive: true, force: true });
-}
-
-/** Polls `check` every 20 ms until it is truthy; throws naming `what` after `timeoutMs`. */
-async function until<T>(check: () => T | Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`bench autoscale: ${what} not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const startUp = (stack: string, maxInflight: number): Promise<Up> =>
+  startUpChild(stack, ['--max-inflight', String(maxInflight)], { KFAAS_AUTOSCALE_INTERVAL: '250ms', KFAAS_AUTOSCALE_STABILISATION: '2s' });
+const stopUp = stopUpChild;
 
 const replicas = async (up: Up, fn: string): Promise<{ replicas: number; availableReplicas: number }> =>
   (await fetch(`${up.url}/system/function/${fn}`, { headers: { authorization: up.authorization } })).json() as never;

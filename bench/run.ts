@@ -1,7 +1,7 @@
 /**
  * `make bench`: runs every scenario against a baseline measured in the same run, then prints one markdown
  * table (the README's performance section) and writes it with the raw results to bench/results/.
- * Usage: node dist/bench/run.js [--only watchdog,footprint,gateway,queue,async,scaleout,status,tracing,operator,autoscale]
+ * Usage: node dist/bench/run.js [--only watchdog,footprint,gateway,up,queue,async,scaleout,status,tracing,operator,autoscale]
  *   [--duration-ms 5000]. `--only soak [--soak-target watchdog|gateway] [--soak-calls 1000000]` runs the long
  *   keep-alive soak, which is not in the default set.
  */
@@ -14,6 +14,7 @@ import { runAutoscaleBench } from './autoscale.js';
 import { runCallStatusBench } from './call-status.js';
 import { runTracingBench } from './tracing.js';
 import { runGatewayBench } from './gateway.js';
+import { runUpProcessesBench } from './up-processes.js';
 import { runOperatorBench } from './operator.js';
 import { runQueueBench } from './queue.js';
 import { runScaleOutBench } from './scale-out.js';
@@ -22,7 +23,7 @@ import { runWatchdogBench } from './watchdog.js';
 import { runFootprintBench } from './footprint.js';
 import { runSoakBench, SOAK_TARGETS, type SoakTarget } from './soak.js';
 
-const ALL = ['watchdog', 'footprint', 'gateway', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator', 'autoscale'] as const;
+const ALL = ['watchdog', 'footprint', 'gateway', 'up', 'queue', 'async', 'scaleout', 'status', 'tracing', 'operator', 'autoscale'] as const;
 // Run only when named: the soak takes 10-20 minutes per target.
 const OPT_IN = ['soak'] as const;
 type Suite = (typeof ALL)[number] | (typeof OPT_IN)[number];
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
       if (suite === 'watchdog') results.push(...(await runWatchdogBench({ durationMs, connections: 64 })));
       if (suite === 'footprint') results.push(...(await runFootprintBench({ functions: 50 })));
       if (suite === 'gateway') results.push(...(await runGatewayBench({ durationMs, connections: 64, bodyBytes: 1024 })));
+      if (suite === 'up') results.push(...(await runUpProcessesBench({ durationMs, connections: 64, bodyBytes: 1024 })));
       if (suite === 'queue') results.push(...(await runQueueBench({ durationMs, brokers: services!.brokers })));
       if (suite === 'async') results.push(...(await runAsyncBench({ durationMs, connections: 64, brokers: services!.brokers })));
       if (suite === 'scaleout') results.push(...(await runScaleOutBench({ brokers: services!.brokers })));

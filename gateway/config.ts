@@ -17,7 +17,7 @@
  * | `KFAAS_SCALE_FROM_ZERO_TIMEOUT` | 30s | How long a call to a function with no ready endpoint waits for one (scaling it from zero first); 0 = 503 at once |
  * | `KFAAS_TIMEOUT_MARGIN` | 2s | Added to a function's exec timeout so the watchdog's own 504 arrives first |
  * | `read_timeout` | 5m | Server limit for receiving a whole request (Node `requestTimeout`) |
- * | `KFAAS_GATEWAY_PROCESSES` | 1 | Gateway processes sharing the port (`auto` = one per core); each runs the whole gateway, /metrics sums them |
+ * | `KFAAS_GATEWAY_PROCESSES` | 1 | Gateway processes sharing the port (`auto` = one per core); each runs the whole gateway, /metrics sums them (`kfaas up`: see cli/up/config.ts) |
  * | `max_idle_conns_per_host` | 1024 | Idle keep-alive connections kept per function endpoint; one over it is closed as its call ends |
  * | `KFAAS_UPSTREAM_IDLE_TIMEOUT` | 4s | An idle upstream connection is closed after this (0 = never), and 1 s before a function's announced `Keep-Alive: timeout` |
  * | `basic_auth` | true | Require basic auth on /system |
@@ -222,7 +222,7 @@ export function loadConfig(env: Env): GatewayConfig {
     maxDelayMs: duration('KFAAS_MAX_DELAY', pickEnv(env, 'KFAAS_MAX_DELAY') ?? '168h'),
   };
   if (config.processes > 1 && config.provider === 'local') {
-    fail('KFAAS_GATEWAY_PROCESSES', String(config.processes), 'needs KFAAS_PROVIDER=kubernetes: local functions are child processes of a single gateway');
+    fail('KFAAS_GATEWAY_PROCESSES', String(config.processes), 'needs KFAAS_PROVIDER=kubernetes: local functions are child processes of a single gateway (`kfaas up` supports several)');
   }
   if (config.auth.invocations && !config.auth.enabled) {
     fail('KFAAS_INVOKE_AUTH', 'true', 'needs basic_auth=true (credentials are only loaded when basic auth is on)');

@@ -23,6 +23,12 @@ export { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-met
 export { createScaleSignalsReader } from './handlers/system/scale-signals.js';
 export type { Provider, FunctionManager, FunctionResolver, ResolvedFunction } from './ports.js';
 export { createLocalProvider, type LocalProvider, type LocalProviderOptions } from './providers/local/index.js';
+// What `kfaas up` needs to run gateway worker processes beside its own (KFAAS_GATEWAY_PROCESSES).
+export { createPushedRoutes, snapshotRoutes, type PushedRoutes } from './providers/local/pushed-routes.js';
+export { createOwnerHandOff, type OwnerHandOff } from './cluster/hand-off.js';
+export { createMetricsGatherer, type MetricsGatherer } from './cluster/metrics-gatherer.js';
+export { clusterWorkerMetrics, summedMetrics } from './cluster/worker-metrics.js';
+export * from './cluster/messages.js';
 // The kubernetes provider is not re-exported: it loads @kubernetes/client-node (tens of MiB), which `kfaas up`
 // never needs. main.ts imports it from ./providers/kubernetes/index.js.
 
@@ -44,6 +50,14 @@ export interface GatewayDeps {
   readonly credentials?: BasicAuthCredentials;
   readonly metrics?: GatewayMetrics;
   readonly buildSha?: string;
+  /** Requests that `serveHere` refuses go to `handle` instead of the app (a `kfaas up` worker hands them on). */
+  readonly handOff?: HandOff;
+}
+
+/** Where a gateway that serves only some routes sends the rest. */
+export interface HandOff {
+  serveHere(req: IncomingMessage): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** Where a started gateway listens. */
@@ -96,12 +110,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     inflight--;
     if (inflight === 0) idle?.();
   };
+  const handOff = deps.handOff;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     inflight++;
     res.on('close', onResponseClose);
     // While draining, tell keep-alive clients to reconnect elsewhere instead of reusing this socket.
     if (lifecycle.draining) res.setHeader('connection', 'close');
-    app(req, res);
+    if (handOff && !handOff.serveHere(req)) handOff.handle(req, res);
+    else app(req, res);
   });
   server.requestTimeout = config.readTimeoutMs;
   // Idle keep-alive connections outlive a typical load balancer's 60 s idle timeout, so the balancer closes

@@ -23,6 +23,19 @@ describe('loadUpConfig', () => {
     expect(config.functionsReadyTimeoutMs).toBe(15_000);
   });
 
+  it('runs no gateway worker processes unless KFAAS_GATEWAY_PROCESSES asks, then moves its own gateway to a free loopback port', () => {
+    const single = loadUpConfig({ port: '9090' }, {});
+    expect(single.processes).toBe(1);
+    expect(single.ownerGateway).toBe(single.gateway);
+    // A KFAAS_PROVIDER left in the shell does not turn the count into an error: the up process owns the functions.
+    const several = loadUpConfig({ port: '9090' }, { KFAAS_GATEWAY_PROCESSES: '3', KFAAS_PROVIDER: 'local', KFAAS_METRICS_PORT: '9091' });
+    expect(several.processes).toBe(3);
+    expect(several.gateway).toMatchObject({ port: 9090, metricsPort: 9091, processes: 1 });
+    expect(several.ownerGateway).toMatchObject({ port: 0, metricsPort: undefined, provider: 'local', processes: 1 });
+    expect(Object.isFrozen(several.ownerGateway)).toBe(true);
+    expect(() => loadUpConfig({}, { KFAAS_GATEWAY_PROCESSES: 'many' })).toThrow(/KFAAS_GATEWAY_PROCESSES="many"/);
+  });
+
   it('reads how long the start waits for the stack', () => {
     expect(loadUpConfig({}, { KFAAS_UP_READY_TIMEOUT: '1m' }).functionsReadyTimeoutMs).toBe(60_000);
   });

@@ -1,6 +1,11 @@
-/** Composition root of `kfaas up`: validate everything, then start the local platform and wait for a signal. */
+/**
+ * Composition root of `kfaas up`: validate everything, then start the local platform and wait for a signal. A
+ * process forked by it as a gateway worker (KFAAS_GATEWAY_PROCESSES > 1) parses the same config and runs that.
+ */
+import cluster from 'node:cluster';
 import { createRootLogger } from '../../common/logger.js';
 import { renderBanner } from './banner.js';
+import { runGatewayWorker } from './gateway-worker.js';
 import { loadUpConfig } from './config.js';
 import { startLocalPlatform } from './platform.js';
 import { loadStackFile } from './stack-file.js';
@@ -12,6 +17,10 @@ export async function main(raw: Readonly<Record<string, string | undefined>>): P
   let stack;
   try {
     config = loadUpConfig(raw, process.env);
+    if (cluster.isWorker) {
+      await runGatewayWorker(config, createRootLogger({ pretty: true, level: config.logLevel, defaultMeta: { component: 'gateway-process' } }));
+      return;
+    }
     stack = config.options.stackFile ? loadStackFile(config.options.stackFile) : undefined;
   } catch (err) {
     process.stderr.write(`kfaas up: ${(err as Error).message}\n`);

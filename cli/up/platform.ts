@@ -1,16 +1,23 @@
 /**
  * The whole platform in one process: the local provider (functions as watchdog children), the embedded durable
- * queue, the gateway, and one worker per queue that calls functions back through the gateway.
+ * queue, the gateway, and one worker per queue that calls functions back through the gateway. With
+ * KFAAS_GATEWAY_PROCESSES > 1, gateway worker processes serve the port and this process answers what they hand on.
  */
 import type { Logger } from '../../common/logger.js';
 import {
   createGateway,
   createGatewayMetrics,
   createLocalProvider,
+  createMetricsGatherer,
   createScaleSignalsReader,
+  snapshotRoutes,
+  summedMetrics,
   type Gateway,
+  type GatewayMetrics,
   type LocalProvider,
+  type MetricsJson,
 } from '../../gateway/index.js';
+import { GatewayProcessStartError, startGatewayProcesses, type GatewayProcesses } from './gateway-processes.js';
 import { createLocalAutoscaler, type LocalAutoscaler } from './autoscaler.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
 import { createRedriver } from '../../queue/shared/redrive.js';
@@ -37,7 +44,8 @@ export class PortInUseError extends Error {}
 
 /** Starts everything; on a failure part-way, what already started is closed again. */
 export async function startLocalPlatform(config: UpConfig, stack: Stack | undefined, logger: Logger): Promise<LocalPlatform> {
-  const { options, gateway: gatewayConfig } = config;
+  const { options, ownerGateway: gatewayConfig } = config;
+  let processes: GatewayProcesses | undefined;
   const credentials = ensureCredentials(options.dataDir);
   // Before the gateway and workers are built: they add spans only when tracing is on (OTEL_* endpoint set).
   const tracing = await startTracing('kfaas');
@@ -56,12 +64,19 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     logger,
     // Function output in the terminal, like `docker compose up`: a handler that cannot start says why here.
     onLog: (fn, _ns, instance, text) => logger.info(text, { component: instance }),
+    // Gateway worker processes route sync calls from the endpoints this pushes them.
+    onChange: () => processes?.changed(),
   });
   let url = '';
   const workers = createWorkerPool({ queue, gatewayUrl: () => url, config: config.worker, logger });
   // A function deployed through /system with a dedicated queue gets that queue's worker at once.
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
-  const metrics = createGatewayMetrics({ defaultMetrics: true });
+  const local = createGatewayMetrics({ defaultMetrics: true });
+  // Only workers that asked for the routes: one still starting would not answer, and hold up every read.
+  const gatherer = createMetricsGatherer(5_000, () => processes?.ready() ?? []);
+  const allMetrics = async (): Promise<MetricsJson[]> => [(await local.registry.getMetricsAsJSON()) as MetricsJson, ...(await gatherer.gather())];
+  // With worker processes, /metrics, the dashboard and the autoscaler's signals count every process's calls.
+  const metrics: GatewayMetrics = config.processes > 1 ? summedMetrics(local, allMetrics) : local;
   const gateway: Gateway = createGateway(gatewayConfig, {
     metrics,
     provider: served,
@@ -75,22 +90,42 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
   let autoscaler: LocalAutoscaler | undefined;
   const close = once(async () => {
     await autoscaler?.close();
+    // The workers drain first: what they hand on still needs this process's gateway.
+    await processes?.close();
     await gateway.close();
     await workers.close();
     await queue.close();
     await provider.close();
     await tracing.shutdown();
   });
+  const startWorkers = async (ownerUrl: string): Promise<number> => {
+    processes = startGatewayProcesses({
+      processes: config.processes,
+      ownerUrl,
+      routes: () => snapshotRoutes(provider, LOCAL_NAMESPACE),
+      gatherer,
+      allMetrics,
+      drainTimeoutMs: gatewayConfig.drainTimeoutMs,
+      logger,
+    });
+    try {
+      return await processes.started;
+    } catch (err) {
+      if (err instanceof GatewayProcessStartError && err.code === 'EADDRINUSE') throw portInUse(options.port);
+      throw err;
+    }
+  };
   try {
     let port: number;
     try {
       ({ port } = await gateway.start());
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new PortInUseError(`port ${options.port} on 127.0.0.1 is already in use: stop what uses it, or choose another with --port`);
+        throw portInUse(options.port);
       }
       throw err;
     }
+    if (config.processes > 1) port = await startWorkers(`http://127.0.0.1:${port}`);
     url = `http://127.0.0.1:${port}`;
     // The operator's rules on local processes: the embedded queue's backlog and this gateway's sync load.
     autoscaler = createLocalAutoscaler({
@@ -119,6 +154,10 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     await close();
     throw err;
   }
+}
+
+function portInUse(port: number): PortInUseError {
+  return new PortInUseError(`port ${port} on 127.0.0.1 is already in use: stop what uses it, or choose another with --port`);
 }
 
 /** Polls until every function has a ready endpoint or the deadline passes; returns those still not ready. */

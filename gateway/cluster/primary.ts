@@ -4,9 +4,10 @@
  * hands them out in turn); replaces a worker that dies; on SIGTERM/SIGINT has every worker drain, and exits once
  * they all have. It also gathers the workers' metrics for whichever worker serves a scrape.
  */
-import cluster, { type Worker } from 'node:cluster';
+import cluster from 'node:cluster';
 import type { Logger } from '../../common/logger.js';
-import { isMessage, type ClusterMetricsRequest, type ClusterMetricsResponse, type LocalMetricsResponse, type MetricsJson } from './messages.js';
+import { isMessage, type ClusterMetricsRequest, type ClusterMetricsResponse } from './messages.js';
+import { createMetricsGatherer } from './metrics-gatherer.js';
 
 /** Options of runPrimary. */
 export interface PrimaryOptions {
@@ -25,39 +26,14 @@ export function runPrimary(options: PrimaryOptions): void {
   const gatherTimeoutMs = options.gatherTimeoutMs ?? 5_000;
   let stopping = false;
   let failed = false;
-  let nextId = 0;
-  const pending = new Map<number, { metrics: MetricsJson[]; waiting: number; done: () => void }>();
-
-  /** Every live worker's own metrics; a worker that does not answer in time is left out. */
-  const gather = (): Promise<MetricsJson[]> =>
-    new Promise((resolve) => {
-      const id = nextId++;
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
-      const entry = {
-        metrics: [] as MetricsJson[],
-        waiting: workers.length,
-        done: () => {
-          clearTimeout(timer);
-          pending.delete(id);
-          resolve(entry.metrics);
-        },
-      };
-      const timer = setTimeout(entry.done, gatherTimeoutMs);
-      pending.set(id, entry);
-      if (workers.length === 0) entry.done();
-      for (const w of workers) w.send({ type: 'kfaas:local-metrics', id });
-    });
+  const metrics = createMetricsGatherer(gatherTimeoutMs);
 
   const fork = (): void => {
     const worker = cluster.fork();
     worker.on('message', (m: unknown) => {
-      if (isMessage<LocalMetricsResponse>(m, 'kfaas:local-metrics-result')) {
-        const entry = pending.get(m.id);
-        if (!entry) return;
-        if (m.metrics) entry.metrics.push(m.metrics);
-        if (--entry.waiting === 0) entry.done();
-      } else if (isMessage<ClusterMetricsRequest>(m, 'kfaas:cluster-metrics')) {
-        void gather().then((perWorker) => {
+      if (metrics.onMessage(m)) return;
+      if (isMessage<ClusterMetricsRequest>(m, 'kfaas:cluster-metrics')) {
+        void metrics.gather().then((perWorker) => {
           if (worker.isConnected()) worker.send({ type: 'kfaas:cluster-metrics-result', id: m.id, perWorker } satisfies ClusterMetricsResponse);
         });
       }

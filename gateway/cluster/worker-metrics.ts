@@ -32,8 +32,8 @@ export function clusterWorkerMetrics(local: GatewayMetrics, parent: ParentChanne
     }
   });
 
-  /** Every worker's metrics summed, as a fresh registry. */
-  const summed = (): Promise<Registry> =>
+  /** Every worker's own metrics, from the primary. */
+  const perWorker = (): Promise<MetricsJson[]> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       const timer = setTimeout(() => {
@@ -43,12 +43,20 @@ export function clusterWorkerMetrics(local: GatewayMetrics, parent: ParentChanne
       waiting.set(id, (r) => {
         clearTimeout(timer);
         waiting.delete(id);
-        if (r.perWorker) resolve(AggregatorRegistry.aggregate(r.perWorker));
+        if (r.perWorker) resolve(r.perWorker);
         else reject(new Error(`cannot read the gateway's metrics: ${r.error ?? 'no answer'}`));
       });
       parent.send({ type: 'kfaas:cluster-metrics', id });
     });
+  return summedMetrics(local, perWorker);
+}
 
+/**
+ * Wraps one process's metrics so that reads return the sum of `perProcess()` (which must include this
+ * process's own), while calls are still counted locally.
+ */
+export function summedMetrics(local: GatewayMetrics, perProcess: () => Promise<MetricsJson[]>): GatewayMetrics {
+  const summed = async (): Promise<Registry> => AggregatorRegistry.aggregate(await perProcess());
   return {
     onStart: (fn) => local.onStart(fn),
     onComplete: (fn, statusCode, durationSeconds) => local.onComplete(fn, statusCode, durationSeconds),

@@ -56,6 +56,11 @@ export interface LocalProviderOptions {
    * `kfaas watchdog` child each: about 50 MiB less per function. Default false.
    */
   readonly hostForkWatchdogs?: boolean;
+  /**
+   * Called after anything resolve() answers may have changed: a function added, replaced or removed, a replica
+   * turned ready or not. `kfaas up` pushes the endpoints to its gateway worker processes from here.
+   */
+  readonly onChange?: () => void;
 }
 
 /** The local provider, with access to its running functions for tests and `kfaas up`. */
@@ -90,6 +95,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     ...(options.workingDir ? { workingDir: options.workingDir } : {}),
     ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
     ...(options.hostForkWatchdogs ? { hostedSpawner: () => (spawner ??= createSpawnPool(1)) } : {}),
+    ...(options.onChange ? { onChange: options.onChange } : {}),
   };
   const secrets = options.secretsDir ? new FileSecretStore(options.secretsDir) : undefined;
   /** Refuses a spec naming secrets that do not exist, as OpenFaaS refuses the deploy. */
@@ -111,6 +117,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
     const fn = new LocalFunction(namespace, spec, runtime);
     functions.set(key(spec.name, namespace), fn);
     if (started) fn.start();
+    options.onChange?.();
     return fn;
   };
 
@@ -166,6 +173,7 @@ export function createLocalProvider(options: LocalProviderOptions): LocalProvide
       const fn = existing(name, namespace);
       functions.delete(key(name, namespace));
       fromStack.delete(fn);
+      options.onChange?.();
       save();
       await fn.stop();
     },

@@ -32,6 +32,8 @@ export interface LocalRuntime {
   readonly secretsDir?: string;
   /** When set, fork-mode replicas are watchdogs hosted in this process, spawning through it (HostedReplica). */
   readonly hostedSpawner?: () => Spawner;
+  /** Called after a function's endpoints or spec may have changed (a replica turned ready or not, a scale). */
+  readonly onChange?: () => void;
 }
 
 /** What LocalFunction needs of a replica, a child process or a hosted watchdog. */
@@ -224,5 +226,6 @@ export class LocalFunction {
   private invalidate(): void {
     this.endpointCache = undefined;
     for (const check of [...this.readyWaiters]) check();
+    this.runtime.onChange?.();
   }
 }
