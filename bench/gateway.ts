@@ -109,13 +109,13 @@ import { clusterWorkerMetrics } from '${url('gateway/cluster/worker-metrics.js')
 const logger = createRootLogger({ level: 'warn' });
 if (cluster.isPrimary) {
   cluster.once('listening', (_worker, address) => process.send({ port: address.port }));
-  runPrimary({ processes: ${processes}, logger });
+  runPrimary({ processes: ${processes}, logger, gatherTimeoutMs: 5_000 });
 } else {
   tuneGatewayHeap();
   const config = loadConfig({ basic_auth: 'false', KFAAS_GATEWAY_PORT: '0', KFAAS_DRAIN_DELAY: '0s', KFAAS_LOG_LEVEL: 'warn' });
   const provider = new MemoryProvider({ namespaces: config.allowedNamespaces });
   provider.put({ name: 'echo' }, config.functionNamespace, ['http://127.0.0.1:' + process.env.TARGET_PORT]);
-  const metrics = clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true }));
+  const metrics = clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true }), config.metricsGatherTimeoutMs);
   await createGateway(config, { provider, logger, metrics }).start();
 }`;
 }

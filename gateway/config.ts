@@ -108,6 +108,8 @@ export interface GatewayConfig {
   readonly enqueueTimeoutMs: number;
   /** Kubernetes: longest wait of a /system write for the informer cache to show it. */
   readonly functionCacheWaitMs: number;
+  /** Several gateway processes: longest wait for the other processes' metrics when one reads them all. */
+  readonly metricsGatherTimeoutMs: number;
   readonly cliEntryPath: string | undefined;
   readonly stateDir: string | undefined;
   /** Local provider: the part of the gateway's environment its function processes inherit. */
@@ -200,6 +202,7 @@ export function loadConfig(env: Env): GatewayConfig {
     drainTimeoutMs: duration('KFAAS_DRAIN_TIMEOUT', pickEnv(env, 'KFAAS_DRAIN_TIMEOUT') ?? '30s'),
     enqueueTimeoutMs: positiveDuration('KFAAS_ENQUEUE_TIMEOUT', pickEnv(env, 'KFAAS_ENQUEUE_TIMEOUT') ?? '5s'),
     functionCacheWaitMs: duration('KFAAS_FUNCTION_CACHE_WAIT', pickEnv(env, 'KFAAS_FUNCTION_CACHE_WAIT') ?? '10s'),
+    metricsGatherTimeoutMs: positiveDuration('KFAAS_METRICS_GATHER_TIMEOUT', pickEnv(env, 'KFAAS_METRICS_GATHER_TIMEOUT') ?? '5s'),
     cliEntryPath: pickEnv(env, 'KFAAS_CLI_ENTRY'),
     stateDir: pickEnv(env, 'KFAAS_STATE_DIR'),
     localBaseEnv: inheritedEnv(env),

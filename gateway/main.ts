@@ -43,11 +43,11 @@ export async function main(): Promise<void> {
   }
   const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'gateway' } });
   if (config.processes > 1 && cluster.isPrimary) {
-    runPrimary({ processes: config.processes, logger });
+    runPrimary({ processes: config.processes, logger, gatherTimeoutMs: config.metricsGatherTimeoutMs });
     return;
   }
   // A worker counts its own calls; reads of the metrics (a scrape may land on any worker) sum every worker's.
-  const metrics = cluster.isWorker ? clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true })) : undefined;
+  const metrics = cluster.isWorker ? clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true }), config.metricsGatherTimeoutMs) : undefined;
   // Before the gateway is built: it adds spans only when tracing is on (an OTEL_* endpoint is set).
   const tracing = await startTracing('kfaas-gateway');
   const provider = createProvider(config, logger);

@@ -31,7 +31,7 @@ export async function runGatewayWorker(config: UpConfig, logger: Logger): Promis
     provider: routes.provider,
     logger,
     // Counts its own calls; the owner sums every process's when /metrics or the autoscaler reads them.
-    metrics: clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true })),
+    metrics: clusterWorkerMetrics(createGatewayMetrics({ defaultMetrics: true }), config.gateway.metricsGatherTimeoutMs),
     handOff,
   });
   const gotRoutes = new Promise<void>((resolve) => {

@@ -73,7 +73,7 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
   const served = { ...provider, functions: withQueueWorkers(provider.functions, provider.resolver, workers) };
   const local = createGatewayMetrics({ defaultMetrics: true });
   // Only workers that asked for the routes: one still starting would not answer, and hold up every read.
-  const gatherer = createMetricsGatherer(5_000, () => processes?.ready() ?? []);
+  const gatherer = createMetricsGatherer(gatewayConfig.metricsGatherTimeoutMs, () => processes?.ready() ?? []);
   const allMetrics = async (): Promise<MetricsJson[]> => [(await local.registry.getMetricsAsJSON()) as MetricsJson, ...(await gatherer.gather())];
   // With worker processes, /metrics, the dashboard and the autoscaler's signals count every process's calls.
   const metrics: GatewayMetrics = config.processes > 1 ? summedMetrics(local, allMetrics) : local;

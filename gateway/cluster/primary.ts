@@ -13,8 +13,8 @@ import { createMetricsGatherer } from './metrics-gatherer.js';
 export interface PrimaryOptions {
   readonly processes: number;
   readonly logger: Logger;
-  /** Longest wait for the workers' metrics; default 5 s. */
-  readonly gatherTimeoutMs?: number;
+  /** Longest wait for the workers' metrics (KFAAS_METRICS_GATHER_TIMEOUT). */
+  readonly gatherTimeoutMs: number;
 }
 
 /** Pause before replacing a worker that died, so a crash loop does not spin. */
@@ -23,7 +23,7 @@ const RESTART_DELAY_MS = 1_000;
 /** Forks the workers and supervises them until a signal; the process exits when the last worker has. */
 export function runPrimary(options: PrimaryOptions): void {
   const { logger } = options;
-  const gatherTimeoutMs = options.gatherTimeoutMs ?? 5_000;
+  const gatherTimeoutMs = options.gatherTimeoutMs;
   let stopping = false;
   let failed = false;
   const metrics = createMetricsGatherer(gatherTimeoutMs);

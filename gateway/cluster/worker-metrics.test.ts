@@ -22,7 +22,7 @@ describe('clusterWorkerMetrics', () => {
   it('counts locally and reads the sum over every worker: scrape text, dashboard samples, invocation counts', async () => {
     const localA = createGatewayMetrics();
     const localB = createGatewayMetrics();
-    const a = clusterWorkerMetrics(localA, fakePrimary(() => [localA, localB]));
+    const a = clusterWorkerMetrics(localA, 5_000, fakePrimary(() => [localA, localB]));
     for (const [m, n] of [[a, 3], [localB, 2]] as const) {
       for (let i = 0; i < n; i++) {
         m.onStart('echo.fn');
@@ -47,13 +47,20 @@ describe('clusterWorkerMetrics', () => {
     expect(await localA.invocationCounts()).toEqual(new Map([['echo.fn', 3]]));
   });
 
+  it('fails a read with the wait in its message when the primary does not answer', async () => {
+    const channel = new EventEmitter() as ParentChannel & EventEmitter;
+    channel.send = () => true;
+    const metrics = clusterWorkerMetrics(createGatewayMetrics(), 20, channel);
+    await expect(metrics.invocationCounts()).rejects.toThrow(/did not send the workers' metrics within 40 ms/);
+  });
+
   it("answers the primary's request for this worker's own metrics", async () => {
     const local = createGatewayMetrics();
     local.onStart('x.fn');
     const channel = new EventEmitter() as ParentChannel & EventEmitter;
     const sent: unknown[] = [];
     channel.send = (m: unknown) => sent.push(m);
-    clusterWorkerMetrics(local, channel);
+    clusterWorkerMetrics(local, 5_000, channel);
     channel.emit('message', { type: 'kfaas:local-metrics', id: 7 });
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent).toEqual([{ type: 'kfaas:local-metrics-result', id: 7, metrics: await local.registry.getMetricsAsJSON() }]);

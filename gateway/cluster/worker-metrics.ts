@@ -5,11 +5,9 @@
  * answer for the whole gateway.
  */
 import { AggregatorRegistry, Registry, type Metric } from 'prom-client';
+import { withDeadline } from '../../runtime/deadline.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { isMessage, type ClusterMetricsResponse, type LocalMetricsRequest, type MetricsJson } from './messages.js';
-
-/** How long a worker waits for the primary's sum before failing the read. */
-const ASK_TIMEOUT_MS = 10_000;
 
 /** The part of `process` this uses; tests pass a fake. */
 export interface ParentChannel {
@@ -17,8 +15,12 @@ export interface ParentChannel {
   on(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
-/** Wraps a worker's local metrics so that reads return the whole gateway's. */
-export function clusterWorkerMetrics(local: GatewayMetrics, parent: ParentChannel = process as ParentChannel): GatewayMetrics {
+/**
+ * Wraps a worker's local metrics so that reads return the whole gateway's. `gatherTimeoutMs` is the primary's
+ * wait for the workers (KFAAS_METRICS_GATHER_TIMEOUT); a worker waits twice that for the primary's answer.
+ */
+export function clusterWorkerMetrics(local: GatewayMetrics, gatherTimeoutMs: number, parent: ParentChannel = process as ParentChannel): GatewayMetrics {
+  const askTimeoutMs = 2 * gatherTimeoutMs;
   let nextId = 0;
   const waiting = new Map<number, (r: ClusterMetricsResponse) => void>();
   parent.on('message', (m: unknown) => {
@@ -33,21 +35,15 @@ export function clusterWorkerMetrics(local: GatewayMetrics, parent: ParentChanne
   });
 
   /** Every worker's own metrics, from the primary. */
-  const perWorker = (): Promise<MetricsJson[]> =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`the gateway's primary process did not send the workers' metrics within ${ASK_TIMEOUT_MS} ms`));
-      }, ASK_TIMEOUT_MS);
-      waiting.set(id, (r) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        if (r.perWorker) resolve(r.perWorker);
-        else reject(new Error(`cannot read the gateway's metrics: ${r.error ?? 'no answer'}`));
-      });
-      parent.send({ type: 'kfaas:cluster-metrics', id });
+  const perWorker = (): Promise<MetricsJson[]> => {
+    const id = nextId++;
+    const answer = new Promise<MetricsJson[]>((resolve, reject) => {
+      waiting.set(id, (r) => (r.perWorker ? resolve(r.perWorker) : reject(new Error(`cannot read the gateway's metrics: ${r.error ?? 'no answer'}`))));
     });
+    parent.send({ type: 'kfaas:cluster-metrics', id });
+    const timedOut = () => new Error(`the gateway's primary process did not send the workers' metrics within ${askTimeoutMs} ms`);
+    return withDeadline(answer, askTimeoutMs, timedOut).finally(() => waiting.delete(id));
+  };
   return summedMetrics(local, perWorker);
 }
 
