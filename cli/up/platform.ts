@@ -51,6 +51,7 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
   const tracing = await startTracing('kfaas');
   const queue = createEmbeddedQueue({ dataDir: `${options.dataDir}/queue`, logger });
   const traced = tracing.enabled ? traceQueue(queue, { system: 'kfaas-embedded', destination: (inv) => invocationTopic(inv.queue) }) : queue;
+  const functionsChanged = new ChangeSignal();
   const provider = createLocalProvider({
     cliEntryPath: gatewayConfig.cliEntryPath ?? '',
     namespace: LOCAL_NAMESPACE,
@@ -65,7 +66,10 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     // Function output in the terminal, like `docker compose up`: a handler that cannot start says why here.
     onLog: (fn, _ns, instance, text) => logger.info(text, { component: instance }),
     // Gateway worker processes route sync calls from the endpoints this pushes them.
-    onChange: () => processes?.changed(),
+    onChange: () => {
+      processes?.changed();
+      functionsChanged.notify();
+    },
   });
   let url = '';
   const workers = createWorkerPool({ queue, gatewayUrl: () => url, config: config.worker, logger });
@@ -145,7 +149,7 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     const specs = await Promise.all(restored.map((f) => provider.resolver.resolve(f.name, LOCAL_NAMESPACE)));
     const queues = new Set<string | undefined>([undefined, ...(stack?.functions ?? []).map((f) => f.queue), ...specs.map((r) => r?.queue)]);
     for (const name of queues) await workers.ensure(name);
-    const notReady = await waitForFunctions(provider, (stack?.functions ?? []).map((f) => f.name), config.functionsReadyTimeoutMs);
+    const notReady = await waitForFunctions(provider, (stack?.functions ?? []).map((f) => f.name), config.functionsReadyTimeoutMs, functionsChanged);
     for (const name of notReady) {
       logger.error('function has no healthy replica yet; it keeps restarting with backoff (see its output above)', { fn: name });
     }
@@ -160,16 +164,41 @@ function portInUse(port: number): PortInUseError {
   return new PortInUseError(`port ${port} on 127.0.0.1 is already in use: stop what uses it, or choose another with --port`);
 }
 
-/** Polls until every function has a ready endpoint or the deadline passes; returns those still not ready. */
-async function waitForFunctions(provider: LocalProvider, names: readonly string[], timeoutMs: number): Promise<string[]> {
+/** Wakes whoever waits for the next change of the local functions (a replica turning ready, or not). */
+class ChangeSignal {
+  private waiters: Array<() => void> = [];
+
+  notify(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves at the next change, or after `ms`. */
+  next(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Waits, change by change, until every function has a ready endpoint or the deadline passes; returns those still not ready. */
+async function waitForFunctions(provider: LocalProvider, names: readonly string[], timeoutMs: number, changed: ChangeSignal): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let pending = [...names];
-  while (pending.length > 0 && Date.now() < deadline) {
+  for (;;) {
+    // Armed before the check, so a change between the check and the wait is not missed.
+    const next = changed.next(Math.max(0, deadline - Date.now()));
     const ready = await Promise.all(pending.map(async (name) => ((await provider.resolver.resolve(name, LOCAL_NAMESPACE))?.endpoints.length ?? 0) > 0));
     pending = pending.filter((_, i) => !ready[i]);
-    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (pending.length === 0 || Date.now() >= deadline) {
+      changed.notify();
+      return pending;
+    }
+    await next;
   }
-  return pending;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
