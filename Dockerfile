@@ -34,7 +34,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
-RUN ln -s /app/dist/cli/main.js /usr/local/bin/kfaas
+RUN ln -s /app/dist/cli/kfaas.cjs /usr/local/bin/kfaas
 # The `node` user of the base image, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 # 8080: gateway and watchdog HTTP; 8081: watchdog metrics; 8082: gateway metrics.

@@ -65,8 +65,8 @@ if ! is_complete "$OUT"; then
   mkdir "$WORK/deps"; cp package.json package-lock.json "$WORK/deps/"; cp -al node_modules "$WORK/deps/node_modules"
   (cd "$WORK/deps" && npm prune --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null 2>&1)
   cp -a "$WORK/deps/node_modules" "$R/app/node_modules"
-  chmod +x "$R/app/dist/cli/main.js"
-  ln -s /app/dist/cli/main.js "$R/usr/local/bin/kfaas"
+  chmod +x "$R/app/dist/cli/main.js" "$R/app/dist/cli/kfaas.cjs"
+  ln -s /app/dist/cli/kfaas.cjs "$R/usr/local/bin/kfaas"
   umoci repack --image "$L:$TAG" "$L.bundle"
   umoci config --image "$L:$TAG" --config.user 1000:1000 --config.workingdir /app \
     --config.env PATH=/usr/local/bin:/usr/bin:/bin --config.env NODE_ENV=production \

@@ -1,4 +1,4 @@
-// The real `kfaas watchdog` as a child process (node dist/cli/main.js): start-up validation, SIGTERM drain, and
+// The real `kfaas watchdog` as a child process (node dist/cli/kfaas.cjs): start-up validation, SIGTERM drain, and
 // memory while streaming. Needs `npm run build` first.
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';

@@ -16,7 +16,7 @@ describe('loadUpConfig', () => {
       drainDelayMs: 0,
       auth: { enabled: true, secretMountPath: '/tmp/kfaas-data/auth' },
     });
-    expect(config.gateway.cliEntryPath).toMatch(/cli\/main\.js$/);
+    expect(config.gateway.cliEntryPath).toMatch(/cli\/kfaas\.cjs$/);
     expect(config.worker).toMatchObject({ maxInflight: 7, jitter: 'full' });
     expect(config.gateway.localBaseEnv).toEqual({ PATH: '/usr/bin', HOME: '/home/dev' });
     expect(Object.isFrozen(config.gateway)).toBe(true);

@@ -61,7 +61,7 @@ export function loadUpConfig(raw: Readonly<Record<string, string | undefined>>, 
     allowedNamespaces: Object.freeze([LOCAL_NAMESPACE]),
     auth: Object.freeze({ ...gateway.auth, secretMountPath: credentialsDir(options.dataDir) }),
     stateDir: `${options.dataDir}/state`,
-    cliEntryPath: fileURLToPath(new URL('../main.js', import.meta.url)),
+    cliEntryPath: fileURLToPath(new URL('../kfaas.cjs', import.meta.url)),
     // A developer's Ctrl-C should not wait for load balancers that do not exist.
     drainDelayMs: pickEnv(env, 'KFAAS_DRAIN_DELAY') === undefined ? 0 : gateway.drainDelayMs,
     // Many functions on a laptop: fork-mode watchdogs share this process rather than cost ~50 MiB each.

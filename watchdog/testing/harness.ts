@@ -114,9 +114,9 @@ export interface CliWatchdog {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const CLI = `${REPO_ROOT}dist/cli/main.js`;
+const CLI = `${REPO_ROOT}dist/cli/kfaas.cjs`;
 
-/** Spawns `node dist/cli/main.js watchdog` with `env` (plus PATH); does not wait for it to listen. */
+/** Spawns `node dist/cli/kfaas.cjs watchdog` (the `kfaas` executable) with `env` (plus PATH); does not wait for it to listen. */
 export function spawnCliWatchdog(env: Record<string, string>): Omit<CliWatchdog, 'url'> {
   if (!existsSync(CLI) || !existsSync(`${REPO_ROOT}dist/watchdog/main.js`)) {
     throw new Error(`${CLI} or dist/watchdog/main.js is missing: run \`npm run build\` before these tests`);
