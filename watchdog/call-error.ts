@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { formatDuration } from '../common/duration.js';
 import { Headers } from '../common/headers.js';
+import { nowMs } from './clock.js';
 
 /** The component name the watchdog puts in `X-OpenFaaS-Internal`. */
 export const INTERNAL_COMPONENT = 'watchdog';
@@ -33,8 +34,8 @@ export function timeoutError(limit: TimeoutLimit, ms: number, note = ''): CallEr
 }
 
 /** Seconds since `startedAtMs` in the `%f` format of the OpenFaaS `X-Duration-Seconds` header. */
-export function durationSeconds(startedAtMs: number, nowMs: number = performance.now()): string {
-  return ((nowMs - startedAtMs) / 1000).toFixed(6);
+export function durationSeconds(startedAtMs: number, now: number = nowMs()): string {
+  return ((now - startedAtMs) / 1000).toFixed(6);
 }
 
 /** Writes `err` as a text/plain response; the caller must check that headers were not sent yet. */

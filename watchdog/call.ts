@@ -9,6 +9,7 @@ import { Headers, isValidCallId } from '../common/headers.js';
 import type { LeveledLogger as Logger } from '../common/log-record.js';
 import { formatDuration } from '../common/duration.js';
 import { CallError, timeoutError, writeCallError } from './call-error.js';
+import { nowMs } from './clock.js';
 import type { WatchdogConfig } from './config.js';
 import type { Call, Runner } from './runner/runner.js';
 import { effectiveExecLimit } from './timeout-rule.js';
@@ -23,7 +24,7 @@ export interface CallDeps {
 /** Runs one call to completion; resolves once the function's work is over and the response is closed. */
 export function runCall(req: IncomingMessage, res: ServerResponse, deps: CallDeps): Promise<void> {
   const { config } = deps;
-  const startedAtMs = performance.now();
+  const startedAtMs = nowMs();
   const rawCallId = req.headers[Headers.callId];
   const callId = typeof rawCallId === 'string' && isValidCallId(rawCallId) ? rawCallId : undefined;
   const logger = callId ? deps.logger.child({ callId }) : deps.logger;
@@ -55,7 +56,7 @@ export function runCall(req: IncomingMessage, res: ServerResponse, deps: CallDep
       statusCode: err.statusCode,
       method: req.method,
       path: req.url,
-      durationMs: Math.round(performance.now() - startedAtMs),
+      durationMs: Math.round(nowMs() - startedAtMs),
     });
     if (res.headersSent) {
       // Too late for a status: cut the connection so the client sees an incomplete response, not a short one.

@@ -3,7 +3,6 @@
  * `healthcheck_interval` so the endpoint is removed while calls still succeed, stop accepting connections, give
  * in-flight calls up to `write_timeout`, then stop whatever is left.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LeveledLogger as Logger } from '../common/log-record.js';
 import { settlesWithin } from '../runtime/deadline.js';
 
@@ -30,7 +29,8 @@ export async function drain(steps: DrainSteps): Promise<void> {
   logger.info(`Draining: reporting unhealthy for healthcheck_interval (${steps.healthcheckIntervalMs}ms)`, {
     inflight: steps.inflightCount(),
   });
-  if (steps.healthcheckIntervalMs > 0) await sleep(steps.healthcheckIntervalMs);
+  // A plain timer: node:timers/promises would be loaded at every start for this one wait at the end.
+  if (steps.healthcheckIntervalMs > 0) await new Promise((resolve) => setTimeout(resolve, steps.healthcheckIntervalMs));
   steps.stopAccepting();
   const pending = steps.inflightCount();
   if (pending > 0) {

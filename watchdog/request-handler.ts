@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CallError, writeCallError } from './call-error.js';
 import { runCall, type CallDeps } from './call.js';
+import { nowMs } from './clock.js';
 import { answerProbe, isProbe, type ProbeState } from './health.js';
 import type { InflightLimit } from './inflight-limit.js';
 
@@ -23,12 +24,12 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     const phase = deps.phase();
     if (phase === 'stopped') {
       res.shouldKeepAlive = false;
-      writeCallError(res, new CallError(503, 'UNAVAILABLE', 'the watchdog is shutting down'), performance.now());
+      writeCallError(res, new CallError(503, 'UNAVAILABLE', 'the watchdog is shutting down'), nowMs());
       return;
     }
     if (!deps.inflight.tryAcquire()) {
       const { max } = deps.inflight;
-      writeCallError(res, new CallError(429, 'TOO_MANY_REQUESTS', `Concurrent request limit exceeded. Max concurrent requests: ${max}`), performance.now());
+      writeCallError(res, new CallError(429, 'TOO_MANY_REQUESTS', `Concurrent request limit exceeded. Max concurrent requests: ${max}`), nowMs());
       return;
     }
     // While draining, let each connection close after its call so the client reconnects elsewhere.

@@ -9,7 +9,7 @@ export interface Call {
   readonly callId: string | undefined;
   /** A child logger carrying `callId`. */
   readonly logger: Logger;
-  /** `performance.now()` when the request arrived. */
+  /** `nowMs()` (clock.ts) when the request arrived. */
   readonly startedAtMs: number;
   /**
    * Aborted when the call must stop: a timeout (reason is a CallError, already answered by the caller) or the

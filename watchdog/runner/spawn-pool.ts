@@ -4,11 +4,12 @@
  * streams whose bytes travel as messages (a copy of each chunk: microseconds, against milliseconds per spawn).
  * Workers start once calls overlap (a spawn while another process of the pool still runs): a function called
  * one call at a time, or not at all, never pays a thread's 8 MiB and 50 ms of CPU, and a lone spawn's wait
- * stalls nothing. Until a thread is up, calls spawn on the main thread.
+ * stalls nothing. Until a thread is up, calls spawn on the main thread. Even node:worker_threads is loaded only
+ * then: importing it up front cost every function process some 2 ms of its start (README, "Watchdog start-up").
  */
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { killGroup } from '../process-group.js';
 import { mainThreadSpawner, type ForkedProcess, type Spawner } from './spawner.js';
 
@@ -116,24 +117,28 @@ class PoolWorker {
   readonly live = new Map<number, RemoteProcess>();
   online = false;
   readonly isOnline: Promise<void>;
-  private readonly worker: Worker;
+  // Set once node:worker_threads is loaded; spawns are routed here only after 'online', so it is always set then.
+  private worker: Worker | undefined;
+  private readonly created: Promise<Worker>;
 
   constructor() {
+    this.created = import('node:worker_threads').then(({ Worker }) => this.boot(Worker));
+    this.isOnline = this.created.then((worker) => new Promise<void>((resolve) => worker.once('online', () => resolve()))).then(() => {
+      this.online = true;
+    });
+  }
+
+  private boot(WorkerClass: typeof Worker): Worker {
     // The worker holds little more than its ChildProcess objects: small heaps keep each thread's RSS down
     // (the default young generation alone reserves 16 MiB+).
-    this.worker = new Worker(WORKER_SOURCE, {
+    const worker = new WorkerClass(WORKER_SOURCE, {
       eval: true,
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 },
     });
+    this.worker = worker;
     // The pool must not keep a watchdog alive on its own.
-    this.worker.unref();
-    this.isOnline = new Promise((resolve) =>
-      this.worker.once('online', () => {
-        this.online = true;
-        resolve();
-      }),
-    );
-    this.worker.on('message', (m: FromWorker) => this.live.get(m.id)?.receive(m));
+    worker.unref();
+    worker.on('message', (m: FromWorker) => this.live.get(m.id)?.receive(m));
     // A worker that dies takes its calls with it: they fail like a process that could not be run.
     const fail = (reason: string): void => {
       for (const child of this.live.values()) {
@@ -141,8 +146,9 @@ class PoolWorker {
         child.receive({ t: 'close', id: 0, code: null, signal: null });
       }
     };
-    this.worker.on('error', (err) => fail(`spawn thread failed: ${err.message}`));
-    this.worker.on('exit', (code) => fail(`spawn thread exited with code ${code}`));
+    worker.on('error', (err) => fail(`spawn thread failed: ${err.message}`));
+    worker.on('exit', (code) => fail(`spawn thread exited with code ${code}`));
+    return worker;
   }
 
   spawn(id: number, file: string, args: string[], env: Readonly<Record<string, string>>, cwd: string | undefined): ForkedProcess {
@@ -152,12 +158,12 @@ class PoolWorker {
     return child;
   }
 
-  terminate(): Promise<number> {
-    return this.worker.terminate();
+  async terminate(): Promise<number> {
+    return (await this.created).terminate();
   }
 
   private post(m: ToWorker): void {
-    this.worker.postMessage(m);
+    this.worker!.postMessage(m);
   }
 }
 

@@ -1,17 +1,33 @@
 /** Polls a TCP address until it accepts a connection, the deadline passes, or the caller gives up. */
 import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { nowMs } from '../clock.js';
 
 const POLL_MS = 50;
 
 /** Resolves true once `host:port` accepts a connection, false when `timeoutMs` passes or `signal` aborts. */
 export async function waitForPort(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!signal.aborted && performance.now() < deadline) {
+  const deadline = nowMs() + timeoutMs;
+  while (!signal.aborted && nowMs() < deadline) {
     if (await accepts(host, port)) return true;
-    await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
+    await pause(POLL_MS, signal);
   }
   return false;
+}
+
+/**
+ * Resolves after `ms`, or at once when `signal` aborts. Not node:timers/promises, which every watchdog would
+ * load at start for a helper only http mode needs.
+ */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function accepts(host: string, port: number): Promise<boolean> {
