@@ -1,8 +1,9 @@
 /**
  * Footprint benchmark: what one idle function costs. A fork-mode `kfaas watchdog` (the bundle) and the same
- * watchdog run from its ES modules, against a bare node:http server (the floor of any Node process here): RSS
- * after 50 calls and CPU time spent until the first answer (CPU, because wall time swings with the load of a
- * shared machine), each the median of 5 starts. Then `kfaas up` with N fork-mode
+ * watchdog run from its ES modules, against a bare node:http server (the floor of any Node process here) and
+ * the same bare server spawning `cat` for each call (the floor of a fork-mode watchdog, whose first answer
+ * needs a spawn): RSS after 50 calls and CPU time spent until the first answer (CPU, because wall time swings
+ * with the load of a shared machine), each the median of 5 starts. Then `kfaas up` with N fork-mode
  * functions, watchdogs hosted in its process against one `kfaas watchdog` child each: RSS summed over the
  * whole process tree after 5 calls per function.
  */
@@ -23,17 +24,31 @@ export interface FootprintBenchOptions {
 }
 
 const BARE_SERVER = `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => s.end('ok')); }).listen(Number(process.env.port), '127.0.0.1');`;
+// What any fork-mode watchdog must do for its first answer: spawn the function in its own group, pipe the body.
+const BARE_SPAWNING_SERVER = `const { spawn } = require('node:child_process');
+require('node:http').createServer((q, s) => {
+  const c = spawn('cat', [], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = [];
+  q.pipe(c.stdin);
+  c.stdout.on('data', (d) => out.push(d));
+  c.stderr.resume();
+  c.on('close', () => s.end(Buffer.concat(out)));
+}).listen(Number(process.env.port), '127.0.0.1');`;
 const STARTS = 5;
 // Long enough for the last calls' garbage to be collected; what stays is the idle cost.
 const SETTLE_MS = 1_000;
 
 /** Runs the footprint scenarios. */
 export async function runFootprintBench(opts: FootprintBenchOptions): Promise<BenchResult[]> {
-  const cli = join(repoRoot(), 'dist', 'cli', 'main.js');
+  // The `kfaas` executable, as the function image, the chart's pods and `kfaas up` run it.
+  const cli = join(repoRoot(), 'dist', 'cli', 'kfaas.cjs');
   const forkEnv = { mode: 'fork', fprocess: 'cat', log_level: 'warn', healthcheck_interval: '0' };
-  const bare = await idleMedian(['-e', BARE_SERVER]);
-  const watchdog = await idleMedian([cli, 'watchdog'], forkEnv);
-  const modules = await idleMedian([join(repoRoot(), 'dist', 'watchdog', 'bin.js')], forkEnv);
+  const [bare, spawning, watchdog, modules] = await idleMedians([
+    { args: ['-e', BARE_SERVER] },
+    { args: ['-e', BARE_SPAWNING_SERVER] },
+    { args: [cli, 'watchdog'], env: forkEnv },
+    { args: [join(repoRoot(), 'dist', 'watchdog', 'bin.js')], env: forkEnv },
+  ]);
   const hosted = await upTree(cli, opts.functions, true);
   const children = await upTree(cli, opts.functions, false);
   const idleRow = (scenario: string, r: IdleFigures, ratio: number): BenchResult => ({
@@ -58,6 +73,7 @@ export async function runFootprintBench(opts: FootprintBenchOptions): Promise<Be
   });
   return [
     idleRow('bare node:http server (3 lines)', bare, 1),
+    idleRow('bare node:http server spawning cat per call (9 lines)', spawning, round(spawning.rssMb / bare.rssMb)),
     idleRow('kfaas watchdog, fork mode (cat)', watchdog, round(watchdog.rssMb / bare.rssMb)),
     idleRow('the same watchdog from its ES modules, unbundled (dist/watchdog/bin.js)', modules, round(modules.rssMb / bare.rssMb)),
     upRow(`kfaas up, ${opts.functions} fork-mode functions, one watchdog child each`, children),
@@ -70,12 +86,19 @@ interface IdleFigures {
   readonly cpuMs: number;
 }
 
-/** Medians of STARTS starts, RSS and CPU each. */
-async function idleMedian(args: string[], env: Record<string, string> = {}): Promise<IdleFigures> {
-  const runs: IdleFigures[] = [];
-  for (let i = 0; i < STARTS; i++) runs.push(await idleProcess(args, env));
+/**
+ * Medians of STARTS starts of each process, RSS and CPU each. The starts are interleaved, one of each per
+ * round, so that a change in the machine's load during the run weighs on every process alike.
+ */
+async function idleMedians<const T extends ReadonlyArray<{ args: string[]; env?: Record<string, string> }>>(
+  processes: T,
+): Promise<{ [K in keyof T]: IdleFigures }> {
+  const runs: IdleFigures[][] = processes.map(() => []);
+  for (let i = 0; i < STARTS; i++) {
+    for (const [k, p] of processes.entries()) runs[k]!.push(await idleProcess(p.args, p.env));
+  }
   const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  return { rssMb: median(runs.map((r) => r.rssMb)), cpuMs: median(runs.map((r) => r.cpuMs)) };
+  return runs.map((r) => ({ rssMb: median(r.map((x) => x.rssMb)), cpuMs: median(r.map((x) => x.cpuMs)) })) as { [K in keyof T]: IdleFigures };
 }
 
 async function idleProcess(args: string[], env: Record<string, string> = {}): Promise<IdleFigures> {
