@@ -3,12 +3,12 @@
  * most of compiling it. CommonJS on purpose: `kfaas watchdog` reaches it from the CommonJS `kfaas` launcher
  * without starting Node's ES module loader (README, "Watchdog start-up").
  *
- * The cache (`bundle.cjs.cache`) is written by the build, next to the bundle, by the same Node binary that
- * runs it in the images. It is used only when its header names this bundle's content stamp, this Node version
+ * The cache (`bundle.cjs.cache`) is written by the build (bundle-cache-writer.cts), next to the bundle, by
+ * the same Node binary that runs it in the images. It is used only when its header names this bundle's content stamp, this Node version
  * and this architecture; V8 then checks its own version and flags and rejects a cache that does not match
  * (`cachedDataRejected`). Either way a rejected or missing cache only costs the compile it would have saved.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -16,9 +16,11 @@ import { Script } from 'node:vm';
 /** The bundle next to this file; its code cache is `<bundle>.cache`. */
 export const BUNDLE_PATH = join(__dirname, 'bundle.cjs');
 
-// The bundle step writes this first line, with a hash of the rest, so the cache is tied to the bundle's
-// content (V8's own check compares only the source length).
-const STAMP_PREFIX = '// kfaas-bundle ';
+/**
+ * The bundle's first line, written by the bundle step with a hash of the rest, ties the cache to the bundle's
+ * content (V8's own check compares only the source length).
+ */
+export const STAMP_PREFIX = '// kfaas-bundle ';
 // Node's CommonJS wrapper, on the bundle's first line so that line numbers in stack traces stay right.
 const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const WRAPPER_TAIL = '\n})';
@@ -34,12 +36,22 @@ export function runBundledWatchdog(bundlePath = BUNDLE_PATH): boolean {
   if (!existsSync(bundlePath)) return false;
   const source = readFileSync(bundlePath, 'utf8');
   const cached = readCache(source, `${bundlePath}.cache`);
-  const script = new Script(WRAPPER_HEAD + source + WRAPPER_TAIL, { filename: bundlePath, cachedData: cached });
+  const script = compileBundle(source, bundlePath, cached);
   outcome = cached === undefined ? outcome : script.cachedDataRejected ? 'rejected' : 'used';
+  runBundle(script, bundlePath);
+  return true;
+}
+
+/** Compiles the bundle's source as Node's CommonJS loader would wrap it, with `cachedData` when given. */
+export function compileBundle(source: string, bundlePath: string, cachedData?: Buffer): Script {
+  return new Script(WRAPPER_HEAD + source + WRAPPER_TAIL, { filename: bundlePath, cachedData });
+}
+
+/** Runs a compiled bundle as a CommonJS module at `bundlePath`. */
+export function runBundle(script: Script, bundlePath: string): void {
   const bundleModule = { exports: {} };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run.call(bundleModule.exports, bundleModule.exports, createRequire(bundlePath), bundleModule, bundlePath, dirname(bundlePath));
-  return true;
 }
 
 let outcome: CacheOutcome = 'missing';
@@ -49,22 +61,8 @@ export function cacheOutcome(): CacheOutcome {
   return outcome;
 }
 
-/**
- * Stamps the bundle with a hash of its content and writes its code cache (the bundle step runs this once
- * esbuild is done). Compiling does not run the bundle, so nothing starts.
- */
-export function writeCodeCache(bundlePath = BUNDLE_PATH): void {
-  const body = stripStamp(readFileSync(bundlePath, 'utf8'));
-  // A hash of the content, computed here, at build time: the loader only compares strings.
-  const hash = (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(body).digest('hex');
-  const source = `${STAMP_PREFIX}${hash}\n${body}`;
-  writeFileSync(bundlePath, source);
-  const data = new Script(WRAPPER_HEAD + source + WRAPPER_TAIL, { filename: bundlePath }).createCachedData();
-  writeFileSync(`${bundlePath}.cache`, Buffer.concat([Buffer.from(`${cacheKey(source)}\n`), data]));
-}
-
 /** The cache's header for this bundle under this Node: undefined when the bundle carries no stamp. */
-function cacheKey(source: string): string | undefined {
+export function cacheKey(source: string): string | undefined {
   if (!source.startsWith(STAMP_PREFIX)) return undefined;
   const stamp = source.slice(STAMP_PREFIX.length, source.indexOf('\n'));
   return `kfaas-code-cache ${stamp} ${process.version} ${process.arch}`;
@@ -86,9 +84,3 @@ function readCache(source: string, cachePath: string): Buffer | undefined {
   return file.subarray(newline + 1);
 }
 
-function stripStamp(source: string): string {
-  return source.startsWith(STAMP_PREFIX) ? source.slice(source.indexOf('\n') + 1) : source;
-}
-
-// The bundle step: `node dist/watchdog/bundle-loader.cjs [bundle]`.
-if (require.main === module) writeCodeCache(process.argv[2]);

@@ -1,6 +1,7 @@
-// The bundle loader of `kfaas watchdog` (dist/watchdog/bundle-loader.cjs): its V8 code cache is used only for
-// the bundle, Node and V8 flags it was written for, and any other cache is ignored while the bundle still runs.
-// Each load runs in a fresh `node`, as a function process would. Needs `npm run build` first.
+// The bundle loader of `kfaas watchdog` (dist/watchdog/bundle-loader.cjs) and the bundle step's cache writer:
+// the V8 code cache is used only for the bundle, Node and V8 flags it was written for, and any other cache is
+// ignored while the bundle still runs. Each load runs in a fresh `node`, as a function process would. Needs
+// `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './testing/harness.js';
 
 const LOADER = `${REPO_ROOT}dist/watchdog/bundle-loader.cjs`;
+const WRITER = `${REPO_ROOT}dist/watchdog/bundle-cache-writer.cjs`;
+const BUILT_BUNDLE = `${REPO_ROOT}dist/watchdog/bundle.cjs`;
 // A stand-in bundle: says that it ran, and throws when asked to.
 const BUNDLE = `"use strict";\nprocess.stdout.write('ran ');\nif (process.env.THROW) throw new Error('thrown by the bundle');\n`;
 
@@ -15,7 +18,9 @@ let dir: string;
 let bundle: string;
 
 beforeAll(() => {
-  if (!existsSync(LOADER)) throw new Error(`${LOADER} is missing: run \`npm run build\` before these tests`);
+  for (const file of [LOADER, WRITER, BUILT_BUNDLE]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` before these tests`);
+  }
 });
 
 beforeEach(() => {
@@ -28,12 +33,13 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Loads the bundle in a new node; returns what it printed and the cache's fate. */
 function load(nodeFlags: string[] = [], env: Record<string, string> = {}): string {
-  const script = `const l = require(${JSON.stringify(LOADER)}); const ok = l.runBundledWatchdog(${JSON.stringify(bundle)}); process.stdout.write(ok + ' ' + l.cacheOutcome());`;
-  return execFileSync(process.execPath, [...nodeFlags, '-e', script], { env: { PATH: process.env['PATH'], ...env }, encoding: 'utf8' });
+  const script = `const l = require(${JSON.stringify(LOADER)}); const ok = l.runBundledWatchdog(${JSON.stringify(bundle)}); process.stdout.write(ok + ' ' + l.cacheOutcome()); process.exit(0);`;
+  return execFileSync(process.execPath, [...nodeFlags, '-e', script], { env: { PATH: process.env['PATH'], ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function writeCache(): void {
-  execFileSync(process.execPath, [LOADER, bundle]);
+/** The bundle step's writer; the stand-in bundle serves nothing, so no warm-up unless asked. */
+function writeCache(...args: string[]): void {
+  execFileSync(process.execPath, [WRITER, ...(args.length > 0 ? args : ['--no-warm-up']), bundle]);
 }
 
 test('runs the bundle without a cache, and reports no bundle as false', () => {
@@ -88,4 +94,19 @@ test("the bundle's errors name its own file and line", () => {
   // Its third line is line 4 of the file once the stamp line is in front.
   expect(stderr).toContain(`${bundle}:4`);
   expect(stderr).toContain('thrown by the bundle');
+});
+
+test('the warm-up runs the watchdog through a call, so its cache holds more than the top level', () => {
+  writeFileSync(bundle, readFileSync(BUILT_BUNDLE));
+  writeCache('--no-warm-up');
+  const cold = readFileSync(`${bundle}.cache`).length;
+  writeCache('--warm-up');
+  const warm = readFileSync(`${bundle}.cache`).length;
+  expect(warm).toBeGreaterThan(cold * 1.5);
+  expect(load([], { fprocess: 'cat', port: '0', log_level: 'error' })).toBe('true used');
+});
+
+test('the built watchdog starts with the cache that the build wrote', () => {
+  bundle = BUILT_BUNDLE;
+  expect(load([], { fprocess: 'cat', port: '0', log_level: 'error' })).toBe('true used');
 });
