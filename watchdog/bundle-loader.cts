@@ -4,9 +4,9 @@
  * without starting Node's ES module loader (README, "Watchdog start-up").
  *
  * The cache (`bundle.cjs.cache`) is written by the build (bundle-cache-writer.cts), next to the bundle, by
- * the same Node binary that runs it in the images. It is used only when its header names this bundle's content stamp, this Node version
- * and this architecture; V8 then checks its own version and flags and rejects a cache that does not match
- * (`cachedDataRejected`). Either way a rejected or missing cache only costs the compile it would have saved.
+ * the same Node binary that runs it in the images. It is used only when its header names this bundle's
+ * content stamp, this Node version and this architecture; V8 then checks its own version and flags and
+ * rejects a cache that does not match (`cachedDataRejected`). Either way a rejected or missing cache only costs the compile it would have saved.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
