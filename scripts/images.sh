@@ -24,9 +24,11 @@ for d in dist/*/; do
   case "$d" in test|bench) ;; *) APP_DIRS+=("$d") ;; esac
 done
 
-# The key covers the compiled app, the dependency lock, the Node binary and this recipe.
+# The key covers the compiled app, the dependency lock, the Node binary and this recipe. Not the watchdog's V8
+# code cache, whose bytes differ from build to build: it is tied to the bundle (in the key) and to the Node
+# binary (in the key), so an image built from an equal bundle carries an equally valid cache.
 KEY="$( { sha256sum "$0" package.json package-lock.json "$NODE_BIN" "$PAUSE_DIR/pause" \
-  examples/function-image/handler.mjs; find "${APP_DIRS[@]/#/dist/}" examples/functions -type f -print0 | sort -z \
+  examples/function-image/handler.mjs; find "${APP_DIRS[@]/#/dist/}" examples/functions -type f ! -name '*.cjs.cache' -print0 | sort -z \
   | xargs -0 sha256sum; } | sha256sum | cut -c1-12)"
 OUT="$KFAAS_CACHE/images/$KEY"
 TAG="dev-$KEY"

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve as absolutePath } from 'node:path';
 import { BUNDLE_PATH, cacheKey, compileBundle, runBundle, STAMP_PREFIX } from './bundle-loader.cjs';
 
 const WARM_UP_TIMEOUT_MS = 10_000;
@@ -68,7 +69,8 @@ function freeLoopbackPort(): Promise<number> {
 if (require.main === module) {
   const args = process.argv.slice(2);
   const warmUp = !args.includes('--no-warm-up');
-  const bundlePath = args.find((a) => !a.startsWith('--')) ?? BUNDLE_PATH;
+  // Absolute: the bundle's own require is created for this path.
+  const bundlePath = absolutePath(args.find((a) => !a.startsWith('--')) ?? BUNDLE_PATH);
   // The warmed-up watchdog is still serving: exit rather than drain it.
   writeCodeCache(bundlePath, warmUp).then(
     () => process.exit(0),
