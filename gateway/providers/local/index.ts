@@ -19,7 +19,7 @@ import { createSpawnPool, type Spawner } from '../../../watchdog/index.js';
 
 /** Options of createLocalProvider. */
 export interface LocalProviderOptions {
-  /** Path of the kfaas CLI entry whose `watchdog` subcommand runs each replica (dist/cli/main.js). */
+  /** Path of the kfaas CLI entry whose `watchdog` subcommand runs each replica (dist/cli/kfaas.cjs). */
   readonly cliEntryPath: string;
   /** Functions to run from the start (a stack file), in `namespace`. */
   readonly functions?: readonly FunctionSpec[];

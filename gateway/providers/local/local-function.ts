@@ -16,7 +16,7 @@ import { parseWatchdogLine } from './watchdog-line.js';
 export interface LocalRuntime {
   /** The executable that runs the CLI (process.execPath). */
   readonly execPath: string;
-  /** Path of the kfaas CLI entry (dist/cli/main.js). */
+  /** Path of the kfaas CLI entry (dist/cli/kfaas.cjs, the `kfaas` executable). */
   readonly cliEntryPath: string;
   /** Environment every child starts from (PATH, HOME, ...); the spec's environment is laid over it. */
   readonly baseEnv: Readonly<Record<string, string>>;
