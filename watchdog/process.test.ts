@@ -118,10 +118,11 @@ describe('kfaas watchdog process', () => {
     const more = await echoThrough(url, 150);
     const growthAfterMoreMb = (memoryKb(pid, 'VmHWM') - rssBeforeKb) / 1024;
     expect(more).toEqual({ bytes: 150 * MB, intact: true });
-    // Holding the body would cost at least its 50 MB (twice, request and response). What remains is V8 letting
-    // dead 64 KB read buffers pile up before a GC (~30-40 MB here), which does not grow with the body size.
+    // Holding the body would cost at least its size (50, then 150 MB; twice, request and response). What remains
+    // is V8 letting dead 64 KB read buffers pile up before a GC (~30-40 MB here, up to ~50 MB when GC runs late on
+    // a loaded machine), which does not grow with the body size: three times the body adds under 15 MB.
     expect(growthMb).toBeLessThan(48);
-    expect(growthAfterMoreMb).toBeLessThan(48);
+    expect(growthAfterMoreMb).toBeLessThan(64);
     expect(growthAfterMoreMb - growthMb).toBeLessThan(15);
 
     proc.child.kill('SIGTERM');
