@@ -25,6 +25,7 @@ import {
   type CallStatusReader,
   type CancelOutcome,
 } from '../../common/call-status.js';
+import { backoffDelayMs } from '../../common/backoff.js';
 import { KfaasError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { openCallStatusTable, type CallStatusTable } from '../shared/call-status-table.js';
@@ -35,7 +36,7 @@ import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingProducer } from './batching-producer.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import { STATUS_TOPIC_PARTITIONS, statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
-import { ensureTopics } from './topics-admin.js';
+import { ensureTopics, TOPIC_READY_BACKOFF } from './topics-admin.js';
 import { createOwnSnapshots } from './own-snapshots.js';
 
 /** Options of createKafkaCallStatusView. */
@@ -200,7 +201,7 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
         return await admin.fetchTopicOffsets(o.topic);
       } catch (err) {
         if (tries >= 50 || !(err as { retriable?: boolean }).retriable) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(tries - 1, TOPIC_READY_BACKOFF)));
       }
     }
   }

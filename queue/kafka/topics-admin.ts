@@ -6,8 +6,11 @@
 import type { Admin } from 'kafkajs';
 import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 
-// Leaders usually appear within a few hundred ms of the creation; a broker still electing gets a growing pause.
-const LEADER_POLL_BACKOFF: Backoff = Object.freeze({ minMs: 100, maxMs: 1_000 });
+/**
+ * Pause between looks at a topic that is not ready yet (no leaders, offsets not answered): leaders usually appear
+ * within a few hundred ms of the creation; a broker still electing gets a growing pause.
+ */
+export const TOPIC_READY_BACKOFF: Backoff = Object.freeze({ minMs: 100, maxMs: 1_000 });
 
 /** max.message.bytes of invocation topics: the 1 MiB async body limit plus room for headers and the envelope. */
 export const INVOCATION_TOPIC_MAX_MESSAGE_BYTES = 1_572_864;
@@ -61,6 +64,6 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number)
     }
     if (!problem) return;
     if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} not ready within ${timeoutMs} ms: ${problem}`);
-    await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, LEADER_POLL_BACKOFF)));
+    await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, TOPIC_READY_BACKOFF)));
   }
 }
