@@ -10,6 +10,7 @@ import type { Logger } from '../../common/logger.js';
 import { MAX_SIGNAL_AGE_MS, SCALE_SIGNALS_PATH, type ScaleSignalsReport } from '../../common/scale-signals.js';
 import type { AutoscalerConfig } from '../config.js';
 import type { AutoscalerPorts } from '../autoscaler/autoscaler.js';
+import { AUTOSCALING_CONDITION } from '../autoscaler/autoscale-condition.js';
 import type { EventRecorder, FunctionStore } from '../reconciler/ports.js';
 import { OPERATOR_COMPONENT } from '../resources/names.js';
 import { collectionPath, deploymentPath } from './paths.js';
@@ -118,7 +119,7 @@ export function createAutoscalePorts(deps: AutoscalePortsDeps): AutoscalerPorts 
         signal,
       });
     },
-    patchStatus: (fn, status, signal) => statusWriter.writeStatus(fn, status, signal),
+    patchStatus: (fn, status, signal) => statusWriter.writeStatus(fn, status, signal, (type) => type === AUTOSCALING_CONDITION),
     events: deps.events,
   };
 }

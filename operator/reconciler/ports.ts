@@ -34,7 +34,12 @@ export interface ServiceWriter {
 
 /** Writes the status subresource of a Function. */
 export interface StatusWriter {
-  writeStatus(fn: FunctionResource, status: FunctionStatusBlock, signal: AbortSignal): Promise<void>;
+  /**
+   * Writes `status`. Two writers share the Function's conditions (the reconcile and the autoscaler), so the write
+   * is conditional on `fn`'s resourceVersion; on a conflict it re-reads the Function, keeps the conditions
+   * `owns` does not claim from the fresh copy, and tries again.
+   */
+  writeStatus(fn: FunctionResource, status: FunctionStatusBlock, signal: AbortSignal, owns: (conditionType: string) => boolean): Promise<void>;
 }
 
 /** Records Kubernetes Events about a Function; never throws (events are best effort). */

@@ -14,7 +14,7 @@ import { functionNamespace, SPEC_HASH_ANNOTATION, splitKey } from '../resources/
 import { validateFunction } from '../resources/validate-function.js';
 import { isAlreadyExists, isInvalid } from './api-error.js';
 import type { DeploymentWriter, EventRecorder, FunctionStore, SecretReader, ServiceWriter, StatusWriter } from './ports.js';
-import { appliedStatus, stalledStatus, statusChanged } from './status.js';
+import { appliedStatus, reconcileOwnsCondition, stalledStatus, statusChanged } from './status.js';
 
 /** Everything a reconcile needs. */
 export interface ReconcileDeps {
@@ -123,7 +123,7 @@ function recordChanges(fn: FunctionResource, results: ReadonlyArray<PromiseSettl
 }
 
 async function writeStatusIfChanged(fn: FunctionResource, next: FunctionStatusBlock, deps: ReconcileDeps, signal: AbortSignal): Promise<void> {
-  if (statusChanged(fn.status, next)) await deps.status.writeStatus(fn, next, signal);
+  if (statusChanged(fn.status, next)) await deps.status.writeStatus(fn, next, signal, reconcileOwnsCondition);
 }
 
 async function stall(
@@ -139,7 +139,7 @@ async function stall(
   if (statusChanged(fn.status, next)) {
     // One Event per new problem, not per retry: the status carries the current state.
     deps.events.record(fn, 'Warning', reason, message);
-    await deps.status.writeStatus(fn, next, signal);
+    await deps.status.writeStatus(fn, next, signal, reconcileOwnsCondition);
   }
   return requeueAfterMs === undefined ? { outcome: 'stalled' } : { outcome: 'stalled', requeueAfterMs };
 }

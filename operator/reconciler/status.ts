@@ -43,6 +43,9 @@ function condition(type: string, status: Condition['status'], reason: string, me
 
 const OWN_TYPES: ReadonlySet<string> = new Set(Object.values(ConditionTypes));
 
+/** True for the condition types the reconcile writes (the others belong to the autoscaler). */
+export const reconcileOwnsCondition = (type: string): boolean => OWN_TYPES.has(type);
+
 /**
  * Keeps a condition's lastTransitionTime when its status did not change, as Kubernetes conventions require, and
  * keeps the conditions other writers own (the autoscaler's): a merge patch replaces the whole list.

@@ -6,10 +6,13 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { FunctionSignals, ScaleSignalsReport } from '../../common/scale-signals.js';
 import { deploymentPath } from '../../operator/kube/paths.js';
+import { createStatusWriter } from '../../operator/kube/status-writer.js';
 import type { KubeRestClient } from '../../operator/kube/rest-client.js';
 import {
   conditionOf,
   createFunction,
+  createNamespace,
+  deleteNamespace,
   functionEvents,
   functionNamed,
   getFunction,
@@ -63,6 +66,34 @@ afterAll(async () => {
 const replicasOf = async (name: string) => (await getOrUndefined<V1Deployment>(client, deploymentPath(ns, name)))?.spec?.replicas;
 
 describe('operator autoscaler', () => {
+  it("writes status conditionally: a writer with a stale copy keeps the other writer's condition", async () => {
+    // A namespace no operator watches, so only the two writes below touch the status.
+    const quiet = uniqueName('quiet');
+    await createNamespace(client, quiet);
+    try {
+      await writesConditionally(quiet);
+    } finally {
+      await deleteNamespace(client, quiet);
+    }
+  });
+
+  async function writesConditionally(namespace: string): Promise<void> {
+    const name = uniqueName('racing');
+    const stale = await createFunction(client, namespace, functionNamed(name, {}));
+    const writer = createStatusWriter(client);
+    const at = new Date().toISOString();
+    // A type neither the reconcile nor the autoscaler touches, so only the writer under test decides its fate.
+    const other = { type: 'ExampleOther', status: 'True' as const, reason: 'Set', message: 'm', lastTransitionTime: at };
+    const signal = new AbortController().signal;
+    // One writer adds its condition; another then writes from the copy it read before that.
+    await writer.writeStatus(stale, { conditions: [...(stale.status?.conditions ?? []), other] }, signal, (t) => t === 'ExampleOther');
+    const ready = { type: 'Ready', status: 'False' as const, reason: 'Testing', message: 'm', lastTransitionTime: at };
+    await writer.writeStatus(stale, { conditions: [ready] }, signal, (t) => t !== 'ExampleOther');
+    const fn = await getFunction(client, namespace, name);
+    expect(conditionOf(fn, 'ExampleOther')).toBe('True/Set');
+    expect(conditionOf(fn, 'Ready')).toBe('False/Testing');
+  }
+
   it('scales up on backlog at once, with an Event and status.scale, then down after the window and to zero', async () => {
     const name = uniqueName('scaled');
     await createFunction(client, ns, functionNamed(name, { scale: { max: 4, target: 5, zeroAfter: '3s' } }));
