@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
+import { constants as vmConstants, Script } from 'node:vm';
 
 /** The bundle next to this file; its code cache is `<bundle>.cache`. */
 export const BUNDLE_PATH = join(__dirname, 'bundle.cjs');
@@ -44,7 +44,13 @@ export function runBundledWatchdog(bundlePath = BUNDLE_PATH): boolean {
 
 /** Compiles the bundle's source as Node's CommonJS loader would wrap it, with `cachedData` when given. */
 export function compileBundle(source: string, bundlePath: string, cachedData?: Buffer): Script {
-  return new Script(WRAPPER_HEAD + source + WRAPPER_TAIL, { filename: bundlePath, cachedData });
+  // A vm.Script has no dynamic import() unless told how; the bundle imports some modules lazily (the spawn
+  // thread's node:worker_threads), so it gets the main context's loader, as a require()d file would.
+  return new Script(WRAPPER_HEAD + source + WRAPPER_TAIL, {
+    filename: bundlePath,
+    cachedData,
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
 }
 
 /** Runs a compiled bundle as a CommonJS module at `bundlePath`. */

@@ -42,6 +42,12 @@ function writeCache(...args: string[]): void {
   execFileSync(process.execPath, [WRITER, ...(args.length > 0 ? args : ['--no-warm-up']), bundle]);
 }
 
+test('gives the bundle dynamic import(), which the spawn thread uses to load node:worker_threads lazily', () => {
+  writeFileSync(bundle, `"use strict";\nimport('node:os').then((os) => process.stdout.write(typeof os.cpus + ' '));\n`);
+  const script = `const l = require(${JSON.stringify(LOADER)}); l.runBundledWatchdog(${JSON.stringify(bundle)}); setTimeout(() => process.exit(0), 200);`;
+  expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toBe('function ');
+});
+
 test('runs the bundle without a cache, and reports no bundle as false', () => {
   expect(load()).toBe('ran true missing');
   rmSync(bundle);

@@ -73,6 +73,14 @@ describe('kfaas watchdog process', () => {
     expect(started.logs.some((l) => String(l['message']).startsWith('Listening'))).toBe(false);
   });
 
+  it('runs overlapping fork-mode calls on the spawn thread of the bundled watchdog', async () => {
+    // Overlapping calls start the spawn thread, which loads node:worker_threads lazily inside the bundle.
+    proc = await startCliWatchdog({ fprocess: 'cat', max_inflight: '16' });
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => httpCall(proc!.url, { body: `call ${i}` })));
+    expect(answers.map((a) => [a.status, a.body.toString()])).toEqual(Array.from({ length: 16 }, (_, i) => [200, `call ${i}`]));
+    expect(processAlive(proc.pid)).toBe(true);
+  }, SLOW_MS);
+
   it('drains on SIGTERM: health 503 during healthcheck_interval, the in-flight call completes, exit 0', async () => {
     proc = await startCliWatchdog({ fprocess: `sh ${exampleFunction('sleep.sh')}`, healthcheck_interval: '700ms', write_timeout: '5s' });
     const { url, child, logs } = proc;

@@ -113,6 +113,17 @@ export function createSpawnPool(threads: number): SpawnPool {
   };
 }
 
+/**
+ * node:worker_threads, loaded at the first thread rather than at start. process.getBuiltinModule (Node 20.16+)
+ * needs no import(): the bundle runs in a vm.Script, and a script compiled from a V8 code cache loses the loader
+ * that dynamic import() needs (every overlapping call then crashed the watchdog in its pods).
+ */
+function loadWorkerThreads(): Promise<typeof import('node:worker_threads')> {
+  return typeof process.getBuiltinModule === 'function'
+    ? Promise.resolve(process.getBuiltinModule('node:worker_threads'))
+    : import('node:worker_threads');
+}
+
 class PoolWorker {
   readonly live = new Map<number, RemoteProcess>();
   online = false;
@@ -122,7 +133,7 @@ class PoolWorker {
   private readonly created: Promise<Worker>;
 
   constructor() {
-    this.created = import('node:worker_threads').then(({ Worker }) => this.boot(Worker));
+    this.created = loadWorkerThreads().then(({ Worker }) => this.boot(Worker));
     this.isOnline = this.created.then((worker) => new Promise<void>((resolve) => worker.once('online', () => resolve()))).then(() => {
       this.online = true;
     });
