@@ -15,6 +15,7 @@ import { consumerGroup, delayTierFor, delayTierTopic, retryTopic } from '../../c
 import { backoffDelayMs, type Backoff } from '../../common/backoff.js';
 import type { BatchingProducer } from './batching-producer.js';
 import { undecodableDeadLetter } from './dead-letter-records.js';
+import { MAX_TIMER_MS } from './due-queue.js';
 import type { BatchRecord } from './producer-batcher.js';
 
 /** Options of the delay tiers of one invocation topic. */
@@ -83,7 +84,7 @@ export function createDelayTiers(o: DelayTiersOptions): DelayTiers {
     const timer = setTimeout(() => {
       timers.delete(timer);
       if (!stopping) consumer.resume(tp);
-    }, Math.max(0, Math.min(at - now(), 2_147_483_647)));
+    }, Math.max(0, Math.min(at - now(), MAX_TIMER_MS)));
     timers.add(timer);
   }
 

@@ -1,8 +1,8 @@
 /** Items held until a due time: a min-heap by due time, with one timer armed for the earliest. */
 import { MinHeap } from '../shared/min-heap.js';
 
-// setTimeout takes at most 2^31-1 ms; an item due later than that is simply re-checked then.
-const MAX_TIMER_MS = 2_147_483_647;
+/** The longest delay setTimeout takes (2^31-1 ms); an item due later than that is simply re-checked then. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** Holds items until due and calls `onDue` when the earliest may be due; the caller pops with popDue(). */
 export class DueQueue<T> {

@@ -71,9 +71,8 @@ export function createFetchLoop(o: FetchLoopOptions): FetchLoop {
   /** Tracks the new assignment; calls in flight on a partition that moved away may run again there. */
   function onGroupJoin(partitions: number[], memberId: string): void {
     owned = partitions;
-    const assigned = owned.map((partition) => ({ topic, partition }));
-    const revoked = tracker.reassign(assigned);
-    o.seeder.seed(tracker.adopt(assigned));
+    const { revoked, fresh } = tracker.reassign(owned.map((partition) => ({ topic, partition })));
+    o.seeder.seed(fresh);
     const busy = revoked.filter((p) => p.pending > 0);
     if (busy.length > 0) {
       logger.warn('partitions with calls in flight were reassigned; their calls may run again elsewhere', {

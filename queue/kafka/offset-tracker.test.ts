@@ -134,20 +134,21 @@ describe('OffsetTracker', () => {
     lose.track('0');
     t.markCommitted(t.commits());
     expect(t.commits()).toEqual([]);
-    const revoked = t.reassign([{ topic: 't', partition: 0 }]);
+    const { revoked, fresh } = t.reassign([{ topic: 't', partition: 0 }]);
     expect(revoked).toEqual([lose]);
+    expect(fresh).toEqual([]);
     expect(t.isCurrent(keep)).toBe(true);
     expect(t.isCurrent(lose)).toBe(false);
     expect(t.commits()).toEqual([{ topic: 't', partition: 0, offset: '1', metadata: '' }]);
     expect(t.partition('t', 1)).not.toBe(lose);
   });
 
-  it('adopts only partitions it does not track yet', () => {
+  it('gives partitions new to it a fresh progress, and only those', () => {
     const t = new OffsetTracker();
     const known = t.partition('t', 0);
-    const fresh = t.adopt([{ topic: 't', partition: 0 }, { topic: 't', partition: 2 }]);
+    const { fresh } = t.reassign([{ topic: 't', partition: 0 }, { topic: 't', partition: 2 }]);
     expect(fresh).toEqual([t.partition('t', 2)]);
-    expect(t.adopt([{ topic: 't', partition: 2 }])).toEqual([]);
+    expect(t.reassign([{ topic: 't', partition: 0 }, { topic: 't', partition: 2 }]).fresh).toEqual([]);
     expect(t.partition('t', 0)).toBe(known);
   });
 });

@@ -172,20 +172,12 @@ export class OffsetTracker {
     return this.partitions.get(keyOf(progress.topic, progress.partition)) === progress;
   }
 
-  /** Creates the progress of assigned partitions not tracked yet; returns those (to seed before fetching). */
-  adopt(assigned: ReadonlyArray<{ topic: string; partition: number }>): PartitionProgress[] {
-    const fresh: PartitionProgress[] = [];
-    for (const { topic, partition } of assigned) {
-      if (!this.partitions.has(keyOf(topic, partition))) fresh.push(this.partition(topic, partition));
-    }
-    return fresh;
-  }
-
   /**
    * Applies a new assignment: partitions not in it are dropped (their unfinished records will be redelivered to
-   * the new owner), and the others forget their last commit. Returns the dropped ones.
+   * the new owner), the kept ones forget their last commit, and new ones get a fresh progress. Returns the
+   * dropped ones, and the fresh ones (to seed with their previous owner's done-marks before fetching).
    */
-  reassign(assigned: ReadonlyArray<{ topic: string; partition: number }>): PartitionProgress[] {
+  reassign(assigned: ReadonlyArray<{ topic: string; partition: number }>): { revoked: PartitionProgress[]; fresh: PartitionProgress[] } {
     const keep = new Set(assigned.map(({ topic, partition }) => keyOf(topic, partition)));
     const revoked: PartitionProgress[] = [];
     for (const [key, progress] of this.partitions) {
@@ -195,7 +187,11 @@ export class OffsetTracker {
         revoked.push(progress);
       }
     }
-    return revoked;
+    const fresh: PartitionProgress[] = [];
+    for (const { topic, partition } of assigned) {
+      if (!this.partitions.has(keyOf(topic, partition))) fresh.push(this.partition(topic, partition));
+    }
+    return { revoked, fresh };
   }
 
   /** Offsets that moved past their last commit. */

@@ -163,9 +163,7 @@ export function createRetryRelay(o: RetryRelayOptions): RetryRelay {
 
   /** A rebalance: track the new partitions, drop what is held for lost ones, and restore the pause. */
   function onGroupJoin(partitions: readonly number[]): void {
-    const assigned = partitions.map((partition) => ({ topic: source, partition }));
-    tracker.reassign(assigned);
-    seeder.seed(tracker.adopt(assigned));
+    seeder.seed(tracker.reassign(partitions.map((partition) => ({ topic: source, partition }))).fresh);
     for (const dropped of due.filter((held) => tracker.isCurrent(held.progress))) heldBytes -= dropped.bytes;
     flow.reapply();
     committer.schedule();
