@@ -7,9 +7,10 @@
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 import { definedOnly } from '../../common/env.js';
 import { settlesWithin } from '../../runtime/deadline.js';
+import { KeyHashPartitioner } from './partitioner.js';
 import { createProducerBatcher, type BatchRecord, type PendingRecord, type ProducerBatcher } from './producer-batcher.js';
 
-const { CompressionTypes, Partitioners } = kafkajs;
+const { CompressionTypes } = kafkajs;
 
 /** Batching limits; see ProducerBatcherOptions. */
 export interface BatchingOptions {
@@ -53,7 +54,7 @@ export function createBatchingProducer(kafka: Kafka, options: BatchingOptions = 
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: KeyHashPartitioner,
     // Short steps so a producer is writing again within ~2 s of the broker coming back.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2_000 },
   });
