@@ -143,16 +143,21 @@ export async function runCallStatusBench(opts: CallStatusBenchOptions): Promise<
       await live.worker.start();
       const view = live.view as KafkaCallStatusView;
       const waits: Array<Promise<void>> = [];
-      const end = Date.now() + opts.durationMs;
-      while (Date.now() < end) {
+      const begin = Date.now();
+      const end = begin + opts.durationMs;
+      // Open loop: each call is sent at its time whether or not the previous 202 has come back, so a slow
+      // accept under load does not lower the offered rate.
+      for (let sent = 1; Date.now() < end; sent++) {
         const t0 = performance.now();
-        const id = await acceptOne(live.url);
         waits.push(
-          view.waitForFinal(id, 60_000).then((s) => {
-            if (s?.state === 'succeeded') latencies.push(performance.now() - t0);
-          }),
+          acceptOne(live.url)
+            .then((id) => view.waitForFinal(id, 60_000))
+            .then((s) => {
+              if (s?.state === 'succeeded') latencies.push(performance.now() - t0);
+            }),
         );
-        await new Promise((resolve) => setTimeout(resolve, 1000 / rate));
+        const wait = begin + (sent * 1000) / rate - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
       await Promise.all(waits);
     } finally {
