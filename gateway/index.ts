@@ -26,7 +26,8 @@ export { createLocalProvider, type LocalProvider, type LocalProviderOptions } fr
 // What `kfaas up` needs to run gateway worker processes beside its own (KFAAS_GATEWAY_PROCESSES).
 export { createPushedRoutes, snapshotRoutes, type PushedRoutes } from './providers/local/pushed-routes.js';
 export { createOwnerHandOff, type OwnerHandOff } from './cluster/hand-off.js';
-export { createMetricsGatherer, type MetricsGatherer } from './cluster/metrics-gatherer.js';
+export { answerClusterMetrics, createMetricsGatherer, type MetricsGatherer } from './cluster/metrics-gatherer.js';
+export { GatewayProcessStartError, superviseWorkers, type Supervisor, type SupervisorOptions } from './cluster/supervisor.js';
 export { clusterWorkerMetrics, summedMetrics } from './cluster/worker-metrics.js';
 export * from './cluster/messages.js';
 // The kubernetes provider is not re-exported: it loads @kubernetes/client-node (tens of MiB), which `kfaas up`

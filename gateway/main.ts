@@ -43,7 +43,12 @@ export async function main(): Promise<void> {
   }
   const logger = createRootLogger({ level: config.logLevel, defaultMeta: { service: 'gateway' } });
   if (config.processes > 1 && cluster.isPrimary) {
-    runPrimary({ processes: config.processes, logger, gatherTimeoutMs: config.metricsGatherTimeoutMs });
+    runPrimary({
+      processes: config.processes,
+      logger,
+      gatherTimeoutMs: config.metricsGatherTimeoutMs,
+      drainMs: config.drainDelayMs + config.drainTimeoutMs,
+    });
     return;
   }
   // A worker counts its own calls; reads of the metrics (a scrape may land on any worker) sum every worker's.

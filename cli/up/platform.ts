@@ -10,6 +10,7 @@ import {
   createLocalProvider,
   createMetricsGatherer,
   createScaleSignalsReader,
+  GatewayProcessStartError,
   snapshotRoutes,
   summedMetrics,
   type Gateway,
@@ -17,7 +18,7 @@ import {
   type LocalProvider,
   type MetricsJson,
 } from '../../gateway/index.js';
-import { GatewayProcessStartError, startGatewayProcesses, type GatewayProcesses } from './gateway-processes.js';
+import { startGatewayProcesses, type GatewayProcesses } from './gateway-processes.js';
 import { createLocalAutoscaler, type LocalAutoscaler } from './autoscaler.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from '../../queue/embedded/index.js';
 import { createRedriver } from '../../queue/shared/redrive.js';

@@ -3,7 +3,14 @@
  * answers. Used by the gateway's primary and by `kfaas up`, whose own process serves /metrics for its workers.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { isMessage, type LocalMetricsRequest, type LocalMetricsResponse, type MetricsJson } from './messages.js';
+import {
+  isMessage,
+  type ClusterMetricsRequest,
+  type ClusterMetricsResponse,
+  type LocalMetricsRequest,
+  type LocalMetricsResponse,
+  type MetricsJson,
+} from './messages.js';
 
 /** Collects workers' metrics; feed it every message the workers send. */
 export interface MetricsGatherer {
@@ -48,6 +55,23 @@ export function createMetricsGatherer(timeoutMs: number, workers: () => Iterable
       return true;
     },
   };
+}
+
+/**
+ * Answers a worker's request for every process's metrics with `all()` (an error becomes the answer's `error`);
+ * false when the message is not such a request.
+ */
+export function answerClusterMetrics(worker: Worker, message: unknown, all: () => Promise<MetricsJson[]>): boolean {
+  if (!isMessage<ClusterMetricsRequest>(message, 'kfaas:cluster-metrics')) return false;
+  const reply = (answer: ClusterMetricsResponse): void => {
+    // The worker may have exited while the others were asked.
+    if (worker.isConnected()) worker.send(answer);
+  };
+  all().then(
+    (perWorker) => reply({ type: 'kfaas:cluster-metrics-result', id: message.id, perWorker }),
+    (err: unknown) => reply({ type: 'kfaas:cluster-metrics-result', id: message.id, error: (err as Error).message }),
+  );
+  return true;
 }
 
 function liveWorkers(): Worker[] {
