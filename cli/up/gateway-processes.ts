@@ -42,6 +42,11 @@ export interface GatewayProcesses {
   ready(): Iterable<Worker>;
   /** Sends the routes again; call after any change the provider reports. */
   changed(): void;
+  /**
+   * Resolves if the workers stopped without close(): a replacement exited before it listened, so the supervisor
+   * drained them all and nothing serves the port any more. Never rejects.
+   */
+  readonly lost: Promise<void>;
   /** Drains every worker (SIGTERM) and resolves when all have exited. */
   close(): Promise<void>;
 }
@@ -94,11 +99,14 @@ export function startGatewayProcesses(options: GatewayProcessesOptions): Gateway
     onExit: (worker) => subscribed.delete(worker),
   });
 
+  let closed = false;
   return {
     started: supervisor.started,
     ready: () => subscribed,
     changed: push,
+    lost: supervisor.stopped.then(() => (closed ? new Promise<void>(() => undefined) : undefined)),
     close: async () => {
+      closed = true;
       await supervisor.close();
     },
   };

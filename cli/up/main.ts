@@ -46,4 +46,10 @@ export async function main(raw: Readonly<Record<string, string | undefined>>): P
   const started = platform;
   // A second Ctrl-C stops at once, as users of a foreground command expect.
   exitOnSignals({ logger, action: 'shutting down', close: () => started.close(), forceOnSecondSignal: true });
+  // As the gateway container's primary does: a gateway process that cannot start again fails the whole command.
+  void platform.lost.then(async () => {
+    logger.error('the gateway processes stopped, so nothing serves the port; shutting down');
+    await started.close().catch(() => undefined);
+    process.exit(1);
+  });
 }

@@ -37,6 +37,8 @@ export interface LocalPlatform {
   readonly queue: EmbeddedQueue;
   /** Stack functions with no healthy replica once the start deadline passed (their log says why). */
   readonly notReady: readonly string[];
+  /** Resolves if the gateway worker processes stopped on their own (one could not start): the port is no longer served. */
+  readonly lost: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -154,7 +156,9 @@ export async function startLocalPlatform(config: UpConfig, stack: Stack | undefi
     for (const name of notReady) {
       logger.error('function has no healthy replica yet; it keeps restarting with backoff (see its output above)', { fn: name });
     }
-    return { url, credentials, queue, notReady, close };
+    // With no worker processes, this process serves the port itself and cannot lose it this way.
+    const lost = processes?.lost ?? new Promise<void>(() => undefined);
+    return { url, credentials, queue, notReady, lost, close };
   } catch (err) {
     await close();
     throw err;

@@ -4,6 +4,9 @@
  */
 import { jest } from '@jest/globals';
 import cluster from 'node:cluster';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../test/helpers/logger.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
@@ -24,8 +27,8 @@ afterEach(async () => {
   for (const remove of afterTestRemove.splice(0)) remove();
 });
 
-function supervise(mode: 'serve' | 'refuse' | 'stubborn', options: Partial<SupervisorOptions> = {}): Supervisor {
-  cluster.setupPrimary({ exec: FIXTURE, args: [mode], silent: true });
+function supervise(mode: 'serve' | 'refuse' | 'stubborn' | 'once', options: Partial<SupervisorOptions> = {}, args: string[] = []): Supervisor {
+  cluster.setupPrimary({ exec: FIXTURE, args: [mode, ...args], silent: true });
   supervisor = superviseWorkers({ processes: 2, logger: silentLogger(), drainMs: 0, exitMarginMs: 500, restartDelayMs: 300, ...options });
   return supervisor;
 }
@@ -70,6 +73,18 @@ it('fails the start when a worker exits before it listened, with the errno code 
   expect(errors).toHaveBeenCalledWith('a gateway process failed to start; stopping the others', expect.objectContaining({ code: 1 }));
   await expect(s.stopped).resolves.toEqual({ failed: true });
   // Never replaced: the same failure would come again.
+  expect(s.workers()).toHaveLength(0);
+});
+
+it('stops every worker, failed, when a replacement exits before it listened', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kfaas-supervisor-'));
+  afterTestRemove.push(() => rmSync(dir, { recursive: true, force: true }));
+  // One worker: the first serves, every later one refuses.
+  const s = supervise('once', { processes: 1, restartDelayMs: 50 }, [join(dir, 'started')]);
+  await s.started;
+  const [first] = s.workers();
+  first!.process.kill('SIGKILL');
+  await expect(s.stopped).resolves.toEqual({ failed: true });
   expect(s.workers()).toHaveLength(0);
 });
 
