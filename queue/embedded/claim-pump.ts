@@ -1,8 +1,11 @@
 /**
  * The claim loop of the embedded source: claims due rows of one queue with a lease, up to `highWater` held
- * rows, and hands each to `admit`. It claims in chunks (only once a quarter of the buffer has drained), so one
- * store commit covers many claims instead of paying an fsync for every finished call. When it claims less than
- * it asked for, it wakes again when the next row falls due, or after `pollIntervalMs` at the latest.
+ * rows, and hands each to `admit` in the same turn: a claim commits at once and waits for no sync
+ * (EmbeddedStore.claim), so a call starts one event-loop turn after its enqueue is acknowledged instead of a
+ * group commit and an fdatasync later, and rows do not sit in the window while the disk works. Once the window
+ * is full, it claims again only after a quarter of it has drained, so one claim transaction covers many rows.
+ * When it claims less than it asked for, it wakes again when the next row falls due, or after `pollIntervalMs`
+ * at the latest.
  */
 import type { Logger } from '../../common/logger.js';
 import type { ClaimedRow, EmbeddedStore } from './store.js';
@@ -39,8 +42,6 @@ export function createClaimPump(o: ClaimPumpOptions): ClaimPump {
   const refillAt = o.highWater - Math.max(1, Math.floor(o.highWater / 4));
   let wakeTimer: NodeJS.Timeout | undefined;
   let scheduled = false;
-  let pumping = false;
-  let pumpAgain = false;
   let stopping = false;
 
   function schedule(): void {
@@ -67,35 +68,19 @@ export function createClaimPump(o: ClaimPumpOptions): ClaimPump {
   function pump(): void {
     scheduled = false;
     if (stopping) return;
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
     if (o.held() > refillAt) return; // a finishing call pumps again
     const capacity = o.highWater - o.held();
-    pumping = true;
-    store
-      .write(() => {
-        const claimedAt = now();
-        return store.claim(topic, capacity, claimedAt, claimedAt + o.leaseMs, owner);
-      })
-      .then(
-        (rows) => {
-          for (const row of rows) o.admit(row);
-          if (rows.length < capacity) wakeForNextDue();
-        },
-        (err: unknown) => {
-          if (!stopping) logger.warn('claiming calls failed; trying again', { err });
-          scheduleWake(o.pollIntervalMs);
-        },
-      )
-      .finally(() => {
-        pumping = false;
-        if (pumpAgain) {
-          pumpAgain = false;
-          schedule();
-        }
-      });
+    let rows: ClaimedRow[];
+    try {
+      const claimedAt = now();
+      rows = store.claim(topic, capacity, claimedAt, claimedAt + o.leaseMs, owner);
+    } catch (err) {
+      logger.warn('claiming calls failed; trying again', { err });
+      scheduleWake(o.pollIntervalMs);
+      return;
+    }
+    for (const row of rows) o.admit(row);
+    if (rows.length < capacity) wakeForNextDue();
   }
 
   return {

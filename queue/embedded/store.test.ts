@@ -3,18 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type EmbeddedStore } from './store.js';
-import type { WalSync } from './wal-sync.js';
-
-/** A WAL sync the test ends by hand. */
-function manualWalSync() {
-  const waiting: Array<(err: Error | null) => void> = [];
-  const wal: WalSync = {
-    sync: (done) => void waiting.push(done),
-    syncNow: () => undefined,
-    close: () => undefined,
-  };
-  return { wal, waiting, end: (err: Error | null = null) => waiting.shift()?.(err) };
-}
+import { manualWalSync } from './testing/manual-wal-sync.js';
 
 describe('EmbeddedStore', () => {
   let dir: string;
@@ -30,6 +19,16 @@ describe('EmbeddedStore', () => {
     enqueuedAt: 0,
   });
   const ids = (rows: Array<{ id: number }>) => rows.map((r) => r.id);
+  /** Runs `test` on a store of its own whose syncs end only when the test says. */
+  async function withManualSync(name: string, test: (store: EmbeddedStore, sync: ReturnType<typeof manualWalSync>) => Promise<void>) {
+    const sync = manualWalSync();
+    const manual = openStore(path.join(dir, name), () => sync.wal);
+    try {
+      await test(manual, sync);
+    } finally {
+      manual.close();
+    }
+  }
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kfaas-store-'));
@@ -141,9 +140,7 @@ describe('EmbeddedStore', () => {
   });
 
   it('settles a write only once its commit is synced, and commits what came meanwhile together afterwards', async () => {
-    const sync = manualWalSync();
-    const manual = openStore(path.join(dir, 'manual'), () => sync.wal);
-    try {
+    await withManualSync('manual', async (manual, sync) => {
       let settled = false;
       const first = manual.write(() => manual.insertInvocation(row())).then(() => (settled = true));
       await new Promise((resolve) => setImmediate(resolve));
@@ -161,15 +158,30 @@ describe('EmbeddedStore', () => {
       expect(sync.waiting).toHaveLength(1);
       sync.end();
       await Promise.all(later);
-    } finally {
-      manual.close();
-    }
+    });
+  });
+
+  it('claims without waiting for a sync, leaving the rows of the commit being synced for later', async () => {
+    await withManualSync('claims', async (manual, sync) => {
+      const durable = manual.write(() => manual.insertInvocation(row()));
+      await new Promise((resolve) => setImmediate(resolve));
+      sync.end();
+      await durable;
+      const unsynced = manual.write(() => manual.insertInvocation(row()));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sync.waiting).toHaveLength(1);
+      // The first row's enqueue was acknowledged: it is claimed at once, with the second row's sync still running.
+      expect(ids(manual.claim('q', 10, 100, 1_000, 'a'))).toEqual([1]);
+      // The second row's enqueue is not acknowledged yet: it must not run before it is durable.
+      expect(manual.claim('q', 10, 100, 1_000, 'a')).toEqual([]);
+      sync.end();
+      await unsynced;
+      expect(ids(manual.claim('q', 10, 100, 1_000, 'a'))).toEqual([2]);
+    });
   });
 
   it('refuses every write once a sync failed, naming the failure', async () => {
-    const sync = manualWalSync();
-    const failing = openStore(path.join(dir, 'failing'), () => sync.wal);
-    try {
+    await withManualSync('failing', async (failing, sync) => {
       const first = failing.write(() => failing.insertInvocation(row()));
       await new Promise((resolve) => setImmediate(resolve));
       const queued = failing.write(() => failing.insertInvocation(row()));
@@ -177,9 +189,9 @@ describe('EmbeddedStore', () => {
       await expect(first).rejects.toThrow(/syncing the embedded queue's log to disk failed: EIO/);
       await expect(queued).rejects.toThrow(/EIO/);
       await expect(failing.write(() => undefined)).rejects.toThrow(/EIO/);
-    } finally {
-      failing.close();
-    }
+      // The first row is committed but was never known durable: it is not claimed either.
+      expect(() => failing.claim('q', 10, 100, 1_000, 'a')).toThrow(/EIO/);
+    });
   });
 
   it('syncs the WAL file SQLite writes, which keeps its inode through checkpoints', async () => {

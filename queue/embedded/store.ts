@@ -5,6 +5,7 @@
  * write does not undo the others), and each caller's promise settles once that commit is on disk: the WAL is
  * fdatasynced off the event loop (wal-sync.ts), so the process keeps serving while the disk works. A lease
  * (owner + expiry) marks a claimed row; a crashed owner's rows become claimable again once the lease expires.
+ * Claims do not wait for a sync (see claim()).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -132,6 +133,8 @@ export class EmbeddedStore {
   private inFlight: CommittedBatch | undefined;
   /** Set when a sync failed: what was written since may not be on disk, so nothing is acknowledged any more. */
   private failure: Error | undefined;
+  /** The first invocation id inserted by the commit not yet synced (at most one is: the next waits for its sync). */
+  private unsyncedFromId: number | undefined;
   private closed = false;
   private readonly stmt;
   private readonly flushTx;
@@ -152,7 +155,7 @@ export class EmbeddedStore {
       ),
       claimable: db.prepare(`
         SELECT id, envelope FROM invocations AS i
-        WHERE queue = @queue AND due_at <= @now
+        WHERE queue = @queue AND due_at <= @now AND id < @below
           AND (lease_until IS NULL OR lease_until <= @now)
           AND (lease_owner IS NULL OR lease_owner != @owner)
           AND (ordering_key IS NULL OR NOT EXISTS (
@@ -192,8 +195,8 @@ export class EmbeddedStore {
       }
       return results;
     });
-    this.claimTx = db.transaction((queue: string, limit: number, now: number, until: number, owner: string): ClaimedRow[] => {
-      const rows = this.stmt.claimable.all({ queue, now, owner, limit }) as ClaimedRow[];
+    this.claimTx = db.transaction((queue: string, limit: number, now: number, until: number, owner: string, below: number): ClaimedRow[] => {
+      const rows = this.stmt.claimable.all({ queue, now, owner, limit, below }) as ClaimedRow[];
       for (const row of rows) this.stmt.lease.run({ owner, until, id: row.id });
       return rows;
     });
@@ -225,6 +228,7 @@ export class EmbeddedStore {
     this.wal.sync((err) => {
       if (this.inFlight !== batch) return; // close() synced and settled it
       this.inFlight = undefined;
+      this.unsyncedFromId = undefined;
       this.settle(batch, err);
       if (this.queue.length > 0) this.scheduleFlush();
     });
@@ -238,6 +242,7 @@ export class EmbeddedStore {
     try {
       return { writes, results: this.flushTx(writes) };
     } catch (err) {
+      this.unsyncedFromId = undefined; // rolled back: nothing of it is in the file
       for (const write of writes) write.reject(err);
       return undefined;
     }
@@ -259,16 +264,22 @@ export class EmbeddedStore {
 
   /** Inserts a call (inside write()). */
   insertInvocation(row: NewInvocationRow): void {
-    this.stmt.insert.run(row);
+    const id = Number(this.stmt.insert.run(row).lastInsertRowid);
+    this.unsyncedFromId ??= id;
   }
 
   /**
    * Leases up to `limit` due rows of `queue` to `owner` until `until`, oldest due first (enqueue times are kept
-   * monotonic, so rows of one ordering key come in enqueue order); see the claim rules in the SQL.
+   * monotonic, so rows of one ordering key come in enqueue order); see the claim rules in the SQL. It commits at
+   * once, in its own transaction, without waiting for a sync: a lease is only a hint to other claimers, and one
+   * that a power loss takes back frees its row as an expired lease would, so the call runs again (a process
+   * crash loses nothing that was committed). Rows inserted by the commit whose sync still runs are left for the
+   * next claim: their enqueues are not acknowledged yet, and a call runs only once its enqueue is durable.
    */
   claim(queue: string, limit: number, now: number, until: number, owner: string): ClaimedRow[] {
     if (this.closed) throw new StoreClosedError();
-    return this.claimTx(queue, limit, now, until, owner);
+    if (this.failure) throw this.failure;
+    return this.claimTx(queue, limit, now, until, owner, this.unsyncedFromId ?? Number.MAX_SAFE_INTEGER);
   }
 
   /** Extends every lease of `owner` to `until`. */
@@ -338,6 +349,7 @@ export class EmbeddedStore {
       syncError = err as Error;
     }
     this.closed = true;
+    this.unsyncedFromId = undefined;
     // A sync still in flight began after its batch's commit, and this one did too: both batches are on disk.
     const inFlight = this.inFlight;
     this.inFlight = undefined;
