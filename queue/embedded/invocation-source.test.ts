@@ -40,8 +40,9 @@ describe('embedded source', () => {
       await enqueued;
       // From here on no sync ends: the claim must not wait for one (it used to share the next group commit).
       await waitFor(() => started.length === 1, { timeoutMs: 2_000, intervalMs: 5, description: 'the call to start while no sync ends' });
+      // No sync ended since the enqueue's: `end` is the only way one does, and the test has not called it again.
+      // (Whether the call's own `running` write is already waiting for a sync here depends on timing: not asserted.)
       expect(started).toEqual([inv.callId]);
-      expect(sync.waiting.length).toBeGreaterThan(0);
     } finally {
       // Let the commits still waiting settle, so the source drains and closes.
       const ending = setInterval(() => sync.end(), 1);
