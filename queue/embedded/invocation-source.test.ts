@@ -45,7 +45,8 @@ describe('embedded source', () => {
       expect(started).toEqual([inv.callId]);
     } finally {
       // Let the commits still waiting settle, so the source drains and closes.
-      const ending = setInterval(() => sync.end(), 1);
+      // Unref'd: if close() never settles (a regression), the test fails on jest's timeout instead of the run hanging.
+      const ending = setInterval(() => sync.end(), 1).unref();
       try {
         await source.close();
       } finally {
