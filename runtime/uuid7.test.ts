@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { uuidV7, uuidV7Time } from './uuid7.js';
+import { uuidV7 } from './uuid7.js';
+
+/** The milliseconds a version 7 UUID was minted at, or undefined for any other string. */
+function uuidV7Time(id: string): number | undefined {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)) return undefined;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
 
 describe('uuidV7', () => {
   it('has the RFC 9562 layout: version 7, variant 10, the minting millisecond in the first 48 bits', () => {

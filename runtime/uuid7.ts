@@ -44,9 +44,3 @@ export function uuidV7(nowMs: number = Date.now()): string {
   }
   return text.toString('latin1', 0, 36);
 }
-
-/** The milliseconds a version 7 UUID was minted at, or undefined for any other string. */
-export function uuidV7Time(id: string): number | undefined {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)) return undefined;
-  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-}
