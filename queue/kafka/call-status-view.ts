@@ -35,7 +35,7 @@ import { settlesWithin } from '../../runtime/deadline.js';
 import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingProducer } from './batching-producer.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
-import { STATUS_TOPIC_PARTITIONS, statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
+import { callIdOfSnapshot, snapshotsOfRecord, STATUS_TOPIC_PARTITIONS, statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { ensureTopics, TOPIC_READY_BACKOFF } from './topics-admin.js';
 import { createOwnSnapshots } from './own-snapshots.js';
 
@@ -168,18 +168,21 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     const records = fetched;
     fetched = [];
     const items: Snapshot[] = [];
-    for (const { key, value, partition, offset } of records) {
-      // Our own queued, read back: the same bytes as the held snapshot, so there is nothing to decode. The held
-      // entry is released only here, as the row is written, so a read in between still finds the call.
-      const ownStatus = key ? own.readBack(key.toString('utf8'), value) : undefined;
-      if (ownStatus) {
-        items.push({ status: ownStatus, value });
-        continue;
-      }
-      try {
-        items.push({ status: decodeCallStatus(value), value });
-      } catch (err) {
-        logger.warn('skipping a call-status record that cannot be decoded', { err, partition, offset });
+    for (const { key, value: recordValue, partition, offset } of records) {
+      for (const value of snapshotsOfRecord(key, recordValue)) {
+        // Our own queued, read back: the same bytes as the held snapshot, so there is nothing to decode. The
+        // held entry is released only here, as the row is written, so a read in between still finds the call.
+        const callId = own.size > 0 ? callIdOfSnapshot(value) : undefined;
+        const ownStatus = callId === undefined ? undefined : own.readBack(callId, value);
+        if (ownStatus) {
+          items.push({ status: ownStatus, value });
+          continue;
+        }
+        try {
+          items.push({ status: decodeCallStatus(value), value });
+        } catch (err) {
+          logger.warn('skipping a call-status snapshot that cannot be decoded', { err, partition, offset });
+        }
       }
     }
     store(items);

@@ -18,7 +18,7 @@ import { createBatchingProducer, type BatchingOptions } from './batching-produce
 import { pingAdmin } from './health.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
 import type { PendingRecord } from './producer-batcher.js';
-import { statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
+import { queuedStatusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { ensureTopics, INVOCATION_TOPIC_MAX_MESSAGE_BYTES, LARGE_TOPIC_MAX_MESSAGE_BYTES } from './topics-admin.js';
 
 /** Options of createKafkaInvocationQueue. */
@@ -137,7 +137,7 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
     let pendingStatus: PendingRecord | undefined;
     let timedOut = false;
     const status = options.status ? queuedStatus(inv, inv.enqueuedAt) : undefined;
-    const queuedRecord = status && options.status ? statusRecord(options.status.topic, status) : undefined;
+    const queuedRecord = status && options.status ? queuedStatusRecord(options.status.topic, status) : undefined;
     const work = (async () => {
       await start();
       await ensureTopic(callTopic);
@@ -145,8 +145,9 @@ export function createKafkaInvocationQueue(options: KafkaInvocationQueueOptions)
       // The trace context also goes in the record headers, where Kafka tooling looks for it (W3C names).
       const trace = traceHeadersOf(inv);
       pending = producer.send(trace ? { topic, key, value, headers: trace } : { topic, key, value });
-      // Same batch as the call: no extra round trip. Its ack is not awaited: a worker's later snapshot
-      // supersedes it, and the accepting gateway's own store has it at once through onQueued.
+      // Same request as the call, bundled with the other calls' (status-topic.ts): no extra round trip, one
+      // record per request. Its ack is not awaited: a worker's later snapshot supersedes it, and the accepting
+      // gateway's own store has it at once through onQueued.
       if (queuedRecord) {
         pendingStatus = producer.send(queuedRecord);
         pendingStatus.done.catch((err: unknown) => logger.debug('writing a queued status failed', { err, callId: inv.callId }));

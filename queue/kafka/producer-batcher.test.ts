@@ -1,4 +1,4 @@
-import { BatcherClosedError, BatcherFullError, BatcherWithdrawnError, createProducerBatcher, type TopicMessages } from './producer-batcher.js';
+import { BUNDLE_MAX_BYTES, BatcherClosedError, BatcherFullError, BatcherWithdrawnError, createProducerBatcher, type TopicMessages } from './producer-batcher.js';
 
 /** A scripted send: records each batch and settles it when the test says so. */
 function scriptedSend() {
@@ -40,6 +40,44 @@ describe('createProducerBatcher', () => {
     await tick();
     expect(batches[0]?.topicMessages[0]?.messages.map((m) => m.headers)).toEqual([{ traceparent }, undefined]);
     batches[0]?.resolve();
+  });
+
+  it('joins the bundle records of a send and topic into one record keyed by the first, leaving the others alone', async () => {
+    const { batches, send } = scriptedSend();
+    const b = createProducerBatcher({ ...limits, send });
+    const line = (topic: string, key: string, text: string) => ({ topic, key, value: Buffer.from(text), bundle: true });
+    const done = [
+      b.add(line('s', 'q/a', '{"a":1}')).done,
+      b.add(record('calls', 1)).done,
+      b.add(line('s', 'q/b', '{"b":2}')).done,
+      b.add(line('other', 'q/c', '{"c":3}')).done,
+    ];
+    const withdrawn = b.add(line('s', 'q/d', '{"d":4}'));
+    const withdrawnDone = expect(withdrawn.done).rejects.toBeInstanceOf(BatcherWithdrawnError);
+    done.push(b.add(line('s', 'q/e', '{"e":5}')).done);
+    withdrawn.cancel();
+    await tick();
+    const sent = Object.fromEntries(batches[0]!.topicMessages.map((t) => [t.topic, t.messages.map((m) => [m.key, m.value.toString()])]));
+    expect(sent).toEqual({
+      s: [['q/a', '{"a":1}\n{"b":2}\n{"e":5}']],
+      calls: [['k1', Buffer.alloc(10, 1).toString()]],
+      other: [['q/c', '{"c":3}']],
+    });
+    batches[0]?.resolve();
+    await expect(Promise.all(done)).resolves.toHaveLength(5);
+    await withdrawnDone;
+  });
+
+  it('splits a bundle that would exceed BUNDLE_MAX_BYTES, each part keyed by its own first record', async () => {
+    const { batches, send } = scriptedSend();
+    const b = createProducerBatcher({ ...limits, send });
+    const third = Math.floor((BUNDLE_MAX_BYTES - 2) / 3); // three fit exactly, with their two newlines
+    for (let i = 0; i < 5; i += 1) b.add({ topic: 's', key: `q/${i}`, value: Buffer.alloc(third, 97 + i), bundle: true });
+    await tick();
+    const messages = batches[0]!.topicMessages[0]!.messages;
+    expect(messages.map((m) => m.key)).toEqual(['q/0', 'q/3']);
+    expect(messages.every((m) => m.value.length <= BUNDLE_MAX_BYTES)).toBe(true);
+    expect(messages.map((m) => m.value.toString().split('\n').length)).toEqual([3, 2]);
   });
 
   it('keeps one send in flight and sends what arrived meanwhile as the next batch', async () => {

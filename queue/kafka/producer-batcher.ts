@@ -7,6 +7,10 @@
  *
  * A batch is capped in bytes as well as records: kafkajs packs all records for one partition of one request
  * into a single record batch, which the broker rejects whole when it exceeds the topic's max.message.bytes.
+ *
+ * Records marked `bundle` travel joined: those of one send and topic become one Kafka record (see BatchRecord),
+ * so a small record written for every call (the `queued` status) costs the producer, the broker and every
+ * reader one record per send instead of one per call.
  */
 
 /** One record to produce. */
@@ -16,7 +20,16 @@ export interface BatchRecord {
   readonly value: Buffer;
   /** Record headers (the call's W3C trace context, when it has one). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Join with the other `bundle` records of the same send and topic: one record whose key is the first one's
+   * key and whose value is their values separated by '\n' (so values must not contain a newline), split where
+   * it would exceed BUNDLE_MAX_BYTES. Headers are not kept.
+   */
+  readonly bundle?: boolean;
 }
+
+/** Largest value of a bundled record; more values go in a second record of the same send. */
+export const BUNDLE_MAX_BYTES = 256 * 1_024;
 
 /** A message of one send. */
 type Message = { key: string | Buffer | null; value: Buffer; headers?: Record<string, string> };
@@ -88,6 +101,33 @@ export interface ProducerBatcher {
 
 const recordBytes = (r: BatchRecord): number => r.value.length + (r.key === null ? 0 : Buffer.byteLength(r.key)) + 64;
 
+const NEWLINE = Buffer.from('\n');
+
+/** The records of one send and topic marked `bundle`, joined into as few messages as BUNDLE_MAX_BYTES allows. */
+function bundleMessages(records: readonly BatchRecord[]): Message[] {
+  const out: Message[] = [];
+  let parts: Buffer[] = [];
+  let key: string | Buffer | null = null;
+  let bytes = 0;
+  const close = (): void => {
+    if (parts.length > 0) out.push({ key, value: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes) });
+    parts = [];
+    bytes = 0;
+  };
+  for (const r of records) {
+    if (parts.length > 0 && bytes + 1 + r.value.length > BUNDLE_MAX_BYTES) close();
+    if (parts.length === 0) key = r.key;
+    else {
+      parts.push(NEWLINE);
+      bytes += 1;
+    }
+    parts.push(r.value);
+    bytes += r.value.length;
+  }
+  close();
+  return out;
+}
+
 /** Creates a batcher. */
 export function createProducerBatcher(options: ProducerBatcherOptions): ProducerBatcher {
   let queue: Item[] = [];
@@ -121,13 +161,21 @@ export function createProducerBatcher(options: ProducerBatcherOptions): Producer
     const batch = takeBatch();
     if (batch.length === 0) return;
     const byTopic = new Map<string, Message[]>();
+    const bundles = new Map<string, BatchRecord[]>();
     for (const item of batch) {
       item.state = 'sent';
-      let messages = byTopic.get(item.record.topic);
-      if (!messages) byTopic.set(item.record.topic, (messages = []));
-      const { key, value, headers } = item.record;
+      const { topic, key, value, headers, bundle } = item.record;
+      let messages = byTopic.get(topic);
+      if (!messages) byTopic.set(topic, (messages = []));
+      if (bundle) {
+        const list = bundles.get(topic);
+        if (list) list.push(item.record);
+        else bundles.set(topic, [item.record]);
+        continue;
+      }
       messages.push(headers ? { key, value, headers: { ...headers } } : { key, value });
     }
+    for (const [topic, records] of bundles) byTopic.get(topic)!.push(...bundleMessages(records));
     const topicMessages: TopicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     inFlight = (async () => {
       try {

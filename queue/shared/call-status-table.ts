@@ -55,8 +55,9 @@ export function openCallStatusTable(db: Database.Database): CallStatusTable {
   migrateClusteredTable(db);
   db.exec(TABLE + INDEXES);
   const select = db.prepare('SELECT snapshot FROM call_status WHERE call_id = ?');
+  // Positional parameters: binding from an object by name cost about 1 µs more per row (every accepted call).
   const upsert = db.prepare(
-    'INSERT INTO call_status (call_id, snapshot, final, updated_at, progress) VALUES (@callId, @snapshot, @final, @updatedAt, @progress) ' +
+    'INSERT INTO call_status (call_id, snapshot, final, updated_at, progress) VALUES (?, ?, ?, ?, ?) ' +
       'ON CONFLICT (call_id) DO UPDATE SET snapshot = excluded.snapshot, final = excluded.final, updated_at = excluded.updated_at, progress = excluded.progress ' +
       'WHERE call_status.progress IS NULL OR excluded.progress > call_status.progress',
   );
@@ -70,15 +71,9 @@ export function openCallStatusTable(db: Database.Database): CallStatusTable {
   };
   return {
     put(status, snapshot) {
-      const params = {
-        callId: status.callId,
-        snapshot: snapshot ?? encodeCallStatus(status),
-        final: isFinal(status.state) ? 1 : 0,
-        updatedAt: status.updatedAt,
-        progress: progressKey(status),
-      };
+      const final = isFinal(status.state) ? 1 : 0;
       // An update the WHERE clause refuses changes no row.
-      return upsert.run(params).changes > 0;
+      return upsert.run(status.callId, snapshot ?? encodeCallStatus(status), final, status.updatedAt, progressKey(status)).changes > 0;
     },
     get,
     sweep: (cutoff, all) => (all ? sweepAll : sweepFinal).run(cutoff).changes,

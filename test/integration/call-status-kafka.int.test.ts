@@ -20,7 +20,7 @@ import { anInvocation } from '../contract/invocation-queue.contract.js';
 import { loadConfig as loadGatewayConfig } from '../../gateway/config.js';
 import { createGateway } from '../../gateway/index.js';
 import { MemoryProvider } from '../../gateway/testing/memory-provider.js';
-import { loadServices, silentLogger, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
+import { kafkaFor, loadServices, silentLogger, uniqueName, waitFor, type ServicesState } from '../helpers/index.js';
 
 const TIMEOUT_MS = 120_000;
 const NS = 'openfaas-fn';
@@ -157,6 +157,39 @@ describe('Kafka call status specifics', () => {
       // Below the autoscaler's 2 s bound, and a real measurement (records took some time to arrive).
       expect(reported.at(-1)).toBeLessThan(MAX_SIGNAL_AGE_MS);
       expect(reported.at(-1)).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'the queued snapshots of concurrent accepts travel bundled: another replica and a rebuilt view know every call',
+    async () => {
+      const first = t.view();
+      const second = t.view();
+      const queue = t.queue(first);
+      await Promise.all([queue.start(), first.start(), second.start()]);
+      const calls = Array.from({ length: 200 }, () => anInvocation());
+      await Promise.all(calls.map((inv) => queue.enqueue(inv)));
+      for (const view of [first, second]) {
+        await waitFor(async () => (await Promise.all(calls.map((inv) => view.get(inv.callId)))).every((s) => s?.state === 'queued'), {
+          timeoutMs: 10_000,
+          description: 'every call queued in both views',
+        });
+      }
+      expect((await second.backlog()).functions).toEqual([expect.objectContaining({ queued: 200 })]);
+      // Fewer records than calls on the topic: the snapshots shared records.
+      const admin = kafkaFor(state).admin();
+      await admin.connect();
+      const records = (await admin.fetchTopicOffsets(t.statusTopic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+      await admin.disconnect();
+      expect(records).toBeGreaterThan(0);
+      expect(records).toBeLessThan(calls.length / 2);
+      await first.close();
+      const rebuilt = t.view();
+      await rebuilt.start();
+      const states = await Promise.all(calls.map((inv) => rebuilt.get(inv.callId)));
+      expect(states.map((s) => s?.state)).toEqual(calls.map(() => 'queued'));
+      expect(states[7]).toMatchObject({ callId: calls[7]!.callId, function: calls[7]!.function, namespace: calls[7]!.namespace });
     },
     TIMEOUT_MS,
   );
