@@ -76,8 +76,10 @@ describe('loadConfig', () => {
       KFAAS_STATUS_DIR: '/var/lib/kfaas',
       KFAAS_STATUS_WAIT_MAX: '2m',
       KFAAS_STATUS_VIEW_RETRY: '750ms',
+      KFAAS_STATUS_READ_PACE: '0',
     });
-    expect(config.callStatus).toEqual({ enabled: false, topic: 'my.status', cancelTopic: 'my.cancel', retentionMs: 3_600_000, dir: '/var/lib/kfaas', viewRetryMs: 750 });
+    expect(config.callStatus).toEqual({ enabled: false, topic: 'my.status', cancelTopic: 'my.cancel', retentionMs: 3_600_000, dir: '/var/lib/kfaas', viewRetryMs: 750, readPaceMs: 0 });
+    expect(loadConfig({}).callStatus.readPaceMs).toBe(100);
     expect(config.statusWaitMaxMs).toBe(120_000);
   });
 
@@ -89,6 +91,7 @@ describe('loadConfig', () => {
   it.each([
     [{ KFAAS_STATUS_WAIT_MAX: '0s' }, /KFAAS_STATUS_WAIT_MAX="0s"/],
     [{ KFAAS_STATUS_VIEW_RETRY: '0' }, /KFAAS_STATUS_VIEW_RETRY="0": must be greater than zero/],
+    [{ KFAAS_STATUS_READ_PACE: 'soon' }, /KFAAS_STATUS_READ_PACE="soon": invalid duration/],
     [{ KFAAS_FUNCTION_CACHE_WAIT: 'a while' }, /KFAAS_FUNCTION_CACHE_WAIT="a while": invalid duration/],
     [{ KFAAS_DEAD_LETTER_READ_TIMEOUT: '0s' }, /KFAAS_DEAD_LETTER_READ_TIMEOUT="0s": must be greater than zero/],
     [{ KFAAS_STATUS_TOPIC: 'a b' }, /KFAAS_STATUS_TOPIC="a b": must be a Kafka topic name/],

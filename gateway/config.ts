@@ -45,6 +45,7 @@
  * | `KFAAS_STATUS_RETENTION` | 24h | How long a call's status stays readable (the topic's retention.ms) |
  * | `KFAAS_STATUS_DIR` | the OS temp dir | Where the gateway keeps its local copy of the status topic |
  * | `KFAAS_STATUS_VIEW_RETRY` | 5s | Pause before the gateway tries again to read the status topic when Kafka was not reachable |
+ * | `KFAAS_STATUS_READ_PACE` | 100ms | Under load (status records above 64 KiB/s), the least time between two reads of the status topic; 0 reads at once |
  * | `KFAAS_STATUS_WAIT_MAX` | 60s | Cap (and default) of `?wait` on `/async-calls/{id}` |
  * | `KFAAS_MAX_DELAY` | 168h | Longest `X-Delay` / `X-Not-Before` of a delayed async call |
  */
@@ -145,6 +146,8 @@ export interface StatusConfig {
   readonly dir: string | undefined;
   /** Pause before reading the status topic again after Kafka could not be reached. */
   readonly viewRetryMs: number;
+  /** Under load, the least time between two reads of the status topic (0: at once). */
+  readonly readPaceMs: number;
 }
 
 const check: Validators = validators('gateway');
@@ -220,6 +223,7 @@ export function loadConfig(env: Env): GatewayConfig {
       retentionMs: positiveDuration('KFAAS_STATUS_RETENTION', pickEnv(env, 'KFAAS_STATUS_RETENTION') ?? '24h'),
       dir: pickEnv(env, 'KFAAS_STATUS_DIR'),
       viewRetryMs: positiveDuration('KFAAS_STATUS_VIEW_RETRY', pickEnv(env, 'KFAAS_STATUS_VIEW_RETRY') ?? '5s'),
+      readPaceMs: duration('KFAAS_STATUS_READ_PACE', pickEnv(env, 'KFAAS_STATUS_READ_PACE') ?? '100ms'),
     },
     statusWaitMaxMs: positiveDuration('KFAAS_STATUS_WAIT_MAX', pickEnv(env, 'KFAAS_STATUS_WAIT_MAX') ?? '60s'),
     maxDelayMs: duration('KFAAS_MAX_DELAY', pickEnv(env, 'KFAAS_MAX_DELAY') ?? '168h'),

@@ -153,6 +153,7 @@ function createCallStatus(config: GatewayConfig, logger: Logger): KafkaCallStatu
     retentionMs: config.callStatus.retentionMs,
     cancelTopic: config.callStatus.cancelTopic,
     ...(config.callStatus.dir ? { dir: config.callStatus.dir } : {}),
+    fetchPaceMs: config.callStatus.readPaceMs,
     logger,
   });
   // Kafka may come up after the gateway: keep trying, as the queue does on each enqueue.

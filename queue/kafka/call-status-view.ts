@@ -35,9 +35,10 @@ import { settlesWithin } from '../../runtime/deadline.js';
 import { intAtLeast, nonEmpty } from '../shared/validate.js';
 import { createBatchingProducer, type BatchingProducer } from './batching-producer.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.js';
-import { callIdOfSnapshot, snapshotsOfRecord, STATUS_TOPIC_PARTITIONS, statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
+import { callIdOfSnapshot, snapshotRanges, STATUS_TOPIC_PARTITIONS, statusRecord, statusTopicSpec, type StatusTopicOptions } from './status-topic.js';
 import { ensureTopics, TOPIC_READY_BACKOFF } from './topics-admin.js';
 import { createOwnSnapshots } from './own-snapshots.js';
+import { createFetchPacer, FETCH_PACER_DEFAULTS } from './fetch-pacer.js';
 
 /** Options of createKafkaCallStatusView. */
 export interface KafkaCallStatusViewOptions extends KafkaConnectionOptions, StatusTopicOptions {
@@ -56,6 +57,10 @@ export interface KafkaCallStatusViewOptions extends KafkaConnectionOptions, Stat
   readonly holdMs?: number;
   /** Most own snapshots held at once; above it, all are written to the file. */
   readonly maxHeld?: number;
+  /** Under load, the least time between two fetches of the topic (fetch-pacer.ts); 0 fetches at once always. */
+  readonly fetchPaceMs?: number;
+  /** Record bytes per second above which fetches are paced. */
+  readonly paceAboveBytesPerSecond?: number;
 }
 
 /** Defaults of the view options. */
@@ -67,6 +72,8 @@ export const VIEW_DEFAULTS = Object.freeze({
   holdMs: 2_000,
   // About 1 KiB each: at most ~10 MiB, reached only when the topic is not read back for a while.
   maxHeld: 10_000,
+  fetchPaceMs: FETCH_PACER_DEFAULTS.intervalMs,
+  paceAboveBytesPerSecond: FETCH_PACER_DEFAULTS.aboveBytesPerSecond,
 });
 
 /** A record read from the status topic, not yet stored. */
@@ -80,7 +87,7 @@ interface FetchedRecord {
 /** A snapshot to store, with its encoded bytes when they are at hand. */
 interface Snapshot {
   readonly status: CallStatus;
-  readonly value?: Buffer;
+  readonly snapshot?: Buffer;
 }
 
 /** The view: a CallStatusReader (and, with a cancel topic, a CallCanceller) plus its lifecycle. */
@@ -110,6 +117,8 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
   intAtLeast('retentionMs', o.retentionMs, 1_000);
   intAtLeast('holdMs', o.holdMs, 1);
   intAtLeast('maxHeld', o.maxHeld, 1);
+  intAtLeast('fetchPaceMs', o.fetchPaceMs, 0);
+  intAtLeast('paceAboveBytesPerSecond', o.paceAboveBytesPerSecond, 0);
   const logger: Logger = options.logger.child({ component: 'call-status-view', topic: o.topic });
   const dir = o.dir ?? os.tmpdir();
   const id = crypto.randomUUID();
@@ -127,7 +136,7 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     throw new Error(`cannot create the call-status file ${file} (set KFAAS_STATUS_DIR to a writable directory): ${(err as Error).message}`, { cause: err });
   }
   const table: CallStatusTable = openCallStatusTable(db);
-  const putAll = db.transaction((items: readonly Snapshot[]) => items.filter((i) => table.put(i.status, i.value)).map((i) => i.status));
+  const putAll = db.transaction((items: readonly Snapshot[]) => table.putMany(items));
   const own = createOwnSnapshots();
   const waiters = createStatusWaiters();
   const kafka = createKafkaClient(options);
@@ -148,7 +157,10 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
 
   const store = (items: readonly Snapshot[]): void => {
     if (closing || items.length === 0) return;
-    for (const s of putAll(items)) {
+    putAll(items);
+    // A snapshot the table refused (it holds a later one) changes nothing below: the held snapshot it
+    // supersedes is older than the row too, and a woken waiter reads the row again.
+    for (const { status: s } of items) {
       const held = own.get(s.callId);
       if (held && supersedes(s, held)) own.release(s.callId);
       waiters.notify(s);
@@ -169,17 +181,21 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     fetched = [];
     const items: Snapshot[] = [];
     for (const { key, value: recordValue, partition, offset } of records) {
-      for (const value of snapshotsOfRecord(key, recordValue)) {
+      const ranges = snapshotRanges(key, recordValue);
+      for (let r = 0; r < ranges.length; r += 2) {
+        const start = ranges[r] as number;
+        const end = ranges[r + 1] as number;
         // Our own queued, read back: the same bytes as the held snapshot, so there is nothing to decode. The
         // held entry is released only here, as the row is written, so a read in between still finds the call.
-        const callId = own.size > 0 ? callIdOfSnapshot(value) : undefined;
-        const ownStatus = callId === undefined ? undefined : own.readBack(callId, value);
-        if (ownStatus) {
-          items.push({ status: ownStatus, value });
+        const callId = own.size > 0 ? callIdOfSnapshot(recordValue, start, end) : undefined;
+        const mine = callId === undefined ? undefined : own.readBack(callId, recordValue, start, end);
+        if (mine) {
+          items.push({ status: mine.status, snapshot: mine.value });
           continue;
         }
+        const value = start === 0 && end === recordValue.length ? recordValue : recordValue.subarray(start, end);
         try {
-          items.push({ status: decodeCallStatus(value), value });
+          items.push({ status: decodeCallStatus(value), snapshot: value });
         } catch (err) {
           logger.warn('skipping a call-status snapshot that cannot be decoded', { err, partition, offset });
         }
@@ -224,14 +240,26 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
     if (ends.size === 0) caughtUp();
     const c = kafka.consumer({ groupId, maxWaitTimeInMs: o.maxWaitTimeMs, allowAutoTopicCreation: false });
     consumer = c;
+    // Pacing is decided once per fetch (a fetch hands over one batch per partition).
+    const pacer = createFetchPacer({ intervalMs: o.fetchPaceMs, aboveBytesPerSecond: o.paceAboveBytesPerSecond });
+    let fetches = 0;
+    let pacedFetch = 0;
+    c.on(c.events.FETCH_START, () => {
+      fetches += 1;
+    });
     await c.connect();
     await c.subscribe({ topics: [o.topic], fromBeginning: true });
     await c.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        let bytes = 0;
         for (const message of batch.messages) {
-          if (message.value) fetched.push({ key: message.key, value: message.value, partition: batch.partition, offset: message.offset });
+          if (!message.value) continue;
+          fetched.push({ key: message.key, value: message.value, partition: batch.partition, offset: message.offset });
+          bytes += message.value.length;
         }
+        const now = Date.now();
+        pacer.record(now, bytes);
         if (!flushQueued) {
           flushQueued = true;
           setImmediate(storeFetched);
@@ -244,6 +272,13 @@ export function createKafkaCallStatusView(options: KafkaCallStatusViewOptions): 
             storeFetched();
             caughtUp();
           }
+        }
+        // kafkajs fetches again only once this returns: holding it lets records pile up (stored meanwhile).
+        // Not while catching up: a rebuild reads the topic as fast as it can.
+        if (pacedFetch !== fetches && ends.size === 0 && !closing) {
+          pacedFetch = fetches;
+          const wait = pacer.delay(now);
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         }
       },
     });

@@ -11,8 +11,20 @@ describe('createOwnSnapshots', () => {
     const a = queued('a');
     own.hold(a, encodeCallStatus(a), 0);
     expect(own.get('a')).toBe(a);
-    expect(own.readBack('a', encodeCallStatus(a))).toBe(a);
+    expect(own.readBack('a', encodeCallStatus(a))).toMatchObject({ status: a, value: encodeCallStatus(a) });
     expect(own.get('a')).toBeUndefined();
+    expect(own.size).toBe(0);
+  });
+
+  it('reads back a held snapshot from a range of a larger buffer (a line of a bundle), and only the exact range', () => {
+    const own = createOwnSnapshots();
+    const a = queued('a');
+    own.hold(a, encodeCallStatus(a), 0);
+    const line = encodeCallStatus(a);
+    const bundle = Buffer.concat([Buffer.from('xx\n'), line, Buffer.from('\nyy')]);
+    expect(own.readBack('a', bundle, 3, 3 + line.length - 1)).toBeUndefined();
+    expect(own.readBack('a', bundle, 2, 2 + line.length)).toBeUndefined();
+    expect(own.readBack('a', bundle, 3, 3 + line.length)?.status).toBe(a);
     expect(own.size).toBe(0);
   });
 

@@ -18,8 +18,11 @@ export interface OwnSnapshots {
   /** Holds `status`, whose record value is `value`. */
   hold(status: CallStatus, value: Buffer, now: number): void;
   get(callId: string): CallStatus | undefined;
-  /** When `value` is the held record of `callId` read back, releases and returns its snapshot; else undefined. */
-  readBack(callId: string, value: Buffer): CallStatus | undefined;
+  /**
+   * When bytes `start` to `end` of `source` (all of it by default) are the held record of `callId` read back,
+   * releases it and returns the snapshot with its bytes; else undefined.
+   */
+  readBack(callId: string, source: Buffer, start?: number, end?: number): { readonly status: CallStatus; readonly value: Buffer } | undefined;
   /** Forgets the held snapshot of `callId` (a later one was stored). */
   release(callId: string): void;
   /** Removes and returns the snapshots held since before `cutoff`, oldest first (all of them with Infinity). */
@@ -37,11 +40,12 @@ export function createOwnSnapshots(): OwnSnapshots {
       held.set(status.callId, { status, value, heldAt: now });
     },
     get: (callId) => held.get(callId)?.status,
-    readBack(callId, value) {
+    readBack(callId, source, start = 0, end = source.length) {
       const entry = held.get(callId);
-      if (!entry || !entry.value.equals(value)) return undefined;
+      // Compared in place: a line of a bundle needs no Buffer of its own.
+      if (!entry || entry.value.length !== end - start || source.compare(entry.value, 0, entry.value.length, start, end) !== 0) return undefined;
       held.delete(callId);
-      return entry.status;
+      return entry;
     },
     release: (callId) => void held.delete(callId),
     takeOlderThan(cutoff) {

@@ -1,6 +1,6 @@
 import { decodeCallStatus, encodeCallStatus, type CallStatus } from '../../common/call-status.js';
 import { isValidCallId } from '../../common/headers.js';
-import { callIdOfSnapshot, queuedStatusRecord, snapshotsOfRecord, STATUS_TOPIC_PARTITIONS, statusTopicSpec } from './status-topic.js';
+import { callIdOfSnapshot, queuedStatusRecord, snapshotRanges, STATUS_TOPIC_PARTITIONS, statusTopicSpec } from './status-topic.js';
 
 describe('status topic spec', () => {
   it('is compacted and deleted after the retention, on one partition unless told otherwise', () => {
@@ -26,14 +26,18 @@ describe('queued bundles', () => {
     expect(isValidCallId('queued:c-1')).toBe(true);
   });
 
-  it('reads every line of a bundle, and a call-keyed record as one snapshot', () => {
+  it('finds every line of a bundle, and a call-keyed record as one snapshot', () => {
     const lines = ['a', 'b', 'c'].map((id) => encodeCallStatus(status(id)));
     const bundle = Buffer.concat([lines[0]!, Buffer.from('\n'), lines[1]!, Buffer.from('\n'), lines[2]!]);
-    expect(snapshotsOfRecord(Buffer.from('queued/a'), bundle).map((b) => decodeCallStatus(b).callId)).toEqual(['a', 'b', 'c']);
-    expect(snapshotsOfRecord(Buffer.from('queued/a'), lines[0]!)).toEqual([lines[0]]);
+    const slices = (key: string | null, value: Buffer): Buffer[] => {
+      const r = snapshotRanges(key === null ? null : Buffer.from(key), value);
+      return Array.from({ length: r.length / 2 }, (_, i) => value.subarray(r[2 * i], r[2 * i + 1]));
+    };
+    expect(slices('queued/a', bundle).map((b) => decodeCallStatus(b).callId)).toEqual(['a', 'b', 'c']);
+    expect(slices('queued/a', lines[0]!)).toEqual([lines[0]]);
     // A call id that merely starts like the prefix, without the '/', is an ordinary record.
-    expect(snapshotsOfRecord(Buffer.from('queued:a'), bundle)).toEqual([bundle]);
-    expect(snapshotsOfRecord(null, lines[1]!)).toEqual([lines[1]]);
+    expect(slices('queued:a', bundle)).toEqual([bundle]);
+    expect(slices(null, lines[1]!)).toEqual([lines[1]]);
   });
 
   it('reads the call id off the front of an encoded snapshot, and nothing off other bytes', () => {
@@ -41,5 +45,10 @@ describe('queued bundles', () => {
     expect(callIdOfSnapshot(Buffer.from('{"function":"f","callId":"x"}'))).toBeUndefined();
     expect(callIdOfSnapshot(Buffer.from('{"callId":"unterminated'))).toBeUndefined();
     expect(callIdOfSnapshot(Buffer.from('{"callId":"'))).toBeUndefined();
+    // Within a range of a larger buffer: the id ends inside it, or there is none.
+    const two = Buffer.from('{"callId":"x1","a":1}\n{"callId":"y2"}');
+    expect(callIdOfSnapshot(two, 0, 21)).toBe('x1');
+    expect(callIdOfSnapshot(two, 22, two.length)).toBe('y2');
+    expect(callIdOfSnapshot(two, 0, 13)).toBeUndefined();
   });
 });

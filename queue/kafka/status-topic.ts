@@ -58,16 +58,20 @@ export function queuedStatusRecord(topic: string, status: CallStatus): BatchReco
 
 const NEWLINE = 0x0a;
 
-/** The snapshots a status record holds: its value, or each line of a bundle (JSON never holds a raw newline). */
-export function snapshotsOfRecord(key: Buffer | null, value: Buffer): Buffer[] {
-  if (!key || !key.toString('latin1', 0, QUEUED_BUNDLE_PREFIX.length).startsWith(QUEUED_BUNDLE_PREFIX)) return [value];
-  const out: Buffer[] = [];
+/**
+ * Where the snapshots of a status record lie in its value, as [start, end) pairs: the whole value, or each line
+ * of a bundle (JSON never holds a raw newline). Offsets rather than Buffers: the view compares its own snapshots
+ * in place.
+ */
+export function snapshotRanges(key: Buffer | null, value: Buffer): number[] {
+  if (!key || !key.toString('latin1', 0, QUEUED_BUNDLE_PREFIX.length).startsWith(QUEUED_BUNDLE_PREFIX)) return [0, value.length];
+  const out: number[] = [];
   let from = 0;
   for (let at = value.indexOf(NEWLINE); at !== -1; at = value.indexOf(NEWLINE, from)) {
-    out.push(value.subarray(from, at));
+    out.push(from, at);
     from = at + 1;
   }
-  out.push(value.subarray(from));
+  out.push(from, value.length);
   return out;
 }
 
@@ -75,11 +79,12 @@ const CALL_ID_PREFIX = Buffer.from('{"callId":"');
 const QUOTE = 0x22;
 
 /**
- * The call id of a snapshot written by encodeCallStatus, read without parsing the JSON (callId is its first
- * field, and call ids need no escaping); undefined when the bytes do not start that way.
+ * The call id of a snapshot written by encodeCallStatus (bytes `start` to `end` of `value`), read without parsing
+ * the JSON (callId is its first field, and call ids need no escaping); undefined when the bytes do not start so.
  */
-export function callIdOfSnapshot(value: Buffer): string | undefined {
-  if (value.length <= CALL_ID_PREFIX.length || value.compare(CALL_ID_PREFIX, 0, CALL_ID_PREFIX.length, 0, CALL_ID_PREFIX.length) !== 0) return undefined;
-  const end = value.indexOf(QUOTE, CALL_ID_PREFIX.length);
-  return end === -1 ? undefined : value.toString('latin1', CALL_ID_PREFIX.length, end);
+export function callIdOfSnapshot(value: Buffer, start = 0, end = value.length): string | undefined {
+  const idStart = start + CALL_ID_PREFIX.length;
+  if (end <= idStart || value.compare(CALL_ID_PREFIX, 0, CALL_ID_PREFIX.length, start, idStart) !== 0) return undefined;
+  const quote = value.indexOf(QUOTE, idStart);
+  return quote === -1 || quote >= end ? undefined : value.toString('latin1', idStart, quote);
 }

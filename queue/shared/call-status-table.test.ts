@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { queuedStatus, runningStatus, encodeCallStatus } from '../../common/call-status.js';
 import type { Invocation } from '../../common/invocation.js';
 import { anInvocation } from '../../test/contract/invocation-queue.contract.js';
-import { openCallStatusTable } from './call-status-table.js';
+import { openCallStatusTable, PUT_MANY_ROWS } from './call-status-table.js';
 
 const inv = (callId: string): Invocation => anInvocation({ callId, function: 'echo', namespace: 'kfaas-fn' });
 
@@ -27,6 +27,28 @@ describe('call status table', () => {
     expect(table.put(again)).toBe(true);
     expect(table.get('a')).toEqual(again);
     expect(table.backlog(10)).toEqual({ functions: [{ function: 'echo', namespace: 'kfaas-fn', queued: 0, running: 1, retrying: 0 }], truncated: false });
+  });
+
+  it('putMany stores like put() row by row, across full statements and the remainder, a call repeated in one statement included', () => {
+    const table = openCallStatusTable(db);
+    const fixed = (callId: string): Invocation => ({ ...inv(callId), enqueuedAt: 500 });
+    const ids = Array.from({ length: 2 * PUT_MANY_ROWS + 5 }, (_, i) => `c-${i}`);
+    // Every call queued; call 3 also running in the same statement (then its late queued again), and the
+    // last call's running in the remainder before its queued.
+    const items = ids.map((id) => ({ status: queuedStatus(fixed(id), 1_000) }));
+    items.splice(4, 0, { status: runningStatus(fixed('c-3'), 2_000) });
+    items.splice(6, 0, { status: queuedStatus(fixed('c-3'), 3_000) });
+    const last = ids.at(-1)!;
+    items.splice(items.length - 1, 0, { status: runningStatus(fixed(last), 2_000) });
+    table.putMany(items);
+    expect(table.get('c-3')).toEqual(runningStatus(fixed('c-3'), 2_000));
+    expect(table.get(last)).toEqual(runningStatus(fixed(last), 2_000));
+    expect(table.get('c-0')).toEqual(queuedStatus(fixed('c-0'), 1_000));
+    expect(table.get(ids.at(-2)!)?.state).toBe('queued');
+    expect(table.backlog(1_000)).toEqual({ functions: [{ function: 'echo', namespace: 'kfaas-fn', queued: ids.length - 2, running: 2, retrying: 0 }], truncated: false });
+    // The given bytes are what is stored.
+    table.putMany([{ status: runningStatus(fixed('c-0'), 4_000), snapshot: encodeCallStatus({ ...runningStatus(fixed('c-0'), 4_000), attempts: 9 }) }]);
+    expect(table.get('c-0')?.attempts).toBe(9);
   });
 
   it('moves the rows of a table clustered by call id into the rowid layout, and lets any write replace them', () => {

@@ -39,10 +39,15 @@ function migrateClusteredTable(db: Database.Database): void {
   })();
 }
 
+/** Rows per statement of putMany(): about 2 µs less per row than one statement each, measured at 40. */
+export const PUT_MANY_ROWS = 32;
+
 /** Statements over the table. */
 export interface CallStatusTable {
   /** Stores `status` (encoded as `snapshot` when given) unless the row already holds a later point of the call; true when stored. */
   put(status: CallStatus, snapshot?: Buffer): boolean;
+  /** put() for many snapshots, in order, with one statement per PUT_MANY_ROWS of them; says nothing of which were stored. */
+  putMany(items: ReadonlyArray<{ readonly status: CallStatus; readonly snapshot?: Buffer | undefined }>): void;
   get(callId: string): CallStatus | undefined;
   /** Deletes rows last written before `cutoff` (final ones only, unless `all`); returns how many. */
   sweep(cutoff: number, all: boolean): number;
@@ -56,11 +61,20 @@ export function openCallStatusTable(db: Database.Database): CallStatusTable {
   db.exec(TABLE + INDEXES);
   const select = db.prepare('SELECT snapshot FROM call_status WHERE call_id = ?');
   // Positional parameters: binding from an object by name cost about 1 µs more per row (every accepted call).
-  const upsert = db.prepare(
-    'INSERT INTO call_status (call_id, snapshot, final, updated_at, progress) VALUES (?, ?, ?, ?, ?) ' +
-      'ON CONFLICT (call_id) DO UPDATE SET snapshot = excluded.snapshot, final = excluded.final, updated_at = excluded.updated_at, progress = excluded.progress ' +
-      'WHERE call_status.progress IS NULL OR excluded.progress > call_status.progress',
-  );
+  // SQLite applies the upsert to each row of a multi-row VALUES in turn, so a call twice in one statement ends
+  // at its most advanced snapshot, as with one statement per row.
+  const upsertRows = (rows: number) =>
+    db.prepare(
+      `INSERT INTO call_status (call_id, snapshot, final, updated_at, progress) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')} ` +
+        'ON CONFLICT (call_id) DO UPDATE SET snapshot = excluded.snapshot, final = excluded.final, updated_at = excluded.updated_at, progress = excluded.progress ' +
+        'WHERE call_status.progress IS NULL OR excluded.progress > call_status.progress',
+    );
+  const upsert = upsertRows(1);
+  let upsertMany: Database.Statement | undefined;
+  const pushParams = (args: unknown[], status: CallStatus, snapshot: Buffer | undefined): unknown[] => {
+    args.push(status.callId, snapshot ?? encodeCallStatus(status), isFinal(status.state) ? 1 : 0, status.updatedAt, progressKey(status));
+    return args;
+  };
   const sweepFinal = db.prepare('DELETE FROM call_status WHERE updated_at < ? AND final = 1');
   const sweepAll = db.prepare('DELETE FROM call_status WHERE updated_at < ?');
   // The partial index holds only open calls, so this reads the backlog and never the retained history.
@@ -70,10 +84,19 @@ export function openCallStatusTable(db: Database.Database): CallStatusTable {
     return row ? decodeCallStatus(row.snapshot) : undefined;
   };
   return {
-    put(status, snapshot) {
-      const final = isFinal(status.state) ? 1 : 0;
-      // An update the WHERE clause refuses changes no row.
-      return upsert.run(status.callId, snapshot ?? encodeCallStatus(status), final, status.updatedAt, progressKey(status)).changes > 0;
+    // An update the WHERE clause refuses changes no row.
+    put: (status, snapshot) => upsert.run(pushParams([], status, snapshot)).changes > 0,
+    putMany(items) {
+      let i = 0;
+      if (items.length >= PUT_MANY_ROWS) {
+        upsertMany ??= upsertRows(PUT_MANY_ROWS);
+        for (; i + PUT_MANY_ROWS <= items.length; i += PUT_MANY_ROWS) {
+          const args: unknown[] = [];
+          for (let j = i; j < i + PUT_MANY_ROWS; j += 1) pushParams(args, items[j]!.status, items[j]!.snapshot);
+          upsertMany.run(args);
+        }
+      }
+      for (; i < items.length; i += 1) upsert.run(pushParams([], items[i]!.status, items[i]!.snapshot));
     },
     get,
     sweep: (cutoff, all) => (all ? sweepAll : sweepFinal).run(cutoff).changes,

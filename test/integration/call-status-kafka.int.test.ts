@@ -195,6 +195,40 @@ describe('Kafka call status specifics', () => {
   );
 
   it(
+    'a second replica keeps up with a stream of accepts fast enough to pace its reads, each call within a second',
+    async () => {
+      const first = t.view();
+      const second = t.view();
+      const queue = t.queue(first);
+      await Promise.all([queue.start(), first.start(), second.start()]);
+      // 40 calls every 20 ms for 2 s: about 2,000 queued snapshots a second, ~350 KiB/s on the topic, well
+      // above the 64 KiB/s at which the view spaces its fetches 100 ms apart.
+      const lagMs: number[] = [];
+      const watched: Array<Promise<void>> = [];
+      const started = Date.now();
+      while (Date.now() - started < 2_000) {
+        const wave = Array.from({ length: 40 }, () => anInvocation());
+        await Promise.all(wave.map((inv) => queue.enqueue(inv)));
+        const acceptedAt = Date.now();
+        const probe = wave[0]!;
+        watched.push(
+          waitFor(() => second.get(probe.callId), { timeoutMs: 10_000, intervalMs: 5, description: 'the second replica to know the call' }).then(() => {
+            lagMs.push(Date.now() - acceptedAt);
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await Promise.all(watched);
+      lagMs.sort((a, b) => a - b);
+      process.stderr.write(`[call-status] second replica under a stream: p50 ${lagMs[Math.floor(lagMs.length / 2)]} ms, max ${lagMs.at(-1)} ms over ${lagMs.length} probes\n`);
+      expect(lagMs.at(-1)).toBeLessThan(1_000);
+      const queued = (await second.backlog()).functions.reduce((n, f) => n + f.queued, 0);
+      expect(queued).toBe(lagMs.length * 40);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'an Idempotency-Key repeated on another gateway replica gets the first call id, and the call runs once',
     async () => {
       const provider = new MemoryProvider({ namespaces: [NS] });
