@@ -64,7 +64,7 @@ const NEWLINE = 0x0a;
  * in place.
  */
 export function snapshotRanges(key: Buffer | null, value: Buffer): number[] {
-  if (!key || !key.toString('latin1', 0, QUEUED_BUNDLE_PREFIX.length).startsWith(QUEUED_BUNDLE_PREFIX)) return [0, value.length];
+  if (!key || key.toString('latin1', 0, QUEUED_BUNDLE_PREFIX.length) !== QUEUED_BUNDLE_PREFIX) return [0, value.length];
   const out: number[] = [];
   let from = 0;
   for (let at = value.indexOf(NEWLINE); at !== -1; at = value.indexOf(NEWLINE, from)) {

@@ -86,7 +86,15 @@ function topics() {
     for (const c of closers.splice(0).reverse()) await c();
   };
   const deadLetters = () => track(createKafkaDeadLetterReader({ brokers: state.brokers, deadLetterTopic: `${topic}.dlq`, logger: silentLogger() }));
-  return { topic, statusTopic, view, queue, source, deadLetters, close };
+  /** Two gateway replicas, started: the first accepts through `queue` and holds its own snapshots. */
+  const replicas = async () => {
+    const first = view();
+    const second = view();
+    const q = queue(first);
+    await Promise.all([q.start(), first.start(), second.start()]);
+    return { first, second, queue: q };
+  };
+  return { topic, statusTopic, view, queue, source, deadLetters, replicas, close };
 }
 
 async function makeKafkaStatusAdapters(): Promise<StatusAdapters> {
@@ -126,10 +134,7 @@ describe('Kafka call status specifics', () => {
   it(
     'a second gateway replica answers for calls the first accepted, within a second',
     async () => {
-      const first = t.view();
-      const second = t.view();
-      const queue = t.queue(first);
-      await Promise.all([queue.start(), first.start(), second.start()]);
+      const { first, second, queue } = await t.replicas();
       await t.source().start(async (inv) => ({ action: 'complete', invocation: { ...inv, attempt: 1, lastStatus: 200 } }));
       const calls = Array.from({ length: 20 }, () => anInvocation());
       const lagMs: number[] = [];
@@ -164,10 +169,7 @@ describe('Kafka call status specifics', () => {
   it(
     'the queued snapshots of concurrent accepts travel bundled: another replica and a rebuilt view know every call',
     async () => {
-      const first = t.view();
-      const second = t.view();
-      const queue = t.queue(first);
-      await Promise.all([queue.start(), first.start(), second.start()]);
+      const { first, second, queue } = await t.replicas();
       const calls = Array.from({ length: 200 }, () => anInvocation());
       await Promise.all(calls.map((inv) => queue.enqueue(inv)));
       for (const view of [first, second]) {
@@ -197,10 +199,7 @@ describe('Kafka call status specifics', () => {
   it(
     'a second replica keeps up with a stream of accepts fast enough to pace its reads, each call within a second',
     async () => {
-      const first = t.view();
-      const second = t.view();
-      const queue = t.queue(first);
-      await Promise.all([queue.start(), first.start(), second.start()]);
+      const { first, second, queue } = await t.replicas();
       // 40 calls every 20 ms for 2 s: about 2,000 queued snapshots a second, ~350 KiB/s on the topic, well
       // above the 64 KiB/s at which the view spaces its fetches 100 ms apart.
       const lagMs: number[] = [];
